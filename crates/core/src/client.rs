@@ -1,0 +1,109 @@
+//! Per-connection session state kept by the engine, so that CLIENT LIST/KILL and
+//! later pub/sub and blocking can see every client, not just the caller.
+
+use bytes::Bytes;
+use ember_resp::Proto;
+use std::sync::Arc;
+
+pub type ClientId = u64;
+
+/// How the front end is woken when another client acts on this one (CLIENT KILL,
+/// later pub/sub deliveries and unblocking). Core stays free of any runtime.
+pub type Waker = Arc<dyn Fn() + Send + Sync>;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReplyMode {
+    #[default]
+    On,
+    Off,
+    /// Skip the reply of the next command only.
+    Skip,
+    /// Internal: the command after CLIENT REPLY SKIP is being executed.
+    SkipThis,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ClientKind {
+    #[default]
+    Normal,
+    Master,
+    Replica,
+    PubSub,
+}
+
+pub struct Client {
+    pub id: ClientId,
+    pub db: usize,
+    pub proto: Proto,
+    pub name: Option<Bytes>,
+    pub lib_name: Option<Bytes>,
+    pub lib_ver: Option<Bytes>,
+    /// `ip:port` of the peer (or the unix socket path), as CLIENT LIST shows it.
+    pub addr: String,
+    pub laddr: String,
+    pub fd: i64,
+    pub created_ms: i64,
+    pub last_interaction_ms: i64,
+    /// Full name of the last command run (`client|list`), for CLIENT LIST `cmd=`.
+    pub last_cmd: String,
+    pub kind: ClientKind,
+    pub reply_mode: ReplyMode,
+    pub no_evict: bool,
+    pub authenticated: bool,
+    pub user: String,
+    /// Set by QUIT or a protocol error: close once pending replies are written.
+    pub close_after_reply: bool,
+    /// Set by CLIENT KILL: close as soon as possible without replying.
+    pub killed: bool,
+    pub waker: Option<Waker>,
+    /// Embedded clients have no socket; some commands (CLIENT KILL of self) care.
+    pub is_local: bool,
+    /// Query/output buffer sizes, updated by the front end for CLIENT LIST.
+    pub qbuf: usize,
+    pub qbuf_free: usize,
+    pub obuf: usize,
+    pub tot_net_in: u64,
+    pub tot_net_out: u64,
+    pub tot_cmds: u64,
+}
+
+impl Client {
+    pub fn new(id: ClientId, now_ms: i64) -> Self {
+        Client {
+            id,
+            db: 0,
+            proto: Proto::Resp2,
+            name: None,
+            lib_name: None,
+            lib_ver: None,
+            addr: String::new(),
+            laddr: String::new(),
+            fd: -1,
+            created_ms: now_ms,
+            last_interaction_ms: now_ms,
+            last_cmd: "NULL".to_string(),
+            kind: ClientKind::Normal,
+            reply_mode: ReplyMode::On,
+            no_evict: false,
+            authenticated: true,
+            user: "default".to_string(),
+            close_after_reply: false,
+            killed: false,
+            waker: None,
+            is_local: true,
+            qbuf: 0,
+            qbuf_free: 0,
+            obuf: 0,
+            tot_net_in: 0,
+            tot_net_out: 0,
+            tot_cmds: 0,
+        }
+    }
+
+    /// Wakes the front end serving this client, if any.
+    pub fn wake(&self) {
+        if let Some(w) = &self.waker {
+            w();
+        }
+    }
+}

@@ -1,0 +1,424 @@
+//! A chained hash table keyed by byte strings, with Redis's SCAN guarantee.
+//!
+//! The bucket array is a power of two and an entry lives in bucket `hash & mask`,
+//! so the reverse-binary cursor of Redis's `dictScan` works: every element present
+//! for a whole SCAN iteration is returned at least once, even when the table grows
+//! or shrinks between calls. std's HashMap exposes no bucket order, hence this type.
+//! Used for the keyspace, the expires index and (later) hash and set values.
+
+use ahash::RandomState;
+use rand::Rng;
+use std::borrow::Borrow;
+
+struct Entry<K, V> {
+    key: K,
+    value: V,
+    next: Link<K, V>,
+}
+
+type Link<K, V> = Option<Box<Entry<K, V>>>;
+
+pub struct Dict<K, V> {
+    buckets: Vec<Link<K, V>>,
+    len: usize,
+    hasher: RandomState,
+}
+
+const MIN_BUCKETS: usize = 4;
+
+impl<K: Borrow<[u8]>, V> Default for Dict<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K: Borrow<[u8]>, V> Dict<K, V> {
+    pub fn new() -> Self {
+        Dict {
+            buckets: Vec::new(),
+            len: 0,
+            hasher: RandomState::new(),
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Number of buckets (Redis's "table size", shown by DEBUG HTSTATS-like output).
+    pub fn buckets(&self) -> usize {
+        self.buckets.len()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    fn bucket_of(&self, key: &[u8]) -> usize {
+        (self.hash(key) as usize) & (self.buckets.len() - 1)
+    }
+
+    pub fn get(&self, key: &[u8]) -> Option<&V> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut cur = &self.buckets[self.bucket_of(key)];
+        while let Some(e) = cur {
+            if e.key.borrow() == key {
+                return Some(&e.value);
+            }
+            cur = &e.next;
+        }
+        None
+    }
+
+    pub fn get_key_value(&self, key: &[u8]) -> Option<(&K, &V)> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut cur = &self.buckets[self.bucket_of(key)];
+        while let Some(e) = cur {
+            if e.key.borrow() == key {
+                return Some((&e.key, &e.value));
+            }
+            cur = &e.next;
+        }
+        None
+    }
+
+    pub fn get_mut(&mut self, key: &[u8]) -> Option<&mut V> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = self.bucket_of(key);
+        let mut cur = &mut self.buckets[b];
+        while let Some(e) = cur {
+            if e.key.borrow() == key {
+                return Some(&mut e.value);
+            }
+            cur = &mut e.next;
+        }
+        None
+    }
+
+    pub fn contains_key(&self, key: &[u8]) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Inserts or replaces; returns the previous value. An existing key object is kept.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        if let Some(slot) = self.get_mut(key.borrow()) {
+            return Some(std::mem::replace(slot, value));
+        }
+        self.grow_if_needed();
+        let b = self.bucket_of(key.borrow());
+        let next = self.buckets[b].take();
+        self.buckets[b] = Some(Box::new(Entry { key, value, next }));
+        self.len += 1;
+        None
+    }
+
+    /// Removes `key`, returning the stored key and value.
+    pub fn remove_entry(&mut self, key: &[u8]) -> Option<(K, V)> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = self.bucket_of(key);
+        let mut cur = &mut self.buckets[b];
+        loop {
+            match cur {
+                None => return None,
+                Some(e) if e.key.borrow() == key => {
+                    let mut removed = cur.take().expect("matched entry");
+                    *cur = removed.next.take();
+                    self.len -= 1;
+                    self.shrink_if_needed();
+                    return Some((removed.key, removed.value));
+                }
+                Some(e) => cur = &mut e.next,
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &[u8]) -> Option<V> {
+        self.remove_entry(key).map(|(_, v)| v)
+    }
+
+    pub fn clear(&mut self) {
+        // Drop chains iteratively: a long chain dropped recursively could overflow the stack.
+        for slot in self.buckets.iter_mut() {
+            let mut cur = slot.take();
+            while let Some(mut e) = cur {
+                cur = e.next.take();
+            }
+        }
+        self.buckets = Vec::new();
+        self.len = 0;
+    }
+
+    fn grow_if_needed(&mut self) {
+        if self.buckets.is_empty() {
+            self.buckets = (0..MIN_BUCKETS).map(|_| None).collect();
+        } else if self.len >= self.buckets.len() {
+            self.resize(self.buckets.len() * 2);
+        }
+    }
+
+    fn shrink_if_needed(&mut self) {
+        let n = self.buckets.len();
+        // Like Redis, shrink when less than 1/8 full (HT_MIN_FILL), never below the minimum.
+        if n > MIN_BUCKETS && self.len * 8 < n {
+            let want = (self.len.max(1)).next_power_of_two().max(MIN_BUCKETS);
+            self.resize(want);
+        }
+    }
+
+    fn resize(&mut self, new_size: usize) {
+        let old = std::mem::replace(&mut self.buckets, (0..new_size).map(|_| None).collect());
+        let mask = new_size - 1;
+        for mut slot in old {
+            while let Some(mut e) = slot {
+                slot = e.next.take();
+                let b = (self.hasher.hash_one(e.key.borrow()) as usize) & mask;
+                e.next = self.buckets[b].take();
+                self.buckets[b] = Some(e);
+            }
+        }
+    }
+
+    /// Visits one bucket's entries for cursor `cursor` and returns the next cursor
+    /// (0 when the iteration is complete), with Redis's reverse-binary increment.
+    pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&K, &V)) -> u64 {
+        if self.len == 0 {
+            return 0;
+        }
+        let mask = (self.buckets.len() - 1) as u64;
+        let mut cur = &self.buckets[(cursor & mask) as usize];
+        while let Some(e) = cur {
+            visit(&e.key, &e.value);
+            cur = &e.next;
+        }
+        let mut v = cursor | !mask;
+        v = v.reverse_bits();
+        v = v.wrapping_add(1);
+        v.reverse_bits()
+    }
+
+    /// A random entry, each bucket equally likely (Redis's dictGetRandomKey flavour).
+    pub fn random_entry(&self, rng: &mut impl Rng) -> Option<(&K, &V)> {
+        if self.len == 0 {
+            return None;
+        }
+        loop {
+            let b = rng.gen_range(0..self.buckets.len());
+            if let Some(first) = &self.buckets[b] {
+                // Pick uniformly within the chain.
+                let mut chain = 0;
+                let mut cur = Some(first);
+                while let Some(e) = cur {
+                    chain += 1;
+                    cur = e.next.as_ref();
+                }
+                let mut pick = rng.gen_range(0..chain);
+                let mut cur = first;
+                while pick > 0 {
+                    cur = cur.next.as_ref().expect("chain length");
+                    pick -= 1;
+                }
+                return Some((&cur.key, &cur.value));
+            }
+        }
+    }
+
+    /// Up to `count` entries starting from a random bucket, walking forward (Redis's
+    /// dictGetSomeKeys): cheap sampling for active expiry and eviction.
+    pub fn sample(&self, rng: &mut impl Rng, count: usize, mut visit: impl FnMut(&K, &V)) {
+        if self.len == 0 || count == 0 {
+            return;
+        }
+        let n = self.buckets.len();
+        let mut b = rng.gen_range(0..n);
+        let mut seen = 0;
+        let mut empty_run = 0;
+        for _ in 0..n {
+            let mut cur = &self.buckets[b];
+            if cur.is_none() {
+                empty_run += 1;
+                if empty_run >= 5 && empty_run > count {
+                    b = rng.gen_range(0..n);
+                    empty_run = 0;
+                    continue;
+                }
+            } else {
+                empty_run = 0;
+            }
+            while let Some(e) = cur {
+                visit(&e.key, &e.value);
+                seen += 1;
+                if seen >= count {
+                    return;
+                }
+                cur = &e.next;
+            }
+            b = (b + 1) & (n - 1);
+        }
+    }
+
+    pub fn iter(&self) -> Iter<'_, K, V> {
+        Iter {
+            buckets: &self.buckets,
+            bucket: 0,
+            cur: None,
+        }
+    }
+
+    pub fn keys(&self) -> impl Iterator<Item = &K> {
+        self.iter().map(|(k, _)| k)
+    }
+
+    /// Removes every entry for which `keep` returns false.
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        for slot in self.buckets.iter_mut() {
+            let mut chain = slot.take();
+            let mut kept: Link<K, V> = None;
+            while let Some(mut e) = chain {
+                chain = e.next.take();
+                if keep(&e.key, &mut e.value) {
+                    e.next = kept;
+                    kept = Some(e);
+                } else {
+                    self.len -= 1;
+                }
+            }
+            *slot = kept;
+        }
+        self.shrink_if_needed();
+    }
+}
+
+impl<K, V> Drop for Dict<K, V> {
+    fn drop(&mut self) {
+        for slot in self.buckets.iter_mut() {
+            let mut cur = slot.take();
+            while let Some(mut e) = cur {
+                cur = e.next.take();
+            }
+        }
+    }
+}
+
+pub struct Iter<'a, K, V> {
+    buckets: &'a [Link<K, V>],
+    bucket: usize,
+    cur: Option<&'a Entry<K, V>>,
+}
+
+impl<'a, K, V> Iterator for Iter<'a, K, V> {
+    type Item = (&'a K, &'a V);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            if let Some(e) = self.cur {
+                self.cur = e.next.as_deref();
+                return Some((&e.key, &e.value));
+            }
+            let slot = self.buckets.get(self.bucket)?;
+            self.bucket += 1;
+            self.cur = slot.as_deref();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+    use std::collections::HashSet;
+
+    fn k(i: usize) -> Vec<u8> {
+        format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn insert_get_remove() {
+        let mut d: Dict<Vec<u8>, usize> = Dict::new();
+        for i in 0..1000 {
+            assert_eq!(d.insert(k(i), i), None);
+        }
+        assert_eq!(d.insert(k(5), 55), Some(5));
+        assert_eq!(d.len(), 1000);
+        assert_eq!(d.get(&k(5)), Some(&55));
+        for i in 0..990 {
+            assert!(d.remove(&k(i)).is_some());
+        }
+        assert_eq!(d.len(), 10);
+        assert!(d.buckets() <= 16, "shrinks when sparse: {}", d.buckets());
+        assert_eq!(d.iter().count(), 10);
+    }
+
+    #[test]
+    fn scan_returns_every_stable_element_across_resizes() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(1);
+        let mut d: Dict<Vec<u8>, ()> = Dict::new();
+        for i in 0..500 {
+            d.insert(k(i), ());
+        }
+        let stable: HashSet<Vec<u8>> = (0..250).map(k).collect();
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan(cursor, |key, _| {
+                seen.insert(key.clone());
+            });
+            // Grow and shrink the table while iterating; keys 0..250 stay throughout.
+            step += 1;
+            if step % 3 == 0 {
+                for j in 0..200 {
+                    d.insert(k(1000 + step * 200 + j), ());
+                }
+            } else {
+                let victims: Vec<Vec<u8>> = d
+                    .keys()
+                    .filter(|key| !stable.contains(*key))
+                    .take(150 + rng.gen_range(0..50))
+                    .cloned()
+                    .collect();
+                for v in victims {
+                    d.remove(&v);
+                }
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        for s in &stable {
+            assert!(seen.contains(s), "missed {:?}", String::from_utf8_lossy(s));
+        }
+    }
+
+    #[test]
+    fn random_and_sample_find_entries() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(2);
+        let mut d: Dict<Vec<u8>, usize> = Dict::new();
+        assert!(d.random_entry(&mut rng).is_none());
+        for i in 0..100 {
+            d.insert(k(i), i);
+        }
+        let mut got = HashSet::new();
+        for _ in 0..2000 {
+            got.insert(*d.random_entry(&mut rng).unwrap().1);
+        }
+        assert!(got.len() > 90);
+        let mut n = 0;
+        d.sample(&mut rng, 20, |_, _| n += 1);
+        assert_eq!(n, 20);
+        d.retain(|_, v| *v % 2 == 0);
+        assert_eq!(d.len(), 50);
+        assert!(d.iter().all(|(_, v)| v % 2 == 0));
+    }
+}

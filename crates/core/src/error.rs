@@ -1,0 +1,118 @@
+//! The one error type of command execution, carrying Redis's exact texts.
+//!
+//! Handlers return `Err(CmdError::...)`; the only conversion to a wire reply is
+//! `impl From<CmdError> for Reply` below, so every error text lives in this file.
+
+use ember_resp::Reply;
+use std::borrow::Cow;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CmdError {
+    /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' `
+    UnknownCommand {
+        name: String,
+        args: Vec<String>,
+    },
+    /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
+    UnknownSubcommand {
+        sub: String,
+        container: String,
+    },
+    /// `ERR wrong number of arguments for '<name>' command`
+    WrongArity(String),
+    WrongType,
+    Syntax,
+    NotInteger,
+    NotFloat,
+    Overflow,
+    NoSuchKey,
+    OutOfRange,
+    /// `ERR invalid expire time in '<cmd>' command`
+    InvalidExpire(&'static str),
+    /// `ERR DB index is out of range`
+    DbIndexOutOfRange,
+    /// Any other error: the full text including its code word (`ERR ...`, `BUSYKEY ...`).
+    Other(Cow<'static, str>),
+}
+
+impl CmdError {
+    pub fn other(text: impl Into<Cow<'static, str>>) -> Self {
+        CmdError::Other(text.into())
+    }
+
+    /// An `ERR` error with the given message.
+    pub fn err(msg: impl std::fmt::Display) -> Self {
+        CmdError::Other(Cow::Owned(format!("ERR {msg}")))
+    }
+
+    pub fn text(&self) -> Cow<'static, str> {
+        match self {
+            CmdError::UnknownCommand { name, args } => {
+                // Redis stops listing once the argument text reaches 128 bytes, and
+                // truncates each argument to what is left of that budget.
+                let mut listed = String::new();
+                for a in args {
+                    if listed.len() >= 128 {
+                        break;
+                    }
+                    let room = 128 - listed.len();
+                    listed.push_str(&format!("'{}' ", truncate(a, room)));
+                }
+                Cow::Owned(format!(
+                    "ERR unknown command '{}', with args beginning with: {listed}",
+                    truncate(name, 128)
+                ))
+            }
+            CmdError::UnknownSubcommand { sub, container } => Cow::Owned(format!(
+                "ERR unknown subcommand '{}'. Try {} HELP.",
+                truncate(sub, 128),
+                container.to_ascii_uppercase()
+            )),
+            CmdError::WrongArity(name) => Cow::Owned(format!(
+                "ERR wrong number of arguments for '{name}' command"
+            )),
+            CmdError::WrongType => {
+                Cow::Borrowed("WRONGTYPE Operation against a key holding the wrong kind of value")
+            }
+            CmdError::Syntax => Cow::Borrowed("ERR syntax error"),
+            CmdError::NotInteger => Cow::Borrowed("ERR value is not an integer or out of range"),
+            CmdError::NotFloat => Cow::Borrowed("ERR value is not a valid float"),
+            CmdError::Overflow => Cow::Borrowed("ERR increment or decrement would overflow"),
+            CmdError::NoSuchKey => Cow::Borrowed("ERR no such key"),
+            CmdError::OutOfRange => Cow::Borrowed("ERR index out of range"),
+            CmdError::InvalidExpire(cmd) => {
+                Cow::Owned(format!("ERR invalid expire time in '{cmd}' command"))
+            }
+            CmdError::DbIndexOutOfRange => Cow::Borrowed("ERR DB index is out of range"),
+            CmdError::Other(s) => s.clone(),
+        }
+    }
+}
+
+/// Redis prints user strings into errors with `%.128s`.
+fn truncate(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+impl From<CmdError> for Reply {
+    fn from(e: CmdError) -> Reply {
+        Reply::Error(e.text())
+    }
+}
+
+impl std::fmt::Display for CmdError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text())
+    }
+}
+
+impl std::error::Error for CmdError {}
+
+pub type CmdResult = Result<Reply, CmdError>;

@@ -1,0 +1,135 @@
+//! Reply encoder: writes a [`Reply`] as RESP2 or RESP3 bytes.
+
+use crate::num::write_g17;
+use crate::reply::{Proto, Reply};
+
+/// Appends the wire form of `reply` for protocol `proto` to `out`.
+pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
+    match reply {
+        Reply::Status(s) => line(out, b'+', s.as_bytes()),
+        Reply::Error(s) => line(out, b'-', s.as_bytes()),
+        Reply::Integer(n) => int_line(out, b':', *n),
+        Reply::Bulk(b) => bulk(out, b),
+        Reply::Nil => out.extend_from_slice(match proto {
+            Proto::Resp2 => b"$-1\r\n",
+            Proto::Resp3 => b"_\r\n",
+        }),
+        Reply::NilArray => out.extend_from_slice(match proto {
+            Proto::Resp2 => b"*-1\r\n",
+            Proto::Resp3 => b"_\r\n",
+        }),
+        Reply::Array(items) => aggregate(out, b'*', items, proto),
+        Reply::Set(items) => {
+            let tag = if proto == Proto::Resp3 { b'~' } else { b'*' };
+            aggregate(out, tag, items, proto)
+        }
+        Reply::Push(items) => {
+            let tag = if proto == Proto::Resp3 { b'>' } else { b'*' };
+            aggregate(out, tag, items, proto)
+        }
+        Reply::Map(pairs) => {
+            match proto {
+                Proto::Resp3 => int_line(out, b'%', pairs.len() as i64),
+                Proto::Resp2 => int_line(out, b'*', 2 * pairs.len() as i64),
+            }
+            for (k, v) in pairs {
+                encode(k, proto, out);
+                encode(v, proto, out);
+            }
+        }
+        Reply::Double(d) => {
+            let mut text = Vec::with_capacity(24);
+            write_g17(*d, &mut text);
+            match proto {
+                Proto::Resp3 => line(out, b',', &text),
+                Proto::Resp2 => bulk(out, &text),
+            }
+        }
+        Reply::Bool(b) => match proto {
+            Proto::Resp3 => out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" }),
+            Proto::Resp2 => out.extend_from_slice(if *b { b":1\r\n" } else { b":0\r\n" }),
+        },
+        Reply::Verbatim(format, text) => match proto {
+            Proto::Resp3 => {
+                int_line(out, b'=', (text.len() + 4) as i64);
+                out.extend_from_slice(format.as_bytes());
+                out.push(b':');
+                out.extend_from_slice(text);
+                out.extend_from_slice(b"\r\n");
+            }
+            Proto::Resp2 => bulk(out, text),
+        },
+    }
+}
+
+fn aggregate(out: &mut Vec<u8>, tag: u8, items: &[Reply], proto: Proto) {
+    int_line(out, tag, items.len() as i64);
+    for item in items {
+        encode(item, proto, out);
+    }
+}
+
+fn line(out: &mut Vec<u8>, tag: u8, text: &[u8]) {
+    out.push(tag);
+    out.extend_from_slice(text);
+    out.extend_from_slice(b"\r\n");
+}
+
+fn int_line(out: &mut Vec<u8>, tag: u8, n: i64) {
+    let mut buf = itoa::Buffer::new();
+    line(out, tag, buf.format(n).as_bytes());
+}
+
+fn bulk(out: &mut Vec<u8>, data: &[u8]) {
+    int_line(out, b'$', data.len() as i64);
+    out.extend_from_slice(data);
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bytes::Bytes;
+
+    fn enc(r: &Reply, p: Proto) -> String {
+        let mut v = Vec::new();
+        encode(r, p, &mut v);
+        String::from_utf8(v).unwrap()
+    }
+
+    #[test]
+    fn scalars() {
+        assert_eq!(enc(&Reply::OK, Proto::Resp2), "+OK\r\n");
+        assert_eq!(enc(&Reply::error("ERR x"), Proto::Resp2), "-ERR x\r\n");
+        assert_eq!(enc(&Reply::Integer(-5), Proto::Resp3), ":-5\r\n");
+        assert_eq!(enc(&Reply::bulk("ab"), Proto::Resp2), "$2\r\nab\r\n");
+        assert_eq!(enc(&Reply::Nil, Proto::Resp2), "$-1\r\n");
+        assert_eq!(enc(&Reply::NilArray, Proto::Resp2), "*-1\r\n");
+        assert_eq!(enc(&Reply::Nil, Proto::Resp3), "_\r\n");
+        assert_eq!(enc(&Reply::NilArray, Proto::Resp3), "_\r\n");
+    }
+
+    #[test]
+    fn resp3_shapes_degrade_in_resp2() {
+        let m = Reply::Map(vec![(Reply::bulk("a"), Reply::Integer(1))]);
+        assert_eq!(enc(&m, Proto::Resp2), "*2\r\n$1\r\na\r\n:1\r\n");
+        assert_eq!(enc(&m, Proto::Resp3), "%1\r\n$1\r\na\r\n:1\r\n");
+        let s = Reply::Set(vec![Reply::Integer(1)]);
+        assert_eq!(enc(&s, Proto::Resp2), "*1\r\n:1\r\n");
+        assert_eq!(enc(&s, Proto::Resp3), "~1\r\n:1\r\n");
+        assert_eq!(
+            enc(&Reply::Double(0.1), Proto::Resp2),
+            "$19\r\n0.10000000000000001\r\n"
+        );
+        assert_eq!(enc(&Reply::Double(3.0), Proto::Resp3), ",3\r\n");
+        assert_eq!(enc(&Reply::Double(f64::INFINITY), Proto::Resp3), ",inf\r\n");
+        assert_eq!(enc(&Reply::Bool(true), Proto::Resp2), ":1\r\n");
+        assert_eq!(enc(&Reply::Bool(false), Proto::Resp3), "#f\r\n");
+        let v = Reply::Verbatim("txt", Bytes::from_static(b"hi"));
+        assert_eq!(enc(&v, Proto::Resp3), "=6\r\ntxt:hi\r\n");
+        assert_eq!(enc(&v, Proto::Resp2), "$2\r\nhi\r\n");
+        let p = Reply::Push(vec![Reply::bulk("m")]);
+        assert_eq!(enc(&p, Proto::Resp3), ">1\r\n$1\r\nm\r\n");
+        assert_eq!(enc(&p, Proto::Resp2), "*1\r\n$1\r\nm\r\n");
+    }
+}

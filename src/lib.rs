@@ -1,0 +1,1 @@
+//! Ember: embeddable API (filled in below).
