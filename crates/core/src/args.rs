@@ -43,7 +43,8 @@ impl<'a> Args<'a> {
     }
 
     /// The next argument; arity checks guarantee required ones exist, so a missing
-    /// one is a syntax error.
+    /// one is a syntax error. (Fallible, so deliberately not `Iterator::next`.)
+    #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> Result<&'a Bytes, CmdError> {
         let a = self.argv.get(self.pos).ok_or(CmdError::Syntax)?;
         self.pos += 1;
@@ -79,7 +80,7 @@ impl<'a> Args<'a> {
     /// reported under `cmd`.
     pub fn pairs(&mut self, cmd: &str) -> Result<Vec<(&'a Bytes, &'a Bytes)>, CmdError> {
         let rest = self.rest();
-        if rest.is_empty() || rest.len() % 2 != 0 {
+        if rest.is_empty() || !rest.len().is_multiple_of(2) {
             return Err(CmdError::WrongArity(cmd.to_string()));
         }
         self.pos = self.argv.len();

@@ -153,9 +153,7 @@ pub fn write_g(d: f64, precision: usize, out: &mut Vec<u8>) {
         let mut s: Vec<u8> = Vec::with_capacity(p + 8);
         if exp < 0 {
             s.extend_from_slice(b"0.");
-            for _ in 0..(-exp - 1) {
-                s.push(b'0');
-            }
+            s.extend(std::iter::repeat_n(b'0', (-exp - 1) as usize));
             s.extend_from_slice(&digits);
         } else {
             let int_len = exp as usize + 1;
