@@ -16,7 +16,7 @@ pub enum ReplyMode {
     #[default]
     On,
     Off,
-    /// Skip the reply of the next command only.
+    /// Set by CLIENT REPLY SKIP: its own reply and the next command's are dropped.
     Skip,
     /// Internal: the command after CLIENT REPLY SKIP is being executed.
     SkipThis,

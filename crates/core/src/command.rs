@@ -123,10 +123,13 @@ pub struct CommandStats {
     pub usec: AtomicU64,
     pub rejected_calls: AtomicU64,
     pub failed_calls: AtomicU64,
+    /// Call durations for `INFO latencystats`.
+    pub latency: crate::stats::LatencyHistogram,
 }
 
 impl CommandStats {
     pub fn reset(&self) {
+        self.latency.reset();
         for c in [
             &self.calls,
             &self.usec,

@@ -49,27 +49,60 @@ impl<'a> Ctx<'a> {
         self.engine.expire_if_needed(db, key, now)
     }
 
-    /// Lookup for reading: lazily expires and counts keyspace hits/misses.
+    /// Lookup for reading: lazily expires, updates the key's access stamp
+    /// (LRU/LFU), counts keyspace hits/misses and fires `keymiss`.
     pub fn lookup_read(&mut self, key: &[u8]) -> Option<&Value> {
-        if self.expire_if_needed(key) {
-            self.engine.stats.keyspace_misses += 1;
-            return None;
-        }
-        let found = self.engine.dbs[self.db_index].keys.get(key);
-        if found.is_some() {
-            self.engine.stats.keyspace_hits += 1;
-        } else {
-            self.engine.stats.keyspace_misses += 1;
-        }
-        found
+        self.lookup_read_with(key, true, true)
     }
 
-    /// Lookup for writing: lazily expires, no statistics.
+    /// `lookup_read` with Redis's LOOKUP_NOTOUCH (`touch` false: EXISTS, TYPE,
+    /// TTL, OBJECT) and LOOKUP_NONOTIFY (`notify_miss` false) flags.
+    pub fn lookup_read_with(
+        &mut self,
+        key: &[u8],
+        touch: bool,
+        notify_miss: bool,
+    ) -> Option<&Value> {
+        let db = self.db_index;
+        let now = self.now_ms;
+        let miss_event = notify_miss && self.engine.notify_flags & events::classes::KEY_MISS != 0;
+        if self.expire_if_needed(key) || (miss_event && !self.engine.dbs[db].keys.contains_key(key))
+        {
+            self.engine.stats.keyspace_misses += 1;
+            if miss_event {
+                self.engine
+                    .notify_keyspace_event(events::classes::KEY_MISS, "keymiss", key, db);
+            }
+            return None;
+        }
+        let engine = &mut *self.engine;
+        match engine.dbs[db].keys.get_with_meta_mut(key) {
+            Some((value, stamp)) => {
+                if touch {
+                    *stamp =
+                        crate::cmd::object::touched(&engine.config, &mut engine.rng, *stamp, now);
+                }
+                engine.stats.keyspace_hits += 1;
+                Some(&*value)
+            }
+            None => {
+                engine.stats.keyspace_misses += 1;
+                None
+            }
+        }
+    }
+
+    /// Lookup for writing: lazily expires and updates the access stamp; no
+    /// statistics.
     pub fn lookup_write(&mut self, key: &[u8]) -> Option<&mut Value> {
         if self.expire_if_needed(key) {
             return None;
         }
-        self.engine.dbs[self.db_index].keys.get_mut(key)
+        let now = self.now_ms;
+        let engine = &mut *self.engine;
+        let (value, stamp) = engine.dbs[self.db_index].keys.get_with_meta_mut(key)?;
+        *stamp = crate::cmd::object::touched(&engine.config, &mut engine.rng, *stamp, now);
+        Some(value)
     }
 
     /// Existence check that does not count as a hit or miss.
@@ -99,7 +132,15 @@ impl<'a> Ctx<'a> {
 
     /// Stores `value` at `key` (Redis's setKey). Clears the TTL unless `keep_ttl`.
     pub fn set_key(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
-        self.engine.dbs[self.db_index].insert(key, value, keep_ttl);
+        let now = self.now_ms;
+        let engine = &mut *self.engine;
+        let (config, rng) = (&engine.config, &mut engine.rng);
+        // An overwrite counts as an access of the old value (Redis's setKey does
+        // lookupKeyWrite, and under LFU the new value inherits the counter).
+        engine.dbs[self.db_index].insert_stamped(key, value, keep_ttl, |old| match old {
+            Some(s) => crate::cmd::object::replaced(config, rng, s, now),
+            None => crate::cmd::object::new_stamp(config, now),
+        });
         self.signal_modified(key);
     }
 
@@ -148,6 +189,12 @@ impl<'a> Ctx<'a> {
     /// several times to emit several commands, as Redis's alsoPropagate).
     pub fn propagate_as(&mut self, argv: Vec<Bytes>) {
         self.rewritten.get_or_insert_with(Vec::new).push(argv);
+    }
+
+    /// Propagates the command even if it did not increment dirty (Redis's
+    /// forceCommandPropagation).
+    pub fn force_propagation(&mut self) {
+        self.engine.force_propagation = true;
     }
 
     /// Propagates nothing even though dirty was incremented.

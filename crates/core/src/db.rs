@@ -8,10 +8,19 @@ use crate::dict::Dict;
 use crate::value::Value;
 use bytes::Bytes;
 
+/// The access stamp kept beside every key (Redis's 24-bit `robj.lru`): LRU
+/// seconds or LFU minutes+counter depending on `maxmemory-policy`; see
+/// `cmd::object` for its encoding. 0 means "never stamped".
+pub type AccessStamp = u32;
+
 #[derive(Default)]
 pub struct Db {
-    pub(crate) keys: Dict<Bytes, Value>,
+    pub(crate) keys: Dict<Bytes, Value, AccessStamp>,
     pub(crate) expires: Dict<Bytes, i64>,
+    /// Active expiry's resumable scan position in `expires` (Redis's `expires_cursor`).
+    pub expires_cursor: u64,
+    /// Running estimate of the TTL of volatile keys, ms (INFO keyspace `avg_ttl`).
+    pub avg_ttl: i64,
 }
 
 impl Db {
@@ -31,7 +40,7 @@ impl Db {
         self.expires.len()
     }
 
-    pub fn keys(&self) -> &Dict<Bytes, Value> {
+    pub fn keys(&self) -> &Dict<Bytes, Value, AccessStamp> {
         &self.keys
     }
 
@@ -69,6 +78,43 @@ impl Db {
         }
     }
 
+    /// Like `insert`, and stamps the entry: `stamp(Some(old))` when `key`
+    /// existed, `stamp(None)` for a new key.
+    pub fn insert_stamped(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        keep_ttl: bool,
+        stamp: impl FnOnce(Option<AccessStamp>) -> AccessStamp,
+    ) {
+        if let Some((slot, meta)) = self.keys.get_with_meta_mut(key) {
+            *slot = value;
+            *meta = stamp(Some(*meta));
+        } else {
+            self.keys
+                .insert_new(Bytes::copy_from_slice(key), value, stamp(None));
+        }
+        if !keep_ttl {
+            self.expires.remove(key);
+        }
+    }
+
+    /// The key's access stamp (regardless of expiry).
+    pub fn stamp_of(&self, key: &[u8]) -> Option<AccessStamp> {
+        self.keys.get_with_meta(key).map(|(_, m)| *m)
+    }
+
+    /// Overwrites the key's access stamp; false if the key is absent.
+    pub fn set_stamp(&mut self, key: &[u8], stamp: AccessStamp) -> bool {
+        match self.keys.get_with_meta_mut(key) {
+            Some((_, m)) => {
+                *m = stamp;
+                true
+            }
+            None => false,
+        }
+    }
+
     /// Removes the key and its TTL; returns the value.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
         let v = self.keys.remove(key)?;
@@ -94,5 +140,7 @@ impl Db {
     pub fn clear(&mut self) {
         self.keys.clear();
         self.expires.clear();
+        self.expires_cursor = 0;
+        self.avg_ttl = 0;
     }
 }

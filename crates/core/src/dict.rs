@@ -10,37 +10,42 @@ use ahash::RandomState;
 use rand::Rng;
 use std::borrow::Borrow;
 
-struct Entry<K, V> {
+struct Entry<K, V, M> {
     key: K,
     value: V,
-    next: Link<K, V>,
+    /// Per-entry metadata: `()` (free) by default; the keyspace keeps its LRU/LFU
+    /// access stamp here (Redis's `robj.lru`), see `cmd::object`.
+    meta: M,
+    next: Link<K, V, M>,
 }
 
-type Link<K, V> = Option<Box<Entry<K, V>>>;
+type Link<K, V, M> = Option<Box<Entry<K, V, M>>>;
 
-pub struct Dict<K, V> {
-    buckets: Vec<Link<K, V>>,
+pub struct Dict<K, V, M = ()> {
+    buckets: Vec<Link<K, V, M>>,
     len: usize,
     hasher: RandomState,
 }
 
 const MIN_BUCKETS: usize = 4;
 
-impl<K: Borrow<[u8]>, V> Default for Dict<K, V> {
+impl<K: Borrow<[u8]>, V, M: Default> Default for Dict<K, V, M> {
     fn default() -> Self {
-        Self::new()
-    }
-}
-
-impl<K: Borrow<[u8]>, V> Dict<K, V> {
-    pub fn new() -> Self {
         Dict {
             buckets: Vec::new(),
             len: 0,
             hasher: RandomState::new(),
         }
     }
+}
 
+impl<K: Borrow<[u8]>, V> Dict<K, V> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+}
+
+impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
     pub fn len(&self) -> usize {
         self.len
     }
@@ -109,16 +114,58 @@ impl<K: Borrow<[u8]>, V> Dict<K, V> {
         self.get(key).is_some()
     }
 
-    /// Inserts or replaces; returns the previous value. An existing key object is kept.
+    /// Inserts or replaces; returns the previous value. An existing key object
+    /// (and its metadata) is kept; a new entry gets `M::default()`.
     pub fn insert(&mut self, key: K, value: V) -> Option<V> {
         if let Some(slot) = self.get_mut(key.borrow()) {
             return Some(std::mem::replace(slot, value));
         }
+        self.insert_new(key, value, M::default());
+        None
+    }
+
+    /// Adds an entry known to be absent (the caller has just looked it up).
+    pub fn insert_new(&mut self, key: K, value: V, meta: M) {
         self.grow_if_needed();
         let b = self.bucket_of(key.borrow());
         let next = self.buckets[b].take();
-        self.buckets[b] = Some(Box::new(Entry { key, value, next }));
+        self.buckets[b] = Some(Box::new(Entry {
+            key,
+            value,
+            meta,
+            next,
+        }));
         self.len += 1;
+    }
+
+    /// The value and the metadata of `key`, both mutable.
+    pub fn get_with_meta_mut(&mut self, key: &[u8]) -> Option<(&mut V, &mut M)> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = self.bucket_of(key);
+        let mut cur = &mut self.buckets[b];
+        while let Some(e) = cur {
+            if e.key.borrow() == key {
+                return Some((&mut e.value, &mut e.meta));
+            }
+            cur = &mut e.next;
+        }
+        None
+    }
+
+    /// The value and the metadata of `key`.
+    pub fn get_with_meta(&self, key: &[u8]) -> Option<(&V, &M)> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut cur = &self.buckets[self.bucket_of(key)];
+        while let Some(e) = cur {
+            if e.key.borrow() == key {
+                return Some((&e.value, &e.meta));
+            }
+            cur = &e.next;
+        }
         None
     }
 
@@ -268,7 +315,7 @@ impl<K: Borrow<[u8]>, V> Dict<K, V> {
         }
     }
 
-    pub fn iter(&self) -> Iter<'_, K, V> {
+    pub fn iter(&self) -> Iter<'_, K, V, M> {
         Iter {
             buckets: &self.buckets,
             bucket: 0,
@@ -284,7 +331,7 @@ impl<K: Borrow<[u8]>, V> Dict<K, V> {
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         for slot in self.buckets.iter_mut() {
             let mut chain = slot.take();
-            let mut kept: Link<K, V> = None;
+            let mut kept: Link<K, V, M> = None;
             while let Some(mut e) = chain {
                 chain = e.next.take();
                 if keep(&e.key, &mut e.value) {
@@ -300,7 +347,7 @@ impl<K: Borrow<[u8]>, V> Dict<K, V> {
     }
 }
 
-impl<K, V> Drop for Dict<K, V> {
+impl<K, V, M> Drop for Dict<K, V, M> {
     fn drop(&mut self) {
         for slot in self.buckets.iter_mut() {
             let mut cur = slot.take();
@@ -311,13 +358,13 @@ impl<K, V> Drop for Dict<K, V> {
     }
 }
 
-pub struct Iter<'a, K, V> {
-    buckets: &'a [Link<K, V>],
+pub struct Iter<'a, K, V, M = ()> {
+    buckets: &'a [Link<K, V, M>],
     bucket: usize,
-    cur: Option<&'a Entry<K, V>>,
+    cur: Option<&'a Entry<K, V, M>>,
 }
 
-impl<'a, K, V> Iterator for Iter<'a, K, V> {
+impl<'a, K, V, M> Iterator for Iter<'a, K, V, M> {
     type Item = (&'a K, &'a V);
 
     fn next(&mut self) -> Option<Self::Item> {

@@ -22,6 +22,8 @@ use std::time::Instant;
 
 /// Receives every write in deterministic form: (database index, argv).
 pub type PropagationSink = Box<dyn FnMut(usize, &[Bytes]) + Send>;
+/// Renders one INFO section contributed by an upper layer.
+pub type InfoProvider = fn(&Engine) -> String;
 /// Receives keyspace events when `notify-keyspace-events` enables them.
 pub type EventSink = Box<dyn FnMut(&KeyspaceEvent) + Send>;
 
@@ -47,16 +49,25 @@ pub struct Engine {
     pub lastsave_s: i64,
     /// Run id shown by INFO (`run_id`), 40 hex characters.
     pub run_id: String,
+    /// Replication ids shown by INFO (`master_replid`, `master_replid2`);
+    /// DEBUG CHANGE-REPL-ID renews the first and clears the second.
+    pub replid: String,
+    pub replid2: String,
     /// `notify-keyspace-events` flags.
     pub notify_flags: u32,
     pub shutdown: Option<ShutdownRequest>,
     /// True on a replica: keys are not expired locally, only hidden.
     pub is_replica: bool,
+    /// Set by `Ctx::force_propagation`: propagate even though dirty did not move
+    /// (Redis's forceCommandPropagation, e.g. FLUSHDB on an empty database).
+    pub(crate) force_propagation: bool,
+    /// Active expiry's state between cycles (next database, time-limit flag).
+    pub expire_cycle: crate::expire::CycleState,
     next_client_id: ClientId,
     sinks: Vec<PropagationSink>,
     event_sink: Option<EventSink>,
     /// Extra information sections contributed by upper layers (persistence, replication).
-    pub info_providers: Vec<(String, fn(&Engine) -> String)>,
+    pub info_providers: Vec<(String, InfoProvider)>,
 }
 
 /// Builds an engine from a command table (families plus upper-layer rows).
@@ -100,10 +111,12 @@ impl EngineBuilder {
         // `&'static Command` with no reference counting on the hot path.
         let table: &'static CommandTable = Box::leak(Box::new(self.table.build()));
         let now = self.clock.now_ms();
+        let notify_flags = self.config.notify_keyspace_events;
         let mut rng = SmallRng::from_entropy();
         let run_id: String = (0..40)
             .map(|_| char::from_digit(rand::Rng::gen_range(&mut rng, 0..16), 16).unwrap())
             .collect();
+        let replid = crate::cmd::server::random_hex40(&mut rng);
         Engine {
             dbs: (0..self.config.databases.max(1))
                 .map(|_| Db::new())
@@ -118,9 +131,13 @@ impl EngineBuilder {
             start_time_ms: now,
             lastsave_s: now / 1000,
             run_id,
-            notify_flags: 0,
+            replid,
+            replid2: "0".repeat(40),
+            notify_flags,
             shutdown: None,
             is_replica: false,
+            force_propagation: false,
+            expire_cycle: Default::default(),
             next_client_id: 1,
             sinks: Vec::new(),
             event_sink: None,
@@ -143,8 +160,16 @@ impl Engine {
         let id = self.next_client_id;
         self.next_client_id += 1;
         let now = self.now_ms();
-        self.clients.insert(id, Client::new(id, now));
+        let mut c = Client::new(id, now);
+        c.authenticated = self.config.requirepass.is_empty();
+        self.clients.insert(id, c);
         id
+    }
+
+    /// False while `requirepass` is set and the client has not authenticated
+    /// (Redis's authRequired): only NO_AUTH commands may run.
+    pub fn is_authenticated(&self, id: ClientId) -> bool {
+        self.config.requirepass.is_empty() || self.clients.get(&id).is_some_and(|c| c.authenticated)
     }
 
     pub fn remove_client(&mut self, id: ClientId) {
@@ -176,9 +201,10 @@ impl Engine {
         match c.reply_mode {
             ReplyMode::On => Some(reply),
             ReplyMode::Off => None,
+            // Set by CLIENT REPLY SKIP itself: its own reply and the next one go.
             ReplyMode::Skip => {
                 c.reply_mode = ReplyMode::SkipThis;
-                Some(reply)
+                None
             }
             ReplyMode::SkipThis => {
                 c.reply_mode = ReplyMode::On;
@@ -203,7 +229,8 @@ impl Engine {
             .into();
         };
         let mut skip = 1;
-        if cmd.handler.is_none() {
+        // A container with a handler of its own (COMMAND) runs it when alone.
+        if cmd.handler.is_none() || (!cmd.subcommands.is_empty() && argv.len() > 1) {
             // A container: the subcommand picks the row (arity 2 means "needs one").
             match argv.get(1) {
                 Some(sub) => match cmd.subcommand(sub) {
@@ -228,6 +255,12 @@ impl Engine {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return CmdError::WrongArity(cmd.full_name.clone()).into();
         }
+        if !cmd.has(flags::NO_AUTH) && !self.is_authenticated(client) {
+            cmd.stats
+                .rejected_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return CmdError::other("NOAUTH Authentication required.").into();
+        }
         self.call(client, cmd, argv, skip)
     }
 
@@ -239,9 +272,11 @@ impl Engine {
         argv: &[Bytes],
         skip: usize,
     ) -> Reply {
+        let now_ms = self.now_ms();
         let db_index = match self.clients.get_mut(&client) {
             Some(c) => {
                 c.tot_cmds += 1;
+                c.last_interaction_ms = now_ms;
                 c.last_cmd.clear();
                 c.last_cmd.push_str(&cmd.full_name);
                 c.db
@@ -250,7 +285,6 @@ impl Engine {
         };
         let dirty_before = self.dirty;
         let started = Instant::now();
-        let now_ms = self.now_ms();
         let mut ctx = Ctx {
             engine: self,
             client_id: client,
@@ -268,6 +302,9 @@ impl Engine {
         use std::sync::atomic::Ordering::Relaxed;
         cmd.stats.calls.fetch_add(1, Relaxed);
         cmd.stats.usec.fetch_add(elapsed, Relaxed);
+        if self.config.latency_tracking {
+            cmd.stats.latency.record(elapsed * 1000);
+        }
         self.stats.total_commands_processed += 1;
         let reply = match result {
             Ok(r) => {
@@ -281,7 +318,8 @@ impl Engine {
                 e.into()
             }
         };
-        if self.dirty != dirty_before && !cmd.has(flags::READONLY) {
+        let forced = std::mem::take(&mut self.force_propagation);
+        if (self.dirty != dirty_before || forced) && !cmd.has(flags::READONLY) {
             match rewritten {
                 Some(cmds) => {
                     for c in cmds {
@@ -333,6 +371,13 @@ impl Engine {
     /// Hook for WATCH invalidation (transactions) and tracking; see `Ctx::signal_modified`.
     pub fn signal_modified_key(&mut self, _db: usize, _key: &[u8]) {}
 
+    /// Hook for WATCH invalidation when a whole database is emptied (FLUSHDB,
+    /// FLUSHALL: `None` = every database), before its keys are dropped.
+    pub fn signal_flushed_db(&mut self, _db: Option<usize>) {}
+
+    /// Hook for WATCH invalidation when SWAPDB exchanged two databases' contents.
+    pub fn signal_swapped_dbs(&mut self, _a: usize, _b: usize) {}
+
     pub fn notify_keyspace_event(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
         if self.notify_flags & class == 0 {
             return;
@@ -373,8 +418,26 @@ impl Engine {
     /// Periodic housekeeping, called `hz` times per second by the front end
     /// (Redis's serverCron): active expiry and the like.
     pub fn cron(&mut self) {
+        crate::cmd::info::track_metrics(self);
         if self.config.active_expire_enabled && !self.is_replica {
             crate::expire::active_expire_cycle(self);
+        }
+        self.close_idle_clients();
+    }
+
+    /// Closes normal clients idle for more than `timeout` seconds (0 = never).
+    fn close_idle_clients(&mut self) {
+        let timeout_ms = self.config.timeout as i64 * 1000;
+        if timeout_ms == 0 {
+            return;
+        }
+        let now = self.now_ms();
+        for c in self.clients.values_mut() {
+            let idle = now - c.last_interaction_ms;
+            if !c.is_local && c.kind == crate::client::ClientKind::Normal && idle > timeout_ms && !c.killed {
+                c.killed = true;
+                c.wake();
+            }
         }
     }
 }

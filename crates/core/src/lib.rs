@@ -8,7 +8,10 @@ pub mod client;
 pub mod clock;
 pub mod cmd;
 pub mod command;
+pub mod command_docs;
 pub mod config;
+pub mod config_rewrite;
+pub mod config_table;
 pub mod ctx;
 pub mod db;
 pub mod dict;
@@ -16,8 +19,13 @@ pub mod engine;
 pub mod error;
 pub mod events;
 pub mod expire;
+pub mod glob;
+pub mod long_double;
 pub mod stats;
 pub mod value;
+
+/// The Redis version Ember is compatible with (HELLO, INFO `redis_version`).
+pub const REDIS_VERSION: &str = "7.0.15";
 
 pub use bytes::Bytes;
 pub use client::ClientId;

@@ -10,6 +10,8 @@ pub struct Stats {
     pub expired_keys: u64,
     pub expired_stale_perc: f64,
     pub expired_time_cap_reached_count: u64,
+    /// Time spent in active expiry cycles, µs (INFO `expire_cycle_cpu_milliseconds` / 1000).
+    pub expire_cycle_time_used_us: u64,
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub evicted_keys: u64,
@@ -19,6 +21,23 @@ pub struct Stats {
     pub unexpected_error_replies: u64,
     /// Error replies by their code word (`ERR`, `WRONGTYPE` ...), for `INFO errorstats`.
     pub errors: AHashMap<String, u64>,
+    /// Socket reads and writes, counted by the front end (INFO stats).
+    pub total_reads_processed: u64,
+    pub total_writes_processed: u64,
+    /// Highest `used_memory` INFO has reported.
+    pub used_memory_peak: u64,
+    /// Samples behind INFO's `instantaneous_*` fields: commands, net input
+    /// bytes, net output bytes (see `cmd::info::track_metrics`).
+    pub inst_metrics: [InstMetric; 3],
+}
+
+/// Redis's instantaneous metric: a rate sampled every 100 ms over 16 samples.
+#[derive(Default, Debug, Clone, Copy)]
+pub struct InstMetric {
+    pub last_sample_ms: i64,
+    pub last_reading: u64,
+    pub samples: [u64; 16],
+    pub idx: usize,
 }
 
 impl Stats {
@@ -40,5 +59,113 @@ impl Stats {
     /// CONFIG RESETSTAT.
     pub fn reset(&mut self) {
         *self = Stats::default();
+    }
+}
+
+/// A command's latency distribution for `INFO latencystats`: the HDR
+/// histogram Redis keeps (values 1 ns to 1 s, two significant digits), with
+/// its bucket layout so percentiles read back the same values. The counts are
+/// allocated on the first record; an empty histogram is "not tracked".
+#[derive(Default, Debug)]
+pub struct LatencyHistogram {
+    counts: std::sync::OnceLock<Box<[std::sync::atomic::AtomicU64]>>,
+    total: std::sync::atomic::AtomicU64,
+}
+
+/// 2 significant digits: 256 sub-buckets, half of them per bucket after the first.
+const HDR_SUB_HALF_MAGNITUDE: u32 = 7;
+const HDR_SUB_HALF: u64 = 1 << HDR_SUB_HALF_MAGNITUDE;
+/// 23 buckets reach 1e9 from 256; (23 + 1) * 128 counters.
+const HDR_LEN: usize = 24 * HDR_SUB_HALF as usize;
+const HDR_MAX: u64 = 1_000_000_000;
+
+impl LatencyHistogram {
+    fn index_of(v: u64) -> usize {
+        let pow2ceiling = 64 - (v | 255).leading_zeros();
+        let bucket = pow2ceiling - (HDR_SUB_HALF_MAGNITUDE + 1);
+        let sub = v >> bucket;
+        (((bucket as u64 + 1) << HDR_SUB_HALF_MAGNITUDE) + sub - HDR_SUB_HALF) as usize
+    }
+
+    /// (lowest value, range size) of the counter at `index`.
+    fn range_at(index: usize) -> (u64, u64) {
+        let mut bucket = (index as i64 >> HDR_SUB_HALF_MAGNITUDE) - 1;
+        let mut sub = (index as u64 & (HDR_SUB_HALF - 1)) + HDR_SUB_HALF;
+        if bucket < 0 {
+            sub -= HDR_SUB_HALF;
+            bucket = 0;
+        }
+        (sub << bucket, 1 << bucket)
+    }
+
+    /// Records one duration in nanoseconds (clamped to 1 ns ..= 1 s).
+    pub fn record(&self, ns: u64) {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        let counts = self
+            .counts
+            .get_or_init(|| (0..HDR_LEN).map(|_| AtomicU64::new(0)).collect());
+        counts[Self::index_of(ns.clamp(1, HDR_MAX))].fetch_add(1, Relaxed);
+        self.total.fetch_add(1, Relaxed);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.total.load(std::sync::atomic::Ordering::Relaxed) == 0
+    }
+
+    /// CONFIG RESETSTAT.
+    pub fn reset(&self) {
+        use std::sync::atomic::Ordering::Relaxed;
+        if let Some(counts) = self.counts.get() {
+            counts.iter().for_each(|c| c.store(0, Relaxed));
+        }
+        self.total.store(0, Relaxed);
+    }
+
+    /// hdr_value_at_percentile: the highest value equivalent to the first
+    /// counter reaching the percentile (the lowest for percentile 0).
+    pub fn value_at_percentile(&self, percentile: f64) -> u64 {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(counts) = self.counts.get() else {
+            return 0;
+        };
+        let total = self.total.load(Relaxed);
+        let p = percentile.min(100.0);
+        let wanted = (((p / 100.0) * total as f64) + 0.5) as u64;
+        let wanted = wanted.max(1);
+        let mut seen = 0;
+        for (i, c) in counts.iter().enumerate() {
+            seen += c.load(Relaxed);
+            if seen >= wanted {
+                let (low, size) = Self::range_at(i);
+                return if percentile == 0.0 { low } else { low + size - 1 };
+            }
+        }
+        0
+    }
+}
+
+#[cfg(test)]
+mod latency_tests {
+    use super::LatencyHistogram;
+
+    #[test]
+    fn percentiles_read_back_like_hdr() {
+        let h = LatencyHistogram::default();
+        assert!(h.is_empty());
+        h.record(3000);
+        h.record(6000);
+        assert_eq!(h.value_at_percentile(50.0), 3007);
+        assert_eq!(h.value_at_percentile(99.0), 6015);
+        assert_eq!(h.value_at_percentile(100.0), 6015);
+        h.record(7000);
+        assert_eq!(h.value_at_percentile(99.9), 7007);
+        h.record(200);
+        assert_eq!(h.value_at_percentile(0.0), 200);
+        h.record(0);
+        assert_eq!(h.value_at_percentile(0.0), 1);
+        h.record(5_000_000_000);
+        assert_eq!(h.value_at_percentile(100.0), 1_002_438_655);
+        h.reset();
+        assert!(h.is_empty());
     }
 }

@@ -1,4 +1,4 @@
-//! Listening sockets, the accept loop and the periodic server cron.
+//! Listening sockets (TCP and unix), the accept loop and the periodic server cron.
 
 use crate::conn::{serve, ConnInfo};
 use ember_core::{Config, Engine};
@@ -7,107 +7,120 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::io::AsyncWriteExt;
-use tokio::net::TcpListener;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::Notify;
 
 /// A bound server, ready to run.
 pub struct Server {
     pub engine: Arc<Mutex<Engine>>,
     listeners: Vec<TcpListener>,
+    unix: Option<UnixListener>,
     /// The TCP port actually bound (useful with `port 0`).
     pub port: u16,
     pub shutdown: Arc<Notify>,
 }
 
+/// Why binding failed, with the address for Redis-style log lines.
+#[derive(Debug)]
+pub struct BindError {
+    pub addr: String,
+    pub port: u16,
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Could not create server TCP listening socket {}:{}: {}", self.addr, self.port, self.error)
+    }
+}
+
 impl Server {
     /// Binds every address of `bind` on `port` (an address prefixed by `-` may
-    /// fail silently, as in Redis). With port 0, all addresses share the port the
-    /// first one was given.
-    pub async fn bind(engine: Engine) -> std::io::Result<Server> {
+    /// be unavailable, as in Redis), plus `unixsocket` if set. With port 0, all
+    /// addresses share the port the first one was given.
+    pub async fn bind(engine: Engine) -> Result<Server, BindError> {
         let config: Config = engine.config.clone();
         let mut listeners = Vec::new();
         let mut port = config.port;
-        for addr in &config.bind {
-            let (optional, host) = match addr.strip_prefix('-') {
-                Some(h) => (true, h),
-                None => (false, addr.as_str()),
-            };
-            let hosts: Vec<&str> = if host == "*" {
-                vec!["0.0.0.0"]
-            } else {
-                vec![host]
-            };
-            for h in hosts {
-                let sock: SocketAddr = match format!("{h}:{port}")
-                    .parse()
-                    .or_else(|_| format!("[{h}]:{port}").parse())
-                {
-                    Ok(s) => s,
-                    Err(_) => {
-                        return Err(std::io::Error::new(
-                            std::io::ErrorKind::InvalidInput,
-                            format!("Invalid bind address '{h}'"),
-                        ))
-                    }
+        if port != 0 || config.unixsocket.is_empty() {
+            for addr in &config.bind {
+                let (optional, host) = match addr.strip_prefix('-') {
+                    Some(h) => (true, h),
+                    None => (false, addr.as_str()),
                 };
+                let host = if host == "*" { "0.0.0.0" } else { host };
+                let fail = |error| BindError { addr: addr.trim_start_matches('-').to_string(), port, error };
+                let sock: SocketAddr = format!("{host}:{port}")
+                    .parse()
+                    .or_else(|_| format!("[{host}]:{port}").parse())
+                    .map_err(|_| fail(std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid address")))?;
                 match TcpListener::bind(sock).await {
                     Ok(l) => {
                         if port == 0 {
-                            port = l.local_addr()?.port();
+                            port = l.local_addr().map_err(fail)?.port();
                         }
                         listeners.push(l);
                     }
                     Err(e) if optional && e.kind() != std::io::ErrorKind::AddrInUse => {}
-                    Err(e) => return Err(e),
+                    Err(e) => return Err(fail(e)),
                 }
             }
         }
-        Ok(Server {
-            engine: Arc::new(Mutex::new(engine)),
-            listeners,
-            port,
-            shutdown: Arc::new(Notify::new()),
-        })
+        let unix = if config.unixsocket.is_empty() {
+            None
+        } else {
+            let _ = std::fs::remove_file(&config.unixsocket);
+            let fail = |error| BindError { addr: config.unixsocket.clone(), port: 0, error };
+            let l = UnixListener::bind(&config.unixsocket).map_err(fail)?;
+            if config.unixsocketperm != 0 {
+                use std::os::unix::fs::PermissionsExt;
+                let perm = std::fs::Permissions::from_mode(config.unixsocketperm);
+                std::fs::set_permissions(&config.unixsocket, perm).map_err(fail)?;
+            }
+            Some(l)
+        };
+        Ok(Server { engine: Arc::new(Mutex::new(engine)), listeners, unix, port, shutdown: Arc::new(Notify::new()) })
     }
 
     /// Serves until SHUTDOWN (or the shutdown notifier) fires.
     pub async fn run(self) {
-        let connected = Arc::new(AtomicUsize::new(0));
+        let gate = Arc::new(Gate { engine: self.engine.clone(), shutdown: self.shutdown.clone(), connected: AtomicUsize::new(0) });
         for listener in self.listeners {
-            let engine = self.engine.clone();
-            let shutdown = self.shutdown.clone();
-            let connected = connected.clone();
+            let gate = gate.clone();
             tokio::spawn(async move {
                 loop {
-                    let Ok((mut stream, peer)) = listener.accept().await else {
+                    let Ok((stream, peer)) = listener.accept().await else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
                         continue;
                     };
                     let _ = stream.set_nodelay(true);
-                    let maxclients = engine.lock().config.maxclients as usize;
-                    if connected.load(Ordering::Relaxed) >= maxclients {
-                        engine.lock().stats.rejected_connections += 1;
-                        let _ = stream
-                            .write_all(b"-ERR max number of clients reached\r\n")
-                            .await;
-                        continue;
+                    let keepalive = gate.engine.lock().config.tcp_keepalive;
+                    if keepalive > 0 {
+                        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+                        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
                     }
-                    connected.fetch_add(1, Ordering::Relaxed);
                     let info = ConnInfo {
                         addr: peer.to_string(),
-                        laddr: stream
-                            .local_addr()
-                            .map(|a| a.to_string())
-                            .unwrap_or_default(),
+                        laddr: stream.local_addr().map(|a| a.to_string()).unwrap_or_default(),
                         fd: raw_fd(&stream),
                     };
-                    let engine = engine.clone();
-                    let shutdown = shutdown.clone();
-                    let connected = connected.clone();
-                    tokio::spawn(async move {
-                        serve(stream, engine, info, shutdown).await;
-                        connected.fetch_sub(1, Ordering::Relaxed);
-                    });
+                    gate.clone().admit(stream, info).await;
+                }
+            });
+        }
+        if let Some(unix) = self.unix {
+            let gate = gate.clone();
+            tokio::spawn(async move {
+                loop {
+                    let Ok((stream, _)) = unix.accept().await else {
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                        continue;
+                    };
+                    let path = gate.engine.lock().config.unixsocket.clone();
+                    use std::os::fd::AsRawFd;
+                    let info = ConnInfo { addr: format!("{path}:0"), laddr: format!("{path}:0"), fd: stream.as_raw_fd() as i64 };
+                    gate.clone().admit(stream, info).await;
                 }
             });
         }
@@ -123,15 +136,35 @@ impl Server {
     }
 }
 
-#[cfg(unix)]
+/// Admission control shared by all listeners (maxclients) and the task spawner.
+struct Gate {
+    engine: Arc<Mutex<Engine>>,
+    shutdown: Arc<Notify>,
+    connected: AtomicUsize,
+}
+
+impl Gate {
+    async fn admit<S>(self: Arc<Self>, mut stream: S, info: ConnInfo)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let maxclients = self.engine.lock().config.maxclients as usize;
+        if self.connected.load(Ordering::Relaxed) >= maxclients {
+            self.engine.lock().stats.rejected_connections += 1;
+            let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+            return;
+        }
+        self.connected.fetch_add(1, Ordering::Relaxed);
+        tokio::spawn(async move {
+            serve(stream, self.engine.clone(), info, self.shutdown.clone()).await;
+            self.connected.fetch_sub(1, Ordering::Relaxed);
+        });
+    }
+}
+
 fn raw_fd(s: &tokio::net::TcpStream) -> i64 {
     use std::os::fd::AsRawFd;
     s.as_raw_fd() as i64
-}
-
-#[cfg(not(unix))]
-fn raw_fd(_: &tokio::net::TcpStream) -> i64 {
-    -1
 }
 
 /// A server running on its own thread and runtime, for embedding and tests.
@@ -167,42 +200,26 @@ impl Drop for ServerHandle {
 /// runtime; returns once it is listening.
 pub fn start_background(engine: Engine) -> std::io::Result<ServerHandle> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::Builder::new()
-        .name("ember-server".into())
-        .spawn(move || {
-            let rt = match tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                Ok(rt) => rt,
+    let thread = std::thread::Builder::new().name("ember-server".into()).spawn(move || {
+        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => rt,
+            Err(e) => {
+                let _ = tx.send(Err(e));
+                return;
+            }
+        };
+        rt.block_on(async move {
+            match Server::bind(engine).await {
+                Ok(server) => {
+                    let _ = tx.send(Ok((server.port, server.engine.clone(), server.shutdown.clone())));
+                    server.run().await;
+                }
                 Err(e) => {
-                    let _ = tx.send(Err(e));
-                    return;
+                    let _ = tx.send(Err(std::io::Error::new(e.error.kind(), e.to_string())));
                 }
-            };
-            rt.block_on(async move {
-                match Server::bind(engine).await {
-                    Ok(server) => {
-                        let _ = tx.send(Ok((
-                            server.port,
-                            server.engine.clone(),
-                            server.shutdown.clone(),
-                        )));
-                        server.run().await;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(e));
-                    }
-                }
-            });
-        })?;
-    let (port, engine, shutdown) = rx
-        .recv()
-        .map_err(|_| std::io::Error::other("server thread died"))??;
-    Ok(ServerHandle {
-        port,
-        engine,
-        shutdown,
-        thread: Some(thread),
-    })
+            }
+        });
+    })?;
+    let (port, engine, shutdown) = rx.recv().map_err(|_| std::io::Error::other("server thread died"))??;
+    Ok(ServerHandle { port, engine, shutdown, thread: Some(thread) })
 }

@@ -9,7 +9,7 @@ use ember_resp::Reply;
 pub fn commands() -> Vec<Command> {
     vec![
         Command::new("ping", -1, FAST | SENTINEL, acl::CONNECTION, ping),
-        Command::new("echo", 2, FAST, acl::CONNECTION, echo),
+        Command::new("echo", 2, LOADING | STALE | FAST, acl::CONNECTION, echo),
         Command::new("select", 2, LOADING | STALE | FAST, acl::CONNECTION, select),
         Command::new(
             "quit",

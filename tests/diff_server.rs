@@ -1,0 +1,595 @@
+//! Differential tests of configuration and server administration: CONFIG GET
+//! of every parameter, CONFIG SET accept/reject and read-back, CONFIG
+//! HELP/RESETSTAT/REWRITE errors, INFO sections and field names, TIME,
+//! LASTSAVE, SHUTDOWN and DEBUG error texts, against the real redis-server.
+
+mod support;
+
+use std::collections::{BTreeMap, BTreeSet};
+use support::{Diff, Resp};
+
+/// Parameters whose values necessarily differ: the harness gives each server
+/// its own port, bind address and directory.
+const SKIP: &[&str] = &["port", "bind", "dir"];
+
+/// The harness starts redis-server with `--save ''`; Ember gets the same.
+fn config() -> ember::Config {
+    ember::Config {
+        save: Vec::new(),
+        ..ember::Config::default()
+    }
+}
+
+fn diff() -> Diff {
+    Diff::with_config(&[], config())
+}
+
+fn text(r: &Resp) -> String {
+    String::from_utf8_lossy(r.bytes().unwrap_or_default()).into_owned()
+}
+
+fn pairs(r: &Resp) -> BTreeMap<String, String> {
+    r.items()
+        .chunks(2)
+        .map(|c| (text(&c[0]), text(&c[1])))
+        .collect()
+}
+
+#[test]
+fn config_get_every_parameter_individually() {
+    let mut d = diff();
+    let all = d.redis(&["CONFIG", "GET", "*"]);
+    let names: Vec<String> = pairs(&all).into_keys().collect();
+    assert!(names.len() > 180, "redis lists {} parameters", names.len());
+    let hidden = [
+        "use-exit-on-panic",
+        "rdb-key-save-delay",
+        "key-load-delay",
+        "watchdog-period",
+        "loading-process-events-interval-bytes",
+    ];
+    for name in names.iter().map(String::as_str).chain(hidden) {
+        if !SKIP.contains(&name) {
+            d.check(&["CONFIG", "GET", name]);
+        }
+    }
+}
+
+#[test]
+fn config_get_star_lists_the_same_names_and_values() {
+    let mut d = diff();
+    let (r, e) = d.both(&["CONFIG", "GET", "*"]);
+    let (mut r, mut e) = (pairs(&r), pairs(&e));
+    assert_eq!(
+        r.keys().collect::<BTreeSet<_>>(),
+        e.keys().collect::<BTreeSet<_>>()
+    );
+    for name in SKIP {
+        r.remove(*name);
+        e.remove(*name);
+    }
+    assert_eq!(r, e);
+}
+
+#[test]
+fn config_get_patterns() {
+    let mut d = diff();
+    for pats in [
+        &["*max*"][..],
+        &["hash-*"],
+        &["*-ziplist-*"],
+        &["[e-h]*"],
+        &["*LISTPACK*"],
+        &["?z*"],
+        &["slave*", "replica*"],
+        &["maxmemory", "MAXMEMORY"],
+        &["MAXMEMORY", "maxmem*"],
+        &["nonexistent"],
+        &["key-load-*"],
+        &["appendonly", "appendfsync", "nosuch", "hz"],
+        &["lua-time-limit"],
+        &["SlaveOf"],
+    ] {
+        let mut cmd = vec!["CONFIG", "GET"];
+        cmd.extend_from_slice(pats);
+        d.check_unordered_pairs(&cmd);
+    }
+    d.check(&["CONFIG", "GET"]);
+    d.check(&["CONFIG"]);
+    d.check(&["CONFIG", "NOSUCH"]);
+    d.check(&["CONFIG", "HELP"]);
+    d.check(&["CONFIG", "HELP", "x"]);
+}
+
+#[test]
+fn config_get_resp3_is_a_map() {
+    let mut d = diff();
+    d.hello3();
+    d.check(&["CONFIG", "GET", "maxmemory"]);
+    d.check_unordered(&["CONFIG", "GET", "hash-max-*"]);
+}
+
+/// (CONFIG SET arguments..., parameter to read back)
+const SETS: &[(&[&str], &str)] = &[
+    (&["maxmemory", "1gb"], "maxmemory"),
+    (&["maxmemory", "1GB"], "maxmemory"),
+    (&["maxmemory", "5k"], "maxmemory"),
+    (&["maxmemory", "5kb"], "maxmemory"),
+    (&["maxmemory", "3m"], "maxmemory"),
+    (&["maxmemory", ""], "maxmemory"),
+    (&["maxmemory", "99999999999999999999"], "maxmemory"),
+    (&["maxmemory", "-1"], "maxmemory"),
+    (&["maxmemory", " 5"], "maxmemory"),
+    (&["maxmemory", "1.5"], "maxmemory"),
+    (&["maxmemory", "5kbb"], "maxmemory"),
+    (&["maxmemory", "0"], "maxmemory"),
+    (&["maxmemory-clients", "50%"], "maxmemory-clients"),
+    (&["maxmemory-clients", "101%"], "maxmemory-clients"),
+    (&["maxmemory-clients", "-5%"], "maxmemory-clients"),
+    (&["maxmemory-clients", "0%"], "maxmemory-clients"),
+    (&["maxmemory-clients", "2mb"], "maxmemory-clients"),
+    (&["maxmemory-clients", "0"], "maxmemory-clients"),
+    (&["hz", "abc"], "hz"),
+    (&["hz", "+5"], "hz"),
+    (&["hz", "05"], "hz"),
+    (&["hz", "-5"], "hz"),
+    (&["hz", "0"], "hz"),
+    (&["hz", "1000"], "hz"),
+    (&["hz", "10"], "hz"),
+    (&["port", "abc"], "hz"),
+    (&["port", "70000"], "hz"),
+    (&["maxclients", "0"], "maxclients"),
+    (&["maxclients", "4294967296"], "maxclients"),
+    (&["maxclients", "1000000"], "maxclients"),
+    (&["maxclients", "100"], "maxclients"),
+    (&["maxclients", "10000"], "maxclients"),
+    (&["timeout", "-1"], "timeout"),
+    (&["timeout", "30"], "timeout"),
+    (&["timeout", "0"], "timeout"),
+    (&["tcp-keepalive", "60"], "tcp-keepalive"),
+    (&["list-max-listpack-size", "-3"], "list-max-ziplist-size"),
+    (&["list-max-ziplist-size", "-2"], "list-max-listpack-size"),
+    (
+        &["hash-max-ziplist-entries", "100"],
+        "hash-max-listpack-entries",
+    ),
+    (
+        &["hash-max-listpack-value", "1kb"],
+        "hash-max-ziplist-value",
+    ),
+    (
+        &["hash-max-listpack-value", "99999999999999999999"],
+        "hash-max-listpack-value",
+    ),
+    (&["set-max-intset-entries", "-1"], "set-max-intset-entries"),
+    (
+        &["slowlog-log-slower-than", "-1"],
+        "slowlog-log-slower-than",
+    ),
+    (
+        &["slowlog-log-slower-than", "-2"],
+        "slowlog-log-slower-than",
+    ),
+    (&["proto-max-bulk-len", "1000"], "proto-max-bulk-len"),
+    (&["proto-max-bulk-len", "2mb"], "proto-max-bulk-len"),
+    (
+        &["client-query-buffer-limit", "1mb"],
+        "client-query-buffer-limit",
+    ),
+    (&["active-expire-effort", "11"], "active-expire-effort"),
+    (&["active-expire-effort", "5"], "active-expire-effort"),
+    (
+        &["auto-aof-rewrite-min-size", "99999999999999999999"],
+        "auto-aof-rewrite-min-size",
+    ),
+    (&["appendonly", "maybe"], "appendonly"),
+    (&["activerehashing", "NO"], "activerehashing"),
+    (&["activerehashing", "Yes"], "activerehashing"),
+    (&["activedefrag", "yes"], "activedefrag"),
+    (&["loglevel", "NOTICE"], "loglevel"),
+    (&["loglevel", "loud"], "loglevel"),
+    (&["loglevel", "notice warning"], "loglevel"),
+    (&["loglevel", "warning"], "loglevel"),
+    (&["maxmemory-policy", "allkeys-LRU"], "maxmemory-policy"),
+    (&["maxmemory-policy", "lru"], "maxmemory-policy"),
+    (&["maxmemory-policy", "noeviction"], "maxmemory-policy"),
+    (&["oom-score-adj", "relative"], "oom-score-adj"),
+    (&["oom-score-adj", "no"], "oom-score-adj"),
+    (&["appendfsync", "always"], "appendfsync"),
+    (&["appendfsync", "sometimes"], "appendfsync"),
+    (&["shutdown-on-sigint", "nosave now"], "shutdown-on-sigint"),
+    (
+        &["shutdown-on-sigint", "now nosave force"],
+        "shutdown-on-sigint",
+    ),
+    (&["shutdown-on-sigint", "save nosave"], "shutdown-on-sigint"),
+    (&["shutdown-on-sigint", "default now"], "shutdown-on-sigint"),
+    (&["shutdown-on-sigint", ""], "shutdown-on-sigint"),
+    (&["shutdown-on-sigint", "now  force"], "shutdown-on-sigint"),
+    (&["shutdown-on-sigint", "default"], "shutdown-on-sigint"),
+    (&["save", "3600 1 300 100"], "save"),
+    (&["save", "100"], "save"),
+    (&["save", "0 1"], "save"),
+    (&["save", "1 -1"], "save"),
+    (&["save", "1  2"], "save"),
+    (&["save", "5 "], "save"),
+    (&["save", "1 0x5"], "save"),
+    (
+        &["save", "99999999999999999999 99999999999999999999"],
+        "save",
+    ),
+    (&["save", ""], "save"),
+    (
+        &["client-output-buffer-limit", "normal 1mb 2mb 3"],
+        "client-output-buffer-limit",
+    ),
+    (
+        &[
+            "client-output-buffer-limit",
+            "REPLICA 1gb 2k 0 pubsub 1 2 3",
+        ],
+        "client-output-buffer-limit",
+    ),
+    (
+        &["client-output-buffer-limit", "master 1 2 3"],
+        "client-output-buffer-limit",
+    ),
+    (
+        &["client-output-buffer-limit", "normal -1 2 3"],
+        "client-output-buffer-limit",
+    ),
+    (
+        &["client-output-buffer-limit", "normal 1 2 -3"],
+        "client-output-buffer-limit",
+    ),
+    (
+        &["client-output-buffer-limit", "normal 1 2 3 slave"],
+        "client-output-buffer-limit",
+    ),
+    (
+        &["client-output-buffer-limit", ""],
+        "client-output-buffer-limit",
+    ),
+    (&["notify-keyspace-events", "KEA"], "notify-keyspace-events"),
+    (&["notify-keyspace-events", "Kn"], "notify-keyspace-events"),
+    (&["notify-keyspace-events", "Axn"], "notify-keyspace-events"),
+    (
+        &["notify-keyspace-events", "gA$lshzxetdmnKE"],
+        "notify-keyspace-events",
+    ),
+    (&["notify-keyspace-events", "Q"], "notify-keyspace-events"),
+    (&["notify-keyspace-events", ""], "notify-keyspace-events"),
+    (
+        &["latency-tracking-info-percentiles", "50 99.5 100"],
+        "latency-tracking-info-percentiles",
+    ),
+    (
+        &[
+            "latency-tracking-info-percentiles",
+            "1e1 0.0001 33.333333333",
+        ],
+        "latency-tracking-info-percentiles",
+    ),
+    (
+        &["latency-tracking-info-percentiles", "101"],
+        "latency-tracking-info-percentiles",
+    ),
+    (
+        &["latency-tracking-info-percentiles", "x"],
+        "latency-tracking-info-percentiles",
+    ),
+    (
+        &["latency-tracking-info-percentiles", ""],
+        "latency-tracking-info-percentiles",
+    ),
+    (&["oom-score-adj-values", "1 2"], "oom-score-adj-values"),
+    (
+        &["oom-score-adj-values", "1 2 3000"],
+        "oom-score-adj-values",
+    ),
+    (
+        &["oom-score-adj-values", "10 20 30"],
+        "oom-score-adj-values",
+    ),
+    (&["proc-title-template", "{title}"], "proc-title-template"),
+    (&["proc-title-template", "{foo}"], "proc-title-template"),
+    (&["proc-title-template", "x {port}"], "proc-title-template"),
+    (
+        &["cluster-announce-hostname", "a.b-c"],
+        "cluster-announce-hostname",
+    ),
+    (
+        &["cluster-announce-hostname", "a_b"],
+        "cluster-announce-hostname",
+    ),
+    (&["masterauth", "secret"], "masterauth"),
+    (&["replica-announce-ip", "10.0.0.1"], "slave-announce-ip"),
+    (&["slave-priority", "abc"], "replica-priority"),
+    (&["Slave-Priority", "7"], "replica-priority"),
+    (&["tls-port", "abc"], "tls-port"),
+    (&["tls-port", "0"], "tls-port"),
+    (&["tls-port", "6380"], "tls-port"),
+    (&["tls-replication", "yes"], "tls-replication"),
+    (&["tls-ciphers", "DEFAULT"], "tls-ciphers"),
+    (&["tls-auth-clients", "optional"], "tls-auth-clients"),
+    (&["bind", "zz!"], "maxmemory"),
+    (&["databases", "5"], "databases"),
+    (&["DATABASES", "5"], "databases"),
+    (&["daemonize", "yes"], "daemonize"),
+    (&["unixsocketperm", "777"], "unixsocketperm"),
+    (&["replicaof", "127.0.0.1 6379"], "replicaof"),
+    (&["slaveof", "no one"], "slaveof"),
+    (&["dir", "/tmp"], "hz"),
+    (&["dbfilename", "x.rdb"], "dbfilename"),
+    (&["enable-debug-command", "yes"], "enable-debug-command"),
+    (&["foo", "bar"], "hz"),
+    (&["hz", "5", "maxmemory"], "hz"),
+    (&["hz", "5", "foo", "bar"], "hz"),
+    (&["FOO", "bar", "hz", "5"], "hz"),
+    (&["hz", "5", "HZ", "6"], "hz"),
+    (&["hz", "7", "databases", "3", "maxmemory", "abc"], "hz"),
+    (&["maxmemory", "abc", "databases", "3"], "maxmemory"),
+    (&["hz", "7", "maxmemory", "abc"], "hz"),
+    (&["hz", "8", "maxmemory", "1mb"], "maxmemory"),
+    (&["hz", "10", "maxmemory", "0", "timeout", "5"], "timeout"),
+    (&["key-load-delay", "-5"], "key-load-delay"),
+    (&["watchdog-period", "-1"], "watchdog-period"),
+    (&["rdb-key-save-delay", "abc"], "rdb-key-save-delay"),
+];
+
+#[test]
+fn config_set_accepts_and_rejects_like_redis() {
+    let mut d = diff();
+    for (set, name) in SETS {
+        let mut cmd = vec!["CONFIG", "SET"];
+        cmd.extend_from_slice(set);
+        d.check(&cmd);
+        d.check(&["CONFIG", "GET", name]);
+    }
+    d.check(&["CONFIG", "SET"]);
+    d.check(&["CONFIG", "SET", "hz"]);
+}
+
+#[test]
+fn config_set_every_parameter_with_a_bad_value() {
+    let mut d = diff();
+    let all = d.redis(&["CONFIG", "GET", "*"]);
+    for name in pairs(&all).keys() {
+        // These accept anything, or act on the process (bind, requirepass).
+        if SKIP.contains(&name.as_str())
+            || name.starts_with("tls-") && name.contains("file")
+            || [
+                "bind-source-addr",
+                "cluster-announce-ip",
+                "ignore-warnings",
+                "masterauth",
+                "masteruser",
+                "proc-title-template",
+                "replica-announce-ip",
+                "slave-announce-ip",
+                "requirepass",
+                "tls-ca-cert-dir",
+                "tls-ciphers",
+                "tls-ciphersuites",
+                "tls-protocols",
+            ]
+            .contains(&name.as_str())
+        {
+            continue;
+        }
+        for bad in ["zz!", "-99999999999999999999", "99999999999999999999", "-1"] {
+            d.check(&["CONFIG", "SET", name, bad]);
+            d.check(&["CONFIG", "GET", name]);
+        }
+    }
+}
+
+#[test]
+fn config_resetstat_rewrite_help() {
+    let mut d = diff();
+    d.check(&["SET", "k", "v"]);
+    d.check(&["GET", "k"]);
+    d.check(&["NOSUCH"]);
+    d.check(&["CONFIG", "RESETSTAT"]);
+    let (r, e) = d.both(&["INFO", "everything"]);
+    for reply in [r, e] {
+        let info = text(&reply);
+        assert!(info.contains("keyspace_hits:0\r\n"), "{info}");
+        assert!(info.contains("total_error_replies:0\r\n"), "{info}");
+        assert!(info.contains("# Errorstats\r\n\r\n"), "{info}");
+        assert!(!info.contains("cmdstat_get:"), "{info}");
+        assert!(info.contains("cmdstat_config|resetstat:calls=1,"), "{info}");
+    }
+    d.check(&["CONFIG", "RESETSTAT", "x"]);
+    d.check(&["CONFIG", "REWRITE"]);
+    d.check(&["CONFIG", "REWRITE", "x"]);
+}
+
+/// `(header, field names)` of each INFO section.
+fn sections(info: &str) -> Vec<(String, Vec<String>)> {
+    let mut out: Vec<(String, Vec<String>)> = Vec::new();
+    for line in info.split("\r\n") {
+        if let Some(h) = line.strip_prefix("# ") {
+            out.push((h.to_string(), Vec::new()));
+        } else if let Some((k, _)) = line.split_once(':') {
+            if let Some(last) = out.last_mut() {
+                last.1.push(k.to_string());
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn info_sections_and_field_names() {
+    let mut d = diff();
+    d.check(&["SET", "k", "v"]);
+    d.check(&["NOSUCHCMD"]);
+    // The harness probed redis with INFO before the test: start both afresh.
+    d.check(&["CONFIG", "RESETSTAT"]);
+    d.check(&["SET", "k", "v"]);
+    d.check(&["GET", "k"]);
+    d.check(&["CONFIG", "GET", "hz"]);
+    d.check(&["INCR", "k"]);
+    for args in [
+        &[][..],
+        &["default"],
+        &["all"],
+        &["everything"],
+        &["server", "clients"],
+        &["SERVER"],
+        &["memory"],
+        &["persistence"],
+        &["stats"],
+        &["replication"],
+        &["cpu"],
+        &["modules"],
+        &["errorstats"],
+        &["cluster"],
+        &["keyspace"],
+        &["keyspace", "keyspace"],
+        &["default", "commandstats"],
+        &["all", "modules"],
+        &["everything", "bogus"],
+    ] {
+        let mut cmd = vec!["INFO"];
+        cmd.extend_from_slice(args);
+        let (r, e) = d.both(&cmd);
+        let (r, e) = (sections(&text(&r)), sections(&text(&e)));
+        let headers =
+            |s: &Vec<(String, Vec<String>)>| s.iter().map(|x| x.0.clone()).collect::<Vec<_>>();
+        assert_eq!(headers(&r), headers(&e), "INFO {args:?}");
+        for ((h, rf), (_, ef)) in r.iter().zip(e.iter()) {
+            if h == "Commandstats" || h == "Latencystats" {
+                // Redis lists commands in its hash table's order.
+                let set = |v: &Vec<String>| v.iter().cloned().collect::<BTreeSet<_>>();
+                assert_eq!(set(rf), set(ef), "INFO {args:?}, section {h}");
+                continue;
+            }
+            assert_eq!(rf, ef, "INFO {args:?}, section {h}");
+        }
+    }
+    d.check(&["INFO", "bogus"]);
+    d.check(&["INFO", "cluster"]);
+    d.check(&["INFO", "modules", "cluster"]);
+    d.check(&["INFO", "keyspace"]);
+    d.check(&["INFO", "errorstats"]);
+    d.hello3();
+    d.check(&["INFO", "cluster"]);
+}
+
+#[test]
+fn time_and_lastsave() {
+    let mut d = diff();
+    let (r, e) = d.both(&["TIME"]);
+    assert!(r.same_shape(&e));
+    let secs = |x: &Resp| text(&x.items()[0]).parse::<i64>().unwrap();
+    assert!((secs(&r) - secs(&e)).abs() <= 2);
+    let usec = text(&e.items()[1]).parse::<i64>().unwrap();
+    assert!((0..1_000_000).contains(&usec));
+    d.check(&["TIME", "x"]);
+    d.check_shape(&["LASTSAVE"]);
+    d.check(&["LASTSAVE", "x"]);
+}
+
+#[test]
+fn shutdown_argument_errors() {
+    let mut d = diff();
+    for args in [
+        &["ABORT"][..],
+        &["abort"],
+        &["foo"],
+        &["SAVE", "NOSAVE"],
+        &["ABORT", "NOW"],
+        &["NOSAVE", "ABORT"],
+        &["NOW", "FORCE", "bar"],
+    ] {
+        let mut cmd = vec!["SHUTDOWN"];
+        cmd.extend_from_slice(args);
+        d.check(&cmd);
+    }
+    d.check(&["PING"]);
+}
+
+#[test]
+fn debug_is_refused_by_default() {
+    let mut d = diff();
+    d.check(&["DEBUG"]);
+    d.check(&["DEBUG", "HELP"]);
+    d.check(&["DEBUG", "SLEEP", "0"]);
+    d.check(&["DEBUG", "OBJECT", "k"]);
+    d.check(&["CONFIG", "GET", "enable-debug-command"]);
+}
+
+#[test]
+fn debug_subcommands_when_enabled() {
+    let config = ember::Config {
+        enable_debug_command: "yes".into(),
+        ..config()
+    };
+    let mut d = Diff::with_config(&["--enable-debug-command", "yes"], config);
+    d.check(&["DEBUG", "HELP"]);
+    d.check(&["DEBUG", "help"]);
+    d.check(&["DEBUG"]);
+    d.check(&["DEBUG", "foo"]);
+    d.check(&["debug", "nosuch", "x"]);
+    d.check(&["DEBUG", "SLEEP"]);
+    d.check(&["DEBUG", "SLEEP", "0"]);
+    d.check(&["DEBUG", "SLEEP", "abc"]);
+    d.check(&["DEBUG", "SLEEP", "-1"]);
+    d.check(&["DEBUG", "SLEEP", "0.01"]);
+    d.check(&["DEBUG", "SET-ACTIVE-EXPIRE"]);
+    d.check(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    d.check(&["DEBUG", "SET-ACTIVE-EXPIRE", "1"]);
+    d.check(&["DEBUG", "OBJECT"]);
+    d.check(&["DEBUG", "OBJECT", "nokey"]);
+    d.check(&["DEBUG", "OBJECT", "a", "b"]);
+    d.check(&["DEBUG", "JMAP"]);
+    d.check(&["DEBUG", "CHANGE-REPL-ID"]);
+    d.check(&["DEBUG", "CHANGE-REPL-ID", "x"]);
+    for args in [
+        &["-1"][..],
+        &["abc"],
+        &["0"],
+        &["1", "x", "-1"],
+        &["1", "x", "abc"],
+        &["1", "x", "1", "extra"],
+        &["3"],
+        &["2", "p", "5"],
+        &["2", "p", "2"],
+        &["2", "q", "10"],
+        &["5", "key"],
+    ] {
+        let mut cmd = vec!["DEBUG", "POPULATE"];
+        cmd.extend_from_slice(args);
+        d.check(&cmd);
+    }
+    d.check(&["DBSIZE"]);
+    d.check_unordered(&["KEYS", "*"]);
+    for k in ["key:0", "key:2", "key:4", "p:0", "p:1", "q:1"] {
+        d.check(&["GET", k]);
+        d.check(&["OBJECT", "ENCODING", k]);
+    }
+    d.check(&["INFO", "keyspace"]);
+    d.check(&["SET", "n", "123"]);
+    d.check(&["SET", "s", "bar"]);
+    for k in ["n", "s", "key:1"] {
+        let (r, e) = d.both(&["DEBUG", "OBJECT", k]);
+        let shape = |x: &Resp| {
+            let t = match x {
+                Resp::Simple(b) => String::from_utf8_lossy(b).into_owned(),
+                other => panic!("status expected, got {other:?}"),
+            };
+            // Same fields, same values except the address, size and clock.
+            t.split(' ')
+                .map(|f| match f.split_once(':') {
+                    Some((k @ ("at" | "serializedlength" | "lru" | "lru_seconds_idle"), _)) => {
+                        k.to_string()
+                    }
+                    _ => f.to_string(),
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(shape(&r), shape(&e));
+    }
+}
