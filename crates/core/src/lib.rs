@@ -22,6 +22,7 @@ pub mod expire;
 pub mod glob;
 pub mod long_double;
 pub mod stats;
+pub mod types;
 pub mod value;
 
 /// The Redis version Ember is compatible with (HELLO, INFO `redis_version`).

@@ -1,5 +1,6 @@
 //! Values stored in the keyspace and the encodings `OBJECT ENCODING` reports.
 
+use crate::types::{HashValue, ListValue, SetValue, ZSetValue};
 use std::borrow::Cow;
 
 /// Strings longer than this are `raw` rather than `embstr` (Redis's OBJ_ENCODING_EMBSTR_SIZE_LIMIT).
@@ -8,6 +9,11 @@ pub const EMBSTR_LIMIT: usize = 44;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
+    // Collections are boxed so a string key's Value stays two words plus a tag.
+    List(Box<ListValue>),
+    Hash(Box<HashValue>),
+    Set(Box<SetValue>),
+    ZSet(Box<ZSetValue>),
 }
 
 impl Value {
@@ -15,6 +21,10 @@ impl Value {
     pub fn type_name(&self) -> &'static str {
         match self {
             Value::Str(_) => "string",
+            Value::List(_) => "list",
+            Value::Hash(_) => "hash",
+            Value::Set(_) => "set",
+            Value::ZSet(_) => "zset",
         }
     }
 
@@ -22,6 +32,10 @@ impl Value {
     pub fn encoding(&self) -> &'static str {
         match self {
             Value::Str(s) => s.encoding(),
+            Value::List(v) => v.encoding(),
+            Value::Hash(v) => v.encoding(),
+            Value::Set(v) => v.encoding(),
+            Value::ZSet(v) => v.encoding(),
         }
     }
 
