@@ -27,7 +27,7 @@ pub async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let wake = Arc::new(Notify::new());
-    let (id, max_bulk) = {
+    let (id, max_bulk, authenticated) = {
         let mut eng = engine.lock();
         let id = eng.add_client();
         let max_bulk = eng.config.proto_max_bulk_len;
@@ -40,9 +40,12 @@ pub async fn serve<S>(
             c.waker = Some(Arc::new(move || w.notify_one()));
         }
         eng.stats.total_connections_received += 1;
-        (id, max_bulk)
+        let authenticated = eng.client_mut(id).map(|c| c.authenticated).unwrap_or(true);
+        (id, max_bulk, authenticated)
     };
     let mut parser = RequestParser::new(max_bulk);
+    // Before AUTH, Redis caps request sizes (CVE-2021-32675).
+    parser.set_unauthenticated(!authenticated);
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut batch = Vec::new();
@@ -93,7 +96,9 @@ pub async fn serve<S>(
                 stop_server = true;
             }
             eng.stats.total_net_output_bytes += out.len() as u64;
+            parser.set_max_bulk_len(eng.config.proto_max_bulk_len);
             if let Some(c) = eng.client_mut(id) {
+                parser.set_unauthenticated(!c.authenticated);
                 c.tot_net_in += n as u64;
                 c.tot_net_out += out.len() as u64;
                 c.qbuf = buf.len();

@@ -8,6 +8,7 @@ use crate::command::{acl, flags, flags::*, Command, CommandTable};
 use crate::command_docs::{self, Arg, CommandData, Docs};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
+use crate::glob::glob_match;
 use bytes::Bytes;
 use ember_resp::Reply;
 use std::borrow::Cow;
@@ -286,7 +287,7 @@ impl Filter<'_> {
             Filter::All => true,
             Filter::Module => false,
             Filter::AclCat(cat) => *cat != 0 && cmd.acl_categories() & cat != 0,
-            Filter::Pattern(p) => glob_match_nocase(p, cmd.full_name.as_bytes()),
+            Filter::Pattern(p) => glob_match(p, cmd.full_name.as_bytes(), true),
         }
     }
 }
@@ -490,79 +491,6 @@ pub fn help_reply(container: &str, lines: &[&'static str]) -> Reply {
     out.push(status("HELP"));
     out.push(status("    Prints this help."));
     Reply::Array(out)
-}
-
-/// Glob matching with Redis's rules (`*`, `?`, `[a-z]`, `[^x]`, `\` escapes),
-/// ignoring ASCII case.
-pub fn glob_match_nocase(pattern: &[u8], text: &[u8]) -> bool {
-    let lower = |b: u8| b.to_ascii_lowercase();
-    match pattern.split_first() {
-        None => text.is_empty(),
-        Some((b'*', rest)) => {
-            let rest = {
-                let mut r = rest;
-                while let Some((b'*', more)) = r.split_first() {
-                    r = more;
-                }
-                r
-            };
-            if rest.is_empty() {
-                return true;
-            }
-            (0..text.len()).any(|i| glob_match_nocase(rest, &text[i..]))
-        }
-        Some((&p, rest)) => {
-            let Some((&c, text_rest)) = text.split_first() else {
-                return false;
-            };
-            match p {
-                b'?' => glob_match_nocase(rest, text_rest),
-                b'[' => {
-                    let (matched, after) = match_class(rest, c);
-                    matched && glob_match_nocase(after, text_rest)
-                }
-                b'\\' if !rest.is_empty() => {
-                    lower(rest[0]) == lower(c) && glob_match_nocase(&rest[1..], text_rest)
-                }
-                _ => lower(p) == lower(c) && glob_match_nocase(rest, text_rest),
-            }
-        }
-    }
-}
-
-/// Matches `c` against a `[...]` class whose body starts at `class`, ignoring
-/// case except for escaped characters (as Redis); returns the verdict and the
-/// pattern after the closing `]` (an unclosed class runs to the pattern's end).
-fn match_class(class: &[u8], c: u8) -> (bool, &[u8]) {
-    let lc = c.to_ascii_lowercase();
-    let (negate, mut p) = match class.split_first() {
-        Some((b'^', rest)) => (true, rest),
-        _ => (false, class),
-    };
-    let mut matched = false;
-    loop {
-        match p {
-            [] => break,
-            [b']', rest @ ..] => {
-                p = rest;
-                break;
-            }
-            [b'\\', x, rest @ ..] => {
-                matched |= *x == c;
-                p = rest;
-            }
-            [a, b'-', b, rest @ ..] => {
-                let (lo, hi) = (a.min(b).to_ascii_lowercase(), a.max(b).to_ascii_lowercase());
-                matched |= (lo..=hi).contains(&lc);
-                p = rest;
-            }
-            [x, rest @ ..] => {
-                matched |= x.to_ascii_lowercase() == lc;
-                p = rest;
-            }
-        }
-    }
-    (matched != negate, p)
 }
 
 #[cfg(test)]

@@ -189,24 +189,6 @@ fn bitfield_write_detection() {
 }
 
 #[test]
-fn glob_matches_like_redis() {
-    let m = |p: &str, t: &str| glob_match_nocase(p.as_bytes(), t.as_bytes());
-    assert!(m("*", "get"));
-    assert!(m("CLIENT*", "client|list"));
-    assert!(m("g?t", "GET"));
-    assert!(!m("g?t", "gets"));
-    assert!(m("[a-h]et", "get"));
-    assert!(m("[H-A]et", "get"));
-    assert!(!m("[^g]et", "get"));
-    assert!(m("[^x]et", "get"));
-    assert!(m("\\get", "get"));
-    assert!(m("*|*", "config|get"));
-    assert!(!m("*|*", "get"));
-    assert!(m("get*", "get"));
-    assert!(m("[abc", "a"));
-}
-
-#[test]
 fn data_names_are_lowercase_full_names() {
     for name in command_docs::names() {
         assert_eq!(name, name.to_ascii_lowercase());

@@ -228,14 +228,17 @@ pub(super) fn getset(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     Ok(old)
 }
 
+/// Deletions replicate as UNLINK when the matching lazyfree option is on.
+fn del_word(lazy: bool) -> Bytes {
+    Bytes::from_static(if lazy { b"UNLINK" } else { b"DEL" })
+}
+
 pub(super) fn getdel(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let key = args.next()?;
     let reply = get_reply(ctx, key)?;
     if ctx.delete_key(key) {
-        ctx.propagate_as(vec![
-            Bytes::from_static(b"DEL"),
-            Bytes::copy_from_slice(key),
-        ]);
+        let lazy = ctx.engine.config.lazyfree_lazy_user_del;
+        ctx.propagate_as(vec![del_word(lazy), Bytes::copy_from_slice(key)]);
         ctx.notify(classes::GENERIC, "del", key);
         ctx.dirty(1);
     }
@@ -259,7 +262,8 @@ pub(super) fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         Some((kind, at)) if !kind.relative() && at <= ctx.now_ms && !ctx.engine.is_replica => {
             // An absolute time already passed: the key goes now.
             ctx.delete_key(key);
-            ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key_b()]);
+            let lazy = ctx.engine.config.lazyfree_lazy_expire;
+            ctx.propagate_as(vec![del_word(lazy), key_b()]);
             ctx.notify(classes::GENERIC, "del", key);
             ctx.dirty(1);
         }

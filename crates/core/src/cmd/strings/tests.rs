@@ -597,3 +597,14 @@ fn incrbyfloat_semantics() {
     assert_eq!(t.take_props(), vec!["SET i 17.5 KEEPTTL"]);
     assert_eq!(t.take_events(), vec!["incrbyfloat i"]);
 }
+
+#[test]
+fn lazyfree_options_propagate_unlink() {
+    let mut t = t();
+    t.engine.config.lazyfree_lazy_user_del = true;
+    t.engine.config.lazyfree_lazy_expire = true;
+    t.ok(&["MSET", "a", "1", "b", "2"]);
+    t.bulk(&["GETDEL", "a"], "1");
+    t.bulk(&["GETEX", "b", "PXAT", "1"], "2");
+    assert_eq!(t.take_props(), vec!["MSET a 1 b 2", "UNLINK a", "UNLINK b"]);
+}
