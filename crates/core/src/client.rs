@@ -65,6 +65,9 @@ pub struct Client {
     pub tot_net_in: u64,
     pub tot_net_out: u64,
     pub tot_cmds: u64,
+    /// Encoded out-of-band output (pub/sub messages, replies of unblocked
+    /// commands) produced by other clients' commands, waiting for the front end.
+    pub pending: Vec<u8>,
 }
 
 impl Client {
@@ -97,6 +100,7 @@ impl Client {
             tot_net_in: 0,
             tot_net_out: 0,
             tot_cmds: 0,
+            pending: Vec::new(),
         }
     }
 

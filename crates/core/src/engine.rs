@@ -404,13 +404,32 @@ impl Engine {
     /// when the connection must close after writing `out`.
     pub fn execute_into(&mut self, client: ClientId, argv: &[Bytes], out: &mut Vec<u8>) -> bool {
         let reply = self.execute(client, argv);
-        let Some(c) = self.clients.get(&client) else {
+        let Some(c) = self.clients.get_mut(&client) else {
             return false;
         };
+        // Pushes generated while the command ran (e.g. a message published to
+        // ourselves) precede its reply, as in Redis's output buffer.
+        if !c.pending.is_empty() {
+            out.append(&mut c.pending);
+        }
         if let Some(reply) = reply {
             ember_resp::encode(&reply, c.proto, out);
         }
         !(c.close_after_reply || c.killed)
+    }
+
+    /// Queues `reply` for client `id` out of band (pub/sub message, reply of an
+    /// unblocked command), in that client's protocol, and wakes its front end.
+    pub fn push_to_client(&mut self, id: ClientId, reply: &Reply) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            ember_resp::encode(reply, c.proto, &mut c.pending);
+            c.wake();
+        }
+    }
+
+    /// Takes the output queued for client `id` by [`Engine::push_to_client`].
+    pub fn take_pending(&mut self, id: ClientId) -> Vec<u8> {
+        self.clients.get_mut(&id).map(|c| std::mem::take(&mut c.pending)).unwrap_or_default()
     }
 }
 

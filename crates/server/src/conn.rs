@@ -2,7 +2,7 @@
 //! under one engine lock, write all replies with one write.
 
 use bytes::BytesMut;
-use ember_core::{ClientId, Engine};
+use ember_core::Engine;
 use ember_resp::{encode, Reply, RequestParser};
 use parking_lot::Mutex;
 use std::sync::Arc;
@@ -59,7 +59,17 @@ pub async fn serve<S>(
                 Ok(n) => n,
             },
             _ = wake.notified() => {
-                if killed(&engine, id) { break 'conn; }
+                let (gone, pending) = {
+                    let mut eng = engine.lock();
+                    let gone = eng.client_mut(id).map(|c| c.killed).unwrap_or(true);
+                    (gone, eng.take_pending(id))
+                };
+                if gone {
+                    break 'conn;
+                }
+                if !pending.is_empty() && stream.write_all(&pending).await.is_err() {
+                    break 'conn;
+                }
                 continue;
             }
         };
@@ -129,10 +139,3 @@ pub async fn serve<S>(
     engine.lock().remove_client(id);
 }
 
-fn killed(engine: &Mutex<Engine>, id: ClientId) -> bool {
-    engine
-        .lock()
-        .client_mut(id)
-        .map(|c| c.killed)
-        .unwrap_or(true)
-}
