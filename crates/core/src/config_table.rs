@@ -4,23 +4,28 @@
 //! texts, atomic multi-parameter CONFIG SET, glob CONFIG GET, directives).
 //!
 //! Parameters whose row has a typed accessor live in a field of [`Config`];
-//! the code that reads those fields is where they take effect (the server
-//! crate for `port`, `bind`, `maxclients`, `timeout`, `loglevel` ...; the core
-//! for `hz`, `databases`, `proto-max-bulk-len`, `notify-keyspace-events`,
-//! `active-expire-effort`, `maxmemory-policy`, `lfu-*`; persistence,
-//! replication, encodings and ACL layers for theirs).
+//! they take effect where that field is read. Read today: `hz` (cron),
+//! `databases`, `port`, `bind`, `unixsocket`, `unixsocketperm`, `maxclients`,
+//! `timeout`, `tcp-keepalive` (server crate), `proto-max-bulk-len` (read when
+//! a connection opens), `requirepass`, `notify-keyspace-events`,
+//! `maxmemory`, `maxmemory-policy`, `lfu-log-factor`, `lfu-decay-time`,
+//! `active-expire-effort`, `latency-tracking`,
+//! `latency-tracking-info-percentiles`, `enable-debug-command`,
+//! `enable-protected-configs`, `dir`, `repl-backlog-size` and `appendonly`
+//! (INFO). The other typed fields (persistence, replication, encodings,
+//! slowlog, ACL, eviction details ...) wait for the layer that implements them.
 //!
-//! Stored-only parameters (validated and answered exactly, no effect in Ember):
-//! TLS (`tls-*`), cluster (`cluster-*` except `cluster-enabled`), active
-//! defragmentation (`activedefrag` can't be enabled, as on a Redis without
-//! jemalloc defrag; `active-defrag-*`), `jemalloc-bg-thread`, `*_cpulist`,
+//! Stored-only parameters (validated and answered exactly, no field, no
+//! effect in Ember): every `tls-*` (enabling TLS fails as on a Redis without
+//! certificates), every `cluster-*` except `cluster-enabled`, `activedefrag`
+//! (can't be enabled, as on a Redis built without jemalloc defrag) and
+//! `active-defrag-*`, `jemalloc-bg-thread`, the four `*_cpulist`,
 //! `oom-score-adj`, `oom-score-adj-values`, `crash-log-enabled`,
 //! `crash-memcheck-enabled`, `disable-thp`, `io-threads-do-reads`,
 //! `ignore-warnings`, `bind-source-addr`, `socket-mark-id`,
 //! `propagation-error-behavior`, `replica-ignore-disk-write-errors`,
 //! `replica-announced`, `aof-rewrite-incremental-fsync`,
-//! `rdb-save-incremental-fsync`, `aof-disable-auto-gc`, `lua-time-limit`'s
-//! siblings `busy-reply-threshold` (typed, for scripting), and the hidden
+//! `rdb-save-incremental-fsync`, `aof-disable-auto-gc`, and the hidden
 //! `use-exit-on-panic`, `rdb-key-save-delay`, `key-load-delay`,
 //! `watchdog-period`, `loading-process-events-interval-bytes`.
 

@@ -276,11 +276,13 @@ fn total_system_memory() -> u64 {
         .unwrap_or(0)
 }
 
+/// `used_memory` when the first engine's cron (or INFO) first looked.
+static STARTUP_MEMORY: OnceLock<u64> = OnceLock::new();
+
 fn memory(e: &Engine, s: &mut String) {
-    static STARTUP: OnceLock<u64> = OnceLock::new();
     let used = used_memory();
     let rss = rss_bytes();
-    let startup = *STARTUP.get_or_init(|| used);
+    let startup = *STARTUP_MEMORY.get_or_init(|| used);
     let peak = e.stats.used_memory_peak.max(used);
     let overhead = startup.min(used);
     let dataset = used - overhead;
@@ -394,15 +396,16 @@ fn instantaneous(m: &InstMetric) -> u64 {
 /// like Redis's trackInstantaneousMetric.
 pub fn track_metrics(e: &mut Engine) {
     let now = e.now_ms();
+    let last = e.stats.inst_metrics[0].last_sample_ms;
+    if last != 0 && now - last < 100 {
+        return;
+    }
     let readings = [
         e.stats.total_commands_processed,
         e.stats.total_net_input_bytes,
         e.stats.total_net_output_bytes,
     ];
     for (m, reading) in e.stats.inst_metrics.iter_mut().zip(readings) {
-        if m.last_sample_ms != 0 && now - m.last_sample_ms < 100 {
-            continue;
-        }
         let elapsed = (now - m.last_sample_ms).max(1) as u64;
         let rate = if m.last_sample_ms == 0 {
             0
@@ -415,6 +418,7 @@ pub fn track_metrics(e: &mut Engine) {
         m.last_reading = reading;
     }
     let used = used_memory();
+    STARTUP_MEMORY.get_or_init(|| used);
     if used > e.stats.used_memory_peak {
         e.stats.used_memory_peak = used;
     }
@@ -728,6 +732,23 @@ mod tests {
         assert_eq!(info_string(&e, &["extra"]), "# Extra\r\nx:1\r\n");
         assert!(!info_string(&e, &[]).contains("# Extra"));
         assert!(info_string(&e, &["everything"]).ends_with("# Extra\r\nx:1\r\n"));
+    }
+
+    #[test]
+    fn instantaneous_ops_from_cron_samples() {
+        let clock = ManualClock::new(1_700_000_000_000);
+        let mut e = Engine::builder().clock(Arc::new(clock.clone())).build();
+        let id = e.add_client();
+        e.cron();
+        for _ in 0..16 {
+            for _ in 0..50 {
+                run(&mut e, id, &["get", "k"]);
+            }
+            clock.advance(100);
+            e.cron();
+        }
+        assert!(info_string(&e, &["stats"]).contains("instantaneous_ops_per_sec:500\r\n"));
+        assert!(e.stats.used_memory_peak > 0);
     }
 
     #[test]

@@ -199,7 +199,8 @@ fn rdb_string_len(s: &StrValue) -> usize {
 }
 
 /// DEBUG OBJECT: Redis's status line about the value (looked up without
-/// expiry, statistics or touching). `serializedlength` ignores LZF compression.
+/// expiry, statistics or touching). `serializedlength` is exact for strings
+/// short of LZF compression and 0 for other types.
 fn debug_object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
     let now = ctx.now_ms;
     let engine = &*ctx.engine;
@@ -210,7 +211,6 @@ fn debug_object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
     let policy = &engine.config.maxmemory_policy;
     let shares =
         engine.config.maxmemory == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"));
-    #[allow(unreachable_patterns)]
     let (refcount, serialized) = match value {
         Value::Str(s) => {
             let shared = matches!(s, StrValue::Int(n) if shares && (0..10000).contains(n));
@@ -218,11 +218,25 @@ fn debug_object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
         }
         _ => (1, 0),
     };
+    // Quicklist internals are estimated: Ember's lists are not quicklists.
+    let extra = match value {
+        Value::List(l) if value.encoding() == "quicklist" => {
+            let len = l.len().max(1);
+            format!(
+                " ql_nodes:1 ql_avg_node:{:.2} ql_listpack_max:{} ql_compressed:{} \
+                 ql_uncompressed_size:0",
+                len as f64,
+                engine.config.list_max_listpack_size,
+                (engine.config.list_compress_depth != 0) as u8
+            )
+        }
+        _ => String::new(),
+    };
     let idle = crate::cmd::object::idle_ms(stamp, now) / 1000;
     Ok(Reply::Status(
         format!(
             "Value at:{:p} refcount:{refcount} encoding:{} serializedlength:{serialized} \
-             lru:{} lru_seconds_idle:{idle}",
+             lru:{} lru_seconds_idle:{idle}{extra}",
             value as *const Value,
             value.encoding(),
             stamp & 0xff_ffff,
