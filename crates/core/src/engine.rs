@@ -220,11 +220,8 @@ impl Engine {
         };
         let Some(mut cmd) = table.lookup(name) else {
             return CmdError::UnknownCommand {
-                name: String::from_utf8_lossy(name).into_owned(),
-                args: argv[1..]
-                    .iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect(),
+                name: c_string(name),
+                args: argv[1..].iter().map(|a| c_string(a)).collect(),
             }
             .into();
         };
@@ -429,7 +426,10 @@ impl Engine {
 
     /// Takes the output queued for client `id` by [`Engine::push_to_client`].
     pub fn take_pending(&mut self, id: ClientId) -> Vec<u8> {
-        self.clients.get_mut(&id).map(|c| std::mem::take(&mut c.pending)).unwrap_or_default()
+        self.clients
+            .get_mut(&id)
+            .map(|c| std::mem::take(&mut c.pending))
+            .unwrap_or_default()
     }
 }
 
@@ -453,10 +453,21 @@ impl Engine {
         let now = self.now_ms();
         for c in self.clients.values_mut() {
             let idle = now - c.last_interaction_ms;
-            if !c.is_local && c.kind == crate::client::ClientKind::Normal && idle > timeout_ms && !c.killed {
+            if !c.is_local
+                && c.kind == crate::client::ClientKind::Normal
+                && idle > timeout_ms
+                && !c.killed
+            {
                 c.killed = true;
                 c.wake();
             }
         }
     }
+}
+
+/// How Redis's `%s` prints an argument: up to the first NUL byte. (Invalid UTF-8
+/// is replaced, a known difference: Redis echoes the raw bytes.)
+fn c_string(b: &[u8]) -> String {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end]).into_owned()
 }

@@ -7,7 +7,7 @@ use crate::reply::{Proto, Reply};
 pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
     match reply {
         Reply::Status(s) => line(out, b'+', s.as_bytes()),
-        Reply::Error(s) => line(out, b'-', s.as_bytes()),
+        Reply::Error(s) => error_line(out, s.as_bytes()),
         Reply::Integer(n) => int_line(out, b':', *n),
         Reply::Bulk(b) => bulk(out, b),
         Reply::Nil => out.extend_from_slice(match proto {
@@ -75,6 +75,17 @@ fn line(out: &mut Vec<u8>, tag: u8, text: &[u8]) {
     out.extend_from_slice(b"\r\n");
 }
 
+/// Error texts can quote user input; like Redis, newlines become spaces so the
+/// reply cannot break the protocol.
+fn error_line(out: &mut Vec<u8>, text: &[u8]) {
+    out.push(b'-');
+    out.extend(
+        text.iter()
+            .map(|&c| if c == b'\r' || c == b'\n' { b' ' } else { c }),
+    );
+    out.extend_from_slice(b"\r\n");
+}
+
 fn int_line(out: &mut Vec<u8>, tag: u8, n: i64) {
     let mut buf = itoa::Buffer::new();
     line(out, tag, buf.format(n).as_bytes());
@@ -101,6 +112,10 @@ mod tests {
     fn scalars() {
         assert_eq!(enc(&Reply::OK, Proto::Resp2), "+OK\r\n");
         assert_eq!(enc(&Reply::error("ERR x"), Proto::Resp2), "-ERR x\r\n");
+        assert_eq!(
+            enc(&Reply::error("ERR a\r\nb"), Proto::Resp2),
+            "-ERR a  b\r\n"
+        );
         assert_eq!(enc(&Reply::Integer(-5), Proto::Resp3), ":-5\r\n");
         assert_eq!(enc(&Reply::bulk("ab"), Proto::Resp2), "$2\r\nab\r\n");
         assert_eq!(enc(&Reply::Nil, Proto::Resp2), "$-1\r\n");

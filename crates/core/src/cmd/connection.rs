@@ -34,9 +34,7 @@ fn echo(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn select(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let index = args
-        .next_i64()
-        .map_err(|_| CmdError::err("value is not an integer or out of range"))?;
+    let index = super::keys::parse_db_index(args.next()?, None)?;
     if index < 0 || index as usize >= ctx.engine.dbs.len() {
         return Err(CmdError::DbIndexOutOfRange);
     }

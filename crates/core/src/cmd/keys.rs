@@ -167,7 +167,7 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
 
 /// A DB index argument with getIntFromObject's rules (a C int); `msg` replaces
 /// the default error text, as SWAPDB does.
-fn parse_db_index(arg: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
+pub(crate) fn parse_db_index(arg: &[u8], msg: Option<&'static str>) -> Result<i64, CmdError> {
     let custom = |e| msg.map_or(e, CmdError::err);
     match args::parse_i64(arg) {
         Ok(n) if i32::try_from(n).is_ok() => Ok(n),
