@@ -48,18 +48,29 @@ pub async fn serve<S>(
     parser.set_unauthenticated(!authenticated);
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut batch = Vec::new();
+    let mut batch = std::collections::VecDeque::new();
+    // Commands wait in `batch` while the client is held: CLIENT PAUSE
+    // postponed its first command (resubmitted when woken or when the pause
+    // ends) or a blocking command parked it (its reply arrives as pending
+    // output; the next commands run once it is unblocked).
+    let mut held = false;
+    let mut protocol_error = None;
     'conn: loop {
         if buf.capacity() - buf.len() < 1024 {
             buf.reserve(READ_CHUNK);
         }
+        let retry_in = if held {
+            ember_core::cmd::pause::pause_remaining_ms(&engine.lock())
+        } else {
+            None
+        };
         let n = tokio::select! {
             r = stream.read_buf(&mut buf) => match r {
                 Ok(0) | Err(_) => break 'conn,
                 Ok(n) => n,
             },
             _ = wake.notified() => {
-                let (gone, pending) = {
+                let (gone, mut pending) = {
                     let mut eng = engine.lock();
                     let gone = eng.client_mut(id).map(|c| c.killed).unwrap_or(true);
                     (gone, eng.take_pending(id))
@@ -67,35 +78,47 @@ pub async fn serve<S>(
                 if gone {
                     break 'conn;
                 }
-                if !pending.is_empty() && stream.write_all(&pending).await.is_err() {
+                if !write_watching(&mut stream, &mut pending, &wake, &engine, id).await {
                     break 'conn;
                 }
-                continue;
-            }
-        };
-        let mut protocol_error = None;
-        loop {
-            match parser.parse(&mut buf) {
-                Ok(Some(argv)) => batch.push(argv),
-                Ok(None) => break,
-                Err(e) => {
-                    protocol_error = Some(e);
-                    break;
+                if !held {
+                    continue;
                 }
+                0
             }
-        }
+            _ = tokio::time::sleep(std::time::Duration::from_millis(retry_in.unwrap_or(0) as u64 + 1)),
+                if retry_in.is_some() => 0,
+        };
         let mut keep_open = true;
         let mut stop_server = false;
         {
             let mut eng = engine.lock();
             eng.stats.total_net_input_bytes += n as u64;
-            for argv in batch.drain(..) {
-                if !eng.execute_into(id, &argv, &mut out) {
-                    keep_open = false;
+            held = ember_core::blocking::is_blocked(&eng, id);
+            // Parse and run until input is exhausted or the client is held
+            // (input that arrived while held is parsed once it is released).
+            while !held && keep_open {
+                if batch.is_empty() {
+                    while protocol_error.is_none() {
+                        match parser.parse(&mut buf) {
+                            Ok(Some(argv)) => batch.push_back(argv),
+                            Ok(None) => break,
+                            Err(e) => protocol_error = Some(e),
+                        }
+                    }
+                }
+                let Some(argv) = batch.front() else { break };
+                let open = eng.execute_into(id, argv, &mut out);
+                if eng.client_mut(id).is_some_and(|c| c.postponed) {
+                    // Not run: keep it first in line and stop here.
+                    held = true;
                     break;
                 }
+                batch.pop_front();
+                keep_open = open;
+                held = ember_core::blocking::is_blocked(&eng, id);
             }
-            if keep_open {
+            if keep_open && !held && batch.is_empty() {
                 if let Some(e) = protocol_error.take() {
                     let proto = eng.client_mut(id).map(|c| c.proto).unwrap_or_default();
                     encode(&Reply::error(e.message().to_string()), proto, &mut out);
@@ -117,16 +140,14 @@ pub async fn serve<S>(
                 }
             }
         }
-        batch.clear();
         if stop_server {
             shutdown.notify_waiters();
             break 'conn;
         }
         if !out.is_empty() {
-            if stream.write_all(&out).await.is_err() {
+            if !write_watching(&mut stream, &mut out, &wake, &engine, id).await {
                 break 'conn;
             }
-            out.clear();
             if out.capacity() > 1024 * 1024 {
                 out.shrink_to(READ_CHUNK);
             }
@@ -139,3 +160,55 @@ pub async fn serve<S>(
     engine.lock().remove_client(id);
 }
 
+/// Writes all of `out` (then clears it) while staying responsive to the
+/// engine: output pushed meanwhile (pub/sub messages) is appended behind it,
+/// and `Client::obuf` shows what is still unwritten, so that a subscriber that
+/// stops reading is measured against `client-output-buffer-limit` and, once
+/// killed for it, is dropped at once instead of blocking on the socket.
+/// Returns false when the connection must close.
+async fn write_watching<S>(
+    stream: &mut S,
+    out: &mut Vec<u8>,
+    wake: &Notify,
+    engine: &Mutex<Engine>,
+    id: ember_core::ClientId,
+) -> bool
+where
+    S: AsyncWrite + Unpin,
+{
+    enum Event {
+        Wrote(std::io::Result<usize>),
+        Woken,
+    }
+    let mut pos = 0;
+    let mut tracked = false;
+    while pos < out.len() {
+        let event = tokio::select! {
+            r = stream.write(&out[pos..]) => Event::Wrote(r),
+            _ = wake.notified() => Event::Woken,
+        };
+        match event {
+            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) => return false,
+            Event::Wrote(Ok(n)) => pos += n,
+            Event::Woken => {
+                let mut eng = engine.lock();
+                let Some(c) = eng.client_mut(id) else {
+                    return false;
+                };
+                if c.killed {
+                    return false;
+                }
+                out.append(&mut c.pending);
+                c.obuf = out.len() - pos;
+                tracked = true;
+            }
+        }
+    }
+    out.clear();
+    if tracked {
+        if let Some(c) = engine.lock().client_mut(id) {
+            c.obuf = 0;
+        }
+    }
+    true
+}

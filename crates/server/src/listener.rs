@@ -31,7 +31,13 @@ pub struct BindError {
 
 impl std::fmt::Display for BindError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Could not create server TCP listening socket {}:{}: {}", self.addr, self.port, self.error)
+        write!(
+            f,
+            "Could not create server TCP listening socket {}:{}: bind: {}",
+            self.addr,
+            self.port,
+            crate::logging::os_error_text(&self.error)
+        )
     }
 }
 
@@ -50,11 +56,20 @@ impl Server {
                     None => (false, addr.as_str()),
                 };
                 let host = if host == "*" { "0.0.0.0" } else { host };
-                let fail = |error| BindError { addr: addr.trim_start_matches('-').to_string(), port, error };
+                let fail = |error| BindError {
+                    addr: addr.trim_start_matches('-').to_string(),
+                    port,
+                    error,
+                };
                 let sock: SocketAddr = format!("{host}:{port}")
                     .parse()
                     .or_else(|_| format!("[{host}]:{port}").parse())
-                    .map_err(|_| fail(std::io::Error::new(std::io::ErrorKind::InvalidInput, "invalid address")))?;
+                    .map_err(|_| {
+                        fail(std::io::Error::new(
+                            std::io::ErrorKind::InvalidInput,
+                            "invalid address",
+                        ))
+                    })?;
                 match TcpListener::bind(sock).await {
                     Ok(l) => {
                         if port == 0 {
@@ -71,7 +86,11 @@ impl Server {
             None
         } else {
             let _ = std::fs::remove_file(&config.unixsocket);
-            let fail = |error| BindError { addr: config.unixsocket.clone(), port: 0, error };
+            let fail = |error| BindError {
+                addr: config.unixsocket.clone(),
+                port: 0,
+                error,
+            };
             let l = UnixListener::bind(&config.unixsocket).map_err(fail)?;
             if config.unixsocketperm != 0 {
                 use std::os::unix::fs::PermissionsExt;
@@ -80,12 +99,22 @@ impl Server {
             }
             Some(l)
         };
-        Ok(Server { engine: Arc::new(Mutex::new(engine)), listeners, unix, port, shutdown: Arc::new(Notify::new()) })
+        Ok(Server {
+            engine: Arc::new(Mutex::new(engine)),
+            listeners,
+            unix,
+            port,
+            shutdown: Arc::new(Notify::new()),
+        })
     }
 
     /// Serves until SHUTDOWN (or the shutdown notifier) fires.
     pub async fn run(self) {
-        let gate = Arc::new(Gate { engine: self.engine.clone(), shutdown: self.shutdown.clone(), connected: AtomicUsize::new(0) });
+        let gate = Arc::new(Gate {
+            engine: self.engine.clone(),
+            shutdown: self.shutdown.clone(),
+            connected: AtomicUsize::new(0),
+        });
         for listener in self.listeners {
             let gate = gate.clone();
             tokio::spawn(async move {
@@ -97,12 +126,16 @@ impl Server {
                     let _ = stream.set_nodelay(true);
                     let keepalive = gate.engine.lock().config.tcp_keepalive;
                     if keepalive > 0 {
-                        let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+                        let ka =
+                            socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
                         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
                     }
                     let info = ConnInfo {
                         addr: peer.to_string(),
-                        laddr: stream.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+                        laddr: stream
+                            .local_addr()
+                            .map(|a| a.to_string())
+                            .unwrap_or_default(),
                         fd: raw_fd(&stream),
                     };
                     gate.clone().admit(stream, info).await;
@@ -119,7 +152,11 @@ impl Server {
                     };
                     let path = gate.engine.lock().config.unixsocket.clone();
                     use std::os::fd::AsRawFd;
-                    let info = ConnInfo { addr: format!("{path}:0"), laddr: format!("{path}:0"), fd: stream.as_raw_fd() as i64 };
+                    let info = ConnInfo {
+                        addr: format!("{path}:0"),
+                        laddr: format!("{path}:0"),
+                        fd: stream.as_raw_fd() as i64,
+                    };
                     gate.clone().admit(stream, info).await;
                 }
             });
@@ -151,7 +188,9 @@ impl Gate {
         let maxclients = self.engine.lock().config.maxclients as usize;
         if self.connected.load(Ordering::Relaxed) >= maxclients {
             self.engine.lock().stats.rejected_connections += 1;
-            let _ = stream.write_all(b"-ERR max number of clients reached\r\n").await;
+            let _ = stream
+                .write_all(b"-ERR max number of clients reached\r\n")
+                .await;
             return;
         }
         self.connected.fetch_add(1, Ordering::Relaxed);
@@ -200,26 +239,42 @@ impl Drop for ServerHandle {
 /// runtime; returns once it is listening.
 pub fn start_background(engine: Engine) -> std::io::Result<ServerHandle> {
     let (tx, rx) = std::sync::mpsc::channel();
-    let thread = std::thread::Builder::new().name("ember-server".into()).spawn(move || {
-        let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-            Ok(rt) => rt,
-            Err(e) => {
-                let _ = tx.send(Err(e));
-                return;
-            }
-        };
-        rt.block_on(async move {
-            match Server::bind(engine).await {
-                Ok(server) => {
-                    let _ = tx.send(Ok((server.port, server.engine.clone(), server.shutdown.clone())));
-                    server.run().await;
-                }
+    let thread = std::thread::Builder::new()
+        .name("ember-server".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
                 Err(e) => {
-                    let _ = tx.send(Err(std::io::Error::new(e.error.kind(), e.to_string())));
+                    let _ = tx.send(Err(e));
+                    return;
                 }
-            }
-        });
-    })?;
-    let (port, engine, shutdown) = rx.recv().map_err(|_| std::io::Error::other("server thread died"))??;
-    Ok(ServerHandle { port, engine, shutdown, thread: Some(thread) })
+            };
+            rt.block_on(async move {
+                match Server::bind(engine).await {
+                    Ok(server) => {
+                        let _ = tx.send(Ok((
+                            server.port,
+                            server.engine.clone(),
+                            server.shutdown.clone(),
+                        )));
+                        server.run().await;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(std::io::Error::new(e.error.kind(), e.to_string())));
+                    }
+                }
+            });
+        })?;
+    let (port, engine, shutdown) = rx
+        .recv()
+        .map_err(|_| std::io::Error::other("server thread died"))??;
+    Ok(ServerHandle {
+        port,
+        engine,
+        shutdown,
+        thread: Some(thread),
+    })
 }

@@ -177,10 +177,19 @@ pub fn apply_directive(config: &mut Config, name: &str, args: &[Vec<u8>]) -> Res
         if p.flags & MULTI_ARG == 0 && args.len() != 1 {
             return Err("wrong number of arguments".into());
         }
-        let args: Vec<String> = args
+        let mut args: Vec<String> = args
             .iter()
             .map(|a| String::from_utf8_lossy(a).into_owned())
             .collect();
+        // Like Redis, a multi-argument parameter given one non-empty argument
+        // (`--save "900 1"`) has it split again with the config-line rules.
+        if p.flags & MULTI_ARG != 0 && args.len() == 1 && !args[0].is_empty() {
+            args = crate::config_rewrite::split_args(args[0].as_bytes())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| String::from_utf8_lossy(&a).into_owned())
+                .collect();
+        }
         return p.set(config, &args, true);
     }
     if DEPRECATED.contains(&lname.as_str()) && args.len() == 1 {

@@ -1,0 +1,269 @@
+//! The `ember-server` process: command line and config file, logging,
+//! daemonizing, pidfile, the runtime, signals and the startup/shutdown log
+//! lines that supervisors and test harnesses wait for.
+
+use crate::config_file::{self, ConfigError, Directive};
+use crate::logging::{self, LogLevel};
+use crate::Server;
+use ember_core::config::apply_directive;
+use ember_core::{Config, Engine, REDIS_VERSION};
+use std::path::Path;
+use std::time::Duration;
+use tracing::{info, warn};
+
+const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Directives that only appear in config files and that Ember accepts but does
+/// not act on yet (logged as warnings instead of failing the start).
+const FILE_ONLY_UNSUPPORTED: &[&str] = &["rename-command", "user", "loadmodule", "sentinel"];
+
+fn cli() -> clap::Command {
+    clap::Command::new("ember-server")
+        .about("Ember: a Redis 7.0-compatible in-memory data server")
+        .override_usage(
+            "ember-server [/path/to/redis.conf] [options] [-]\n       \
+             ember-server - (read config from stdin)\n       \
+             ember-server -v or --version\n       \
+             ember-server -h or --help",
+        )
+        .after_help(
+            "Examples:\n       ember-server (run the server with default config)\n       \
+             ember-server /etc/redis/redis.conf\n       ember-server --port 7777\n       \
+             ember-server /etc/myredis.conf --loglevel verbose -\n       \
+             ember-server /etc/myredis.conf --loglevel verbose\n\n\
+             Options are redis.conf directives written as --name value.",
+        )
+        .disable_version_flag(true)
+        .arg(
+            clap::Arg::new("version")
+                .short('v')
+                .long("version")
+                .action(clap::ArgAction::SetTrue)
+                .help("Print version"),
+        )
+        .arg(
+            clap::Arg::new("args")
+                .num_args(0..)
+                .trailing_var_arg(true)
+                .allow_hyphen_values(true)
+                .value_name("CONFIG AND OPTIONS"),
+        )
+}
+
+fn version_line() -> String {
+    format!("Ember server v={VERSION} redis_version={REDIS_VERSION} bits=64 build=rust")
+}
+
+/// Entry point of the `ember-server` binary; returns the process exit code.
+pub fn main_with_args(argv: Vec<String>) -> i32 {
+    // Only a leading -v/-h is ours; anything else is a redis-server style option list.
+    let first = argv.get(1).map(String::as_str);
+    if matches!(first, Some("-v" | "--version" | "-h" | "--help")) {
+        let m = match cli().try_get_matches_from(&argv[..2]) {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = e.print();
+                return 0;
+            }
+        };
+        if m.get_flag("version") {
+            println!("{}", version_line());
+        }
+        return 0;
+    }
+    let config = match load_config(&argv[1..]) {
+        Ok(c) => c,
+        Err(e) => {
+            e.report();
+            return 1;
+        }
+    };
+    run(config)
+}
+
+/// Reads the config file (if any) and the `--name value` options into a Config.
+pub fn load_config(args: &[String]) -> Result<Config, ConfigError> {
+    let (path, extra) = config_file::args_to_config_text(args)?;
+    let text = config_file::assemble_config(path.as_deref(), &extra)?;
+    let mut config = Config::default();
+    if let Some(p) = &path {
+        if p != "-" {
+            config.config_file = std::fs::canonicalize(p).map(|p| p.display().to_string()).unwrap_or_else(|_| p.clone());
+        }
+    }
+    let mut deferred_warnings = Vec::new();
+    config_file::visit_config_bytes(&text, |d: Directive| {
+        if FILE_ONLY_UNSUPPORTED.contains(&d.name.as_str()) {
+            deferred_warnings.push(format!("Config directive '{}' is not supported by Ember yet; ignored", d.name));
+            return Ok(());
+        }
+        match apply_directive(&mut config, &d.name, &d.args) {
+            Ok(()) => Ok(()),
+            Err(msg) => Err(ConfigError::at(&d, msg)),
+        }
+    })?;
+    // Redis checks that the log file opens only after the whole file is read.
+    logging::init(&config.loglevel, logfile_path(&config), 'C').map_err(ConfigError::general)?;
+    for w in deferred_warnings {
+        warn!("{w}");
+    }
+    Ok(config)
+}
+
+fn logfile_path(config: &Config) -> Option<&Path> {
+    if config.logfile.is_empty() {
+        None
+    } else {
+        Some(Path::new(&config.logfile))
+    }
+}
+
+/// Runs a configured server until SHUTDOWN or a signal; returns the exit code.
+pub fn run(mut config: Config) -> i32 {
+    let pid = std::process::id();
+    logging::log_raw('C', LogLevel::Warning, "oO0OoO0OoO0Oo Ember is starting oO0OoO0OoO0Oo");
+    if config.daemonize {
+        if config.pidfile.is_empty() {
+            config.pidfile = "/var/run/redis.pid".into();
+        }
+        if let Err(e) = daemonize() {
+            eprintln!("Can't daemonize: {e}");
+            return 1;
+        }
+        if config.logfile.is_empty() {
+            // A daemon's stdout is /dev/null, as in Redis.
+            let _ = logging::set_logfile(Some(Path::new("/dev/null")));
+        }
+    }
+    let pid_after = std::process::id();
+    let _ = pid;
+    warn!(
+        "Ember version={VERSION}, redis_version={REDIS_VERSION}, bits=64, pid={pid_after}, just started"
+    );
+    if config.config_file.is_empty() && config.port == 6379 {
+        warn!("Warning: no config file specified, using the default config. In order to specify a config file use ember-server /path/to/redis.conf");
+    } else {
+        warn!("Configuration loaded");
+    }
+    logging::set_role('M');
+    if !config.pidfile.is_empty() {
+        if let Err(e) = std::fs::write(&config.pidfile, format!("{pid_after}\n")) {
+            warn!("Failed to write PID file: {e}");
+        }
+    }
+    let pidfile = config.pidfile.clone();
+    let threads = config.io_threads.max(1) as usize;
+    let runtime = if threads > 1 {
+        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+    } else {
+        tokio::runtime::Builder::new_current_thread().enable_all().build()
+    };
+    let runtime = match runtime {
+        Ok(rt) => rt,
+        Err(e) => {
+            warn!("Can't start the runtime: {e}");
+            return 1;
+        }
+    };
+    let code = runtime.block_on(serve(config));
+    if !pidfile.is_empty() {
+        let _ = std::fs::remove_file(&pidfile);
+    }
+    code
+}
+
+async fn serve(config: Config) -> i32 {
+    let show_logo = config.always_show_logo;
+    let port = config.port;
+    let engine = Engine::builder().config(config).build();
+    let server = match Server::bind(engine).await {
+        Ok(s) => s,
+        Err(e) => {
+            info!("monotonic clock: POSIX clock_gettime");
+            let kind = if e.port == 0 { "unix socket" } else { "TCP" };
+            warn!("Warning: {e}");
+            if e.port == 0 {
+                warn!("Failed opening Unix socket: {}", e.error);
+            } else {
+                warn!("Failed listening on port {} ({kind}), aborting.", e.port);
+            }
+            return 1;
+        }
+    };
+    info!("monotonic clock: POSIX clock_gettime");
+    if show_logo {
+        print_logo(server.port);
+    } else {
+        info!("Running mode=standalone, port={}.", if port == 0 { server.port } else { port });
+    }
+    warn!("Server initialized");
+    info!("Ready to accept connections");
+    let engine = server.engine.clone();
+    let shutdown = server.shutdown.clone();
+    // Signals: SIGTERM and SIGINT schedule a shutdown, as in Redis.
+    let sig_shutdown = shutdown.clone();
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+            return;
+        };
+        let name = tokio::select! {
+            _ = term.recv() => "SIGTERM",
+            _ = int.recv() => "SIGINT",
+        };
+        warn!("Received {name} scheduling shutdown...");
+        sig_shutdown.notify_waiters();
+        sig_shutdown.notify_one();
+    });
+    // Follow CONFIG SET loglevel / logfile.
+    let watch_engine = engine.clone();
+    tokio::spawn(async move {
+        let mut level = String::new();
+        loop {
+            let current = watch_engine.lock().config.loglevel.clone();
+            if current != level {
+                let _ = logging::set_level(&current);
+                level = current;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    });
+    server.run().await;
+    warn!("User requested shutdown...");
+    warn!("Ember is now ready to exit, bye bye...");
+    0
+}
+
+fn print_logo(port: u16) {
+    let pid = std::process::id();
+    let logo = format!(
+        "\n        (  )          Ember {VERSION} (Redis {REDIS_VERSION} compatible) 64 bit\n       (    )\n      ( (  ) )        Running in standalone mode\n       \\ \\/ /         Port: {port}\n        \\  /          PID: {pid}\n     ____\\/____\n"
+    );
+    println!("{logo}");
+}
+
+/// Forks into the background like Redis's daemonize(): the parent exits, the
+/// child starts a new session with stdio on /dev/null. Must run before any
+/// thread is started.
+fn daemonize() -> std::io::Result<()> {
+    // SAFETY: called before the runtime or any other thread exists, so fork()
+    // duplicates a single-threaded process; the child only continues normal Rust code.
+    unsafe {
+        match libc::fork() {
+            -1 => return Err(std::io::Error::last_os_error()),
+            0 => {}
+            _ => libc::_exit(0),
+        }
+        libc::setsid();
+        let devnull = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR);
+        if devnull >= 0 {
+            libc::dup2(devnull, 0);
+            libc::dup2(devnull, 1);
+            libc::dup2(devnull, 2);
+            if devnull > 2 {
+                libc::close(devnull);
+            }
+        }
+    }
+    Ok(())
+}

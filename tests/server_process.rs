@@ -1,0 +1,221 @@
+//! The `ember-server` binary as a process: command-line options, config files,
+//! the log lines supervisors wait for, busy ports, daemonize and pidfile.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn binary() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let bin = target.join("debug").join("ember-server");
+    if !bin.exists() {
+        let ok = Command::new(env!("CARGO"))
+            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
+            .status()
+            .expect("cargo build")
+            .success();
+        assert!(ok, "building ember-server failed");
+    }
+    bin
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// Sends one inline command and returns the first reply line.
+fn ask(port: u16, cmd: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(format!("{cmd}\r\n").as_bytes()).ok()?;
+    let mut line = String::new();
+    BufReader::new(s).read_line(&mut line).ok()?;
+    Some(line.trim_end().to_string())
+}
+
+fn wait_for_pong(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if ask(port, "PING").as_deref() == Some("+PONG") {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    false
+}
+
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn spawn(args: &[&str]) -> Proc {
+    Proc(Command::new(binary()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn"))
+}
+
+/// Reads stdout until `needle` shows up (or the process exits / time runs out).
+fn read_until(p: &mut Proc, needle: &str) -> String {
+    let mut out = p.0.stdout.take().expect("stdout");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut text = String::new();
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline && !text.contains(needle) {
+        match out.read(&mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.push_str(&String::from_utf8_lossy(&buf[..n])),
+        }
+    }
+    p.0.stdout = Some(out);
+    text
+}
+
+#[test]
+fn starts_with_command_line_options_and_logs_ready() {
+    let port = free_port();
+    let ps = port.to_string();
+    let mut p = spawn(&["--port", &ps, "--save", "", "--appendonly", "no", "--loglevel", "verbose"]);
+    let log = read_until(&mut p, "Ready to accept connections");
+    assert!(log.contains("Ready to accept connections"), "log: {log}");
+    assert!(log.contains(&format!("Running mode=standalone, port={port}.")), "log: {log}");
+    assert!(wait_for_pong(port));
+    assert_eq!(ask(port, "CONFIG GET save").as_deref(), Some("*2"));
+    assert_eq!(ask(port, "SET k v").as_deref(), Some("+OK"));
+    // Log lines follow Redis's `pid:role dd Mon yyyy hh:mm:ss.mmm <level> msg` shape.
+    let ready = log.lines().find(|l| l.contains("Ready to accept")).unwrap();
+    let pid = p.0.id().to_string();
+    assert!(ready.starts_with(&format!("{pid}:M ")), "{ready}");
+    assert!(ready.contains(" * Ready to accept connections"), "{ready}");
+}
+
+#[test]
+fn shutdown_command_stops_the_process() {
+    let port = free_port();
+    let mut p = spawn(&["--port", &port.to_string()]);
+    assert!(wait_for_pong(port));
+    let _ = ask(port, "SHUTDOWN NOSAVE");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = p.0.try_wait().unwrap() {
+            assert!(status.success());
+            break;
+        }
+        assert!(Instant::now() < deadline, "server did not exit after SHUTDOWN");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn debian_redis_conf_starts() {
+    let conf = "/etc/redis/redis.conf";
+    if !std::path::Path::new(conf).exists() {
+        panic!("{conf} is missing: install redis-server (the CI script does)");
+    }
+    let port = free_port();
+    let dir = std::env::temp_dir();
+    let log = dir.join(format!("ember-debian-{port}.log"));
+    let _p = spawn(&[
+        conf,
+        "--port",
+        &port.to_string(),
+        "--daemonize",
+        "no",
+        "--logfile",
+        log.to_str().unwrap(),
+        "--dir",
+        dir.to_str().unwrap(),
+        "--pidfile",
+        "",
+    ]);
+    assert!(wait_for_pong(port), "server with {conf} did not answer");
+    // A directive from the file was applied (Debian sets `databases 16`, `tcp-keepalive 300`).
+    assert_eq!(ask(port, "CONFIG GET tcp-keepalive").as_deref(), Some("*2"));
+    let _ = std::fs::remove_file(log);
+}
+
+#[test]
+fn busy_port_fails_like_redis() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let out = Command::new(binary()).args(["--port", &port.to_string(), "--bind", "127.0.0.1"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains(&format!("Failed listening on port {port} (TCP), aborting.")), "{log}");
+    assert!(log.contains("bind: Address already in use"), "{log}");
+}
+
+#[test]
+fn bad_config_is_a_fatal_error_with_the_line() {
+    let dir = std::env::temp_dir().join(format!("ember-badconf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("bad.conf");
+    std::fs::write(&conf, "port 7777\nfoo bar\n").unwrap();
+    let out = Command::new(binary()).arg(&conf).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{err}");
+    assert!(err.contains("Reading the configuration file, at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments"), "{err}");
+    let out = Command::new(binary()).args(["--port", "notanumber"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("argument couldn't be parsed into an integer"));
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn daemonize_writes_and_removes_the_pidfile() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("ember-daemon-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pidfile = dir.join("ember.pid");
+    let logfile = dir.join("ember.log");
+    let status = Command::new(binary())
+        .args(["--port", &port.to_string(), "--daemonize", "yes"])
+        .args(["--pidfile", pidfile.to_str().unwrap(), "--logfile", logfile.to_str().unwrap()])
+        .status()
+        .unwrap();
+    assert!(status.success(), "the parent exits 0 after forking");
+    assert!(wait_for_pong(port));
+    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    assert!(ask(port, "INFO server").is_some());
+    // SIGTERM: graceful shutdown removes the pidfile and logs the bye line.
+    unsafe_kill(pid);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while pidfile.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!pidfile.exists(), "pidfile removed on shutdown");
+    let log = std::fs::read_to_string(&logfile).unwrap();
+    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+fn unsafe_kill(pid: i32) {
+    let ok = Command::new("kill").arg(pid.to_string()).status().unwrap().success();
+    assert!(ok);
+}
+
+#[test]
+fn version_and_help() {
+    let out = Command::new(binary()).arg("--version").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("redis_version=7.0.15"));
+    let out = Command::new(binary()).arg("--help").output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("ember-server [/path/to/redis.conf] [options]"));
+}
+
+#[test]
+fn always_show_logo_shows_the_pid() {
+    let port = free_port();
+    let mut p = spawn(&["--port", &port.to_string(), "--always-show-logo", "yes"]);
+    let log = read_until(&mut p, "Ready to accept connections");
+    assert!(log.contains(&format!("PID: {}", p.0.id())), "{log}");
+    assert!(log.contains(&format!("Port: {port}")), "{log}");
+}
