@@ -219,3 +219,12 @@ fn always_show_logo_shows_the_pid() {
     assert!(log.contains(&format!("PID: {}", p.0.id())), "{log}");
     assert!(log.contains(&format!("Port: {port}")), "{log}");
 }
+
+#[test]
+fn example_config_loads() {
+    let port = free_port();
+    let conf = concat!(env!("CARGO_MANIFEST_DIR"), "/redis.conf.example");
+    let _p = spawn(&[conf, "--port", &port.to_string(), "--save", ""]);
+    assert!(wait_for_pong(port), "redis.conf.example did not start");
+    assert_eq!(ask(port, "CONFIG GET hz").as_deref(), Some("*2"));
+}
