@@ -4,14 +4,21 @@ use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughpu
 use ember::{Bytes, Engine};
 
 fn argv(parts: &[&str]) -> Vec<Bytes> {
-    parts.iter().map(|p| Bytes::copy_from_slice(p.as_bytes())).collect()
+    parts
+        .iter()
+        .map(|p| Bytes::copy_from_slice(p.as_bytes()))
+        .collect()
 }
 
 fn executor(c: &mut Criterion) {
     let mut engine = Engine::builder().build();
     let id = engine.add_client();
-    let sets: Vec<Vec<Bytes>> = (0..10_000).map(|i| argv(&["SET", &format!("key:{i:06}"), "value"])).collect();
-    let gets: Vec<Vec<Bytes>> = (0..10_000).map(|i| argv(&["GET", &format!("key:{i:06}")])).collect();
+    let sets: Vec<Vec<Bytes>> = (0..10_000)
+        .map(|i| argv(&["SET", &format!("key:{i:06}"), "value"]))
+        .collect();
+    let gets: Vec<Vec<Bytes>> = (0..10_000)
+        .map(|i| argv(&["GET", &format!("key:{i:06}")]))
+        .collect();
     let mut g = c.benchmark_group("executor");
     g.throughput(Throughput::Elements(10_000));
     g.bench_function("set_x10000", |b| {

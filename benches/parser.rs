@@ -8,7 +8,14 @@ fn pipelined_sets(n: usize) -> Vec<u8> {
     let mut v = Vec::new();
     for i in 0..n {
         let key = format!("key:{i:08}");
-        v.extend_from_slice(format!("*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$3\r\nxxx\r\n", key.len(), key).as_bytes());
+        v.extend_from_slice(
+            format!(
+                "*3\r\n$3\r\nSET\r\n${}\r\n{}\r\n$3\r\nxxx\r\n",
+                key.len(),
+                key
+            )
+            .as_bytes(),
+        );
     }
     v
 }
@@ -53,7 +60,9 @@ fn parser(c: &mut Criterion) {
 }
 
 fn encoder(c: &mut Criterion) {
-    let replies: Vec<Reply> = (0..1000).map(|i| Reply::bulk(format!("value:{i}"))).collect();
+    let replies: Vec<Reply> = (0..1000)
+        .map(|i| Reply::bulk(format!("value:{i}")))
+        .collect();
     let arr = Reply::Array(replies.clone());
     let mut g = c.benchmark_group("encoder");
     g.throughput(Throughput::Elements(1000));

@@ -12,7 +12,8 @@
 //! ```
 
 pub use ember_core::{
-    Bytes, ClientId, Clock, CmdError, Config, Engine, EngineBuilder, ManualClock, Proto, Reply, SystemClock,
+    Bytes, ClientId, Clock, CmdError, Config, Engine, EngineBuilder, ManualClock, Proto, Reply,
+    SystemClock,
 };
 pub use ember_server::{start_background, ServerHandle};
 
@@ -56,9 +57,14 @@ impl Ember {
         I: IntoIterator<Item = A>,
         A: AsRef<[u8]>,
     {
-        let argv: Vec<Bytes> = argv.into_iter().map(|a| Bytes::copy_from_slice(a.as_ref())).collect();
+        let argv: Vec<Bytes> = argv
+            .into_iter()
+            .map(|a| Bytes::copy_from_slice(a.as_ref()))
+            .collect();
         // `None` only when the client turned replies off with CLIENT REPLY.
-        self.engine.execute(self.client, &argv).unwrap_or(Reply::Nil)
+        self.engine
+            .execute(self.client, &argv)
+            .unwrap_or(Reply::Nil)
     }
 
     /// The engine, for advanced use (more clients, cron, direct keyspace access).

@@ -68,6 +68,22 @@ pub struct Client {
     /// Encoded out-of-band output (pub/sub messages, replies of unblocked
     /// commands) produced by other clients' commands, waiting for the front end.
     pub pending: Vec<u8>,
+    /// Pub/sub subscriptions; the client is in pub/sub mode (flag `P`) while
+    /// it has any.
+    pub subs: crate::pubsub::ClientSubs,
+    /// In MONITOR mode (flag `O`): every executed command is streamed to it.
+    pub monitor: bool,
+    /// Set when CLIENT PAUSE held the command just submitted: it did not run,
+    /// and the front end must resubmit it (and hold everything after it)
+    /// once woken or when the pause ends.
+    pub postponed: bool,
+    /// When the output first went over the soft `client-output-buffer-limit`
+    /// (ms, 0 = not over), Redis's obuf_soft_limit_reached_time.
+    pub obuf_soft_since: i64,
+    /// MULTI/EXEC and WATCH state (flag `x`, `multi=`).
+    pub tx: crate::multi::TxState,
+    /// Set while the client waits in a blocking command (flag `b`).
+    pub blocked: Option<Box<crate::blocking::BlockState>>,
 }
 
 impl Client {
@@ -101,6 +117,12 @@ impl Client {
             tot_net_out: 0,
             tot_cmds: 0,
             pending: Vec::new(),
+            subs: Default::default(),
+            monitor: false,
+            postponed: false,
+            obuf_soft_since: 0,
+            tx: Default::default(),
+            blocked: None,
         }
     }
 

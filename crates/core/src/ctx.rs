@@ -137,10 +137,18 @@ impl<'a> Ctx<'a> {
         let (config, rng) = (&engine.config, &mut engine.rng);
         // An overwrite counts as an access of the old value (Redis's setKey does
         // lookupKeyWrite, and under LFU the new value inherits the counter).
+        let mut added = false;
         engine.dbs[self.db_index].insert_stamped(key, value, keep_ttl, |old| match old {
             Some(s) => crate::cmd::object::replaced(config, rng, s, now),
-            None => crate::cmd::object::new_stamp(config, now),
+            None => {
+                added = true;
+                crate::cmd::object::new_stamp(config, now)
+            }
         });
+        if added {
+            // Redis's dbAdd announces every key it creates (`n` class).
+            self.notify(events::classes::NEW, "new", key);
+        }
         self.signal_modified(key);
     }
 

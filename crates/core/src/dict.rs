@@ -154,6 +154,24 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
         None
     }
 
+    /// The stored key and value of `key`, both mutable. The caller must not
+    /// change what the key borrows as (it decides the bucket and equality);
+    /// hashes use this to rewrite a value kept in the same allocation as its field.
+    pub fn get_key_value_mut(&mut self, key: &[u8]) -> Option<(&mut K, &mut V)> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = self.bucket_of(key);
+        let mut cur = &mut self.buckets[b];
+        while let Some(e) = cur {
+            if e.key.borrow() == key {
+                return Some((&mut e.key, &mut e.value));
+            }
+            cur = &mut e.next;
+        }
+        None
+    }
+
     /// The value and the metadata of `key`.
     pub fn get_with_meta(&self, key: &[u8]) -> Option<(&V, &M)> {
         if self.len == 0 {
@@ -473,7 +491,11 @@ mod tests {
 impl<K: Borrow<[u8]> + Clone, V: Clone, M: Default> Clone for Dict<K, V, M> {
     /// A copy with the same entries (bucket layout may differ; metadata is reset).
     fn clone(&self) -> Self {
-        let mut d = Dict { buckets: Vec::new(), len: 0, hasher: self.hasher.clone() };
+        let mut d = Dict {
+            buckets: Vec::new(),
+            len: 0,
+            hasher: self.hasher.clone(),
+        };
         for (k, v) in self.iter() {
             d.insert_new(k.clone(), v.clone(), M::default());
         }
@@ -483,7 +505,12 @@ impl<K: Borrow<[u8]> + Clone, V: Clone, M: Default> Clone for Dict<K, V, M> {
 
 impl<K: Borrow<[u8]>, V: std::fmt::Debug, M: Default> std::fmt::Debug for Dict<K, V, M> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map().entries(self.iter().map(|(k, v)| (String::from_utf8_lossy(k.borrow()), v))).finish()
+        f.debug_map()
+            .entries(
+                self.iter()
+                    .map(|(k, v)| (String::from_utf8_lossy(k.borrow()), v)),
+            )
+            .finish()
     }
 }
 

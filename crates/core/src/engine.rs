@@ -68,6 +68,24 @@ pub struct Engine {
     event_sink: Option<EventSink>,
     /// Extra information sections contributed by upper layers (persistence, replication).
     pub info_providers: Vec<(String, InfoProvider)>,
+    /// Pub/sub registries (channels, shard channels, patterns).
+    pub pubsub: crate::pubsub::PubSub,
+    /// Clients in MONITOR mode, in the order they started monitoring.
+    pub monitors: Vec<ClientId>,
+    /// The current CLIENT PAUSE, if any (see `cmd::pause`).
+    pub pause: Option<crate::cmd::pause::Pause>,
+    /// Set by a handler that must send no reply at all (a second MONITOR).
+    pub(crate) reply_suppressed: bool,
+    /// Set by the dispatch when CLIENT PAUSE held the command.
+    pub(crate) postponed_now: bool,
+    /// MONITOR lines for the calling client's own command, written after its reply.
+    pub(crate) self_monitor_out: Vec<u8>,
+    /// Which clients WATCH which keys (see `multi`).
+    pub watches: crate::multi::WatchRegistry,
+    /// Clients blocked on keys, their deadlines and the keys ready to serve (see `blocking`).
+    pub blocking: crate::blocking::BlockRegistry,
+    /// While EXEC runs, propagated writes collect here to leave as one unit.
+    pub(crate) prop_buffer: Option<Vec<(usize, Vec<Bytes>)>>,
 }
 
 /// Builds an engine from a command table (families plus upper-layer rows).
@@ -142,6 +160,15 @@ impl EngineBuilder {
             sinks: Vec::new(),
             event_sink: None,
             info_providers: Vec::new(),
+            pubsub: Default::default(),
+            monitors: Vec::new(),
+            pause: None,
+            reply_suppressed: false,
+            postponed_now: false,
+            self_monitor_out: Vec::new(),
+            watches: Default::default(),
+            blocking: Default::default(),
+            prop_buffer: None,
         }
     }
 }
@@ -173,6 +200,10 @@ impl Engine {
     }
 
     pub fn remove_client(&mut self, id: ClientId) {
+        crate::pubsub::forget_client(self, id);
+        self.monitors.retain(|&m| m != id);
+        crate::multi::forget_client(self, id);
+        crate::blocking::forget_client(self, id);
         self.clients.remove(&id);
     }
 
@@ -189,41 +220,67 @@ impl Engine {
     }
 
     /// Runs one command for `client` and returns its reply. Replies suppressed by
-    /// `CLIENT REPLY OFF|SKIP` come back as `None`.
+    /// `CLIENT REPLY OFF|SKIP` come back as `None`, and so does the reply of a
+    /// command that blocked (it arrives later through `push_to_client`).
     pub fn execute(&mut self, client: ClientId, argv: &[Bytes]) -> Option<Reply> {
+        let reply = self.execute_command(client, argv);
+        // Clients blocked on keys this command made ready are served now,
+        // after the whole command (EXEC included), as Redis does.
+        crate::blocking::serve_ready(self);
+        reply
+    }
+
+    fn execute_command(&mut self, client: ClientId, argv: &[Bytes]) -> Option<Reply> {
+        self.self_monitor_out.clear();
         let reply = self.dispatch(client, argv);
+        if let Some(req) = self.blocking.request.take() {
+            crate::blocking::block_client(self, client, argv, req);
+            return None;
+        }
         if reply.is_error() {
             if let Reply::Error(text) = &reply {
                 self.stats.count_error(text);
             }
         }
         let c = self.clients.get_mut(&client)?;
+        // CLIENT PAUSE held the command: no reply now; the front end resubmits it.
+        c.postponed = std::mem::take(&mut self.postponed_now);
+        if c.postponed {
+            return None;
+        }
+        // Confirmations of (un)subscribe commands are pushes: CLIENT REPLY
+        // OFF/SKIP does not silence them (Redis's CLIENT_PUSHING).
+        let pushing = matches!(reply, Reply::Push(_));
+        if std::mem::take(&mut self.reply_suppressed) {
+            return None;
+        }
         match c.reply_mode {
             ReplyMode::On => Some(reply),
-            ReplyMode::Off => None,
+            ReplyMode::Off => pushing.then_some(reply),
             // Set by CLIENT REPLY SKIP itself: its own reply and the next one go.
             ReplyMode::Skip => {
                 c.reply_mode = ReplyMode::SkipThis;
-                None
+                pushing.then_some(reply)
             }
             ReplyMode::SkipThis => {
                 c.reply_mode = ReplyMode::On;
-                None
+                pushing.then_some(reply)
             }
         }
     }
 
-    fn dispatch(&mut self, client: ClientId, argv: &[Bytes]) -> Reply {
+    pub(crate) fn dispatch(&mut self, client: ClientId, argv: &[Bytes]) -> Reply {
         let table = self.table;
         let Some(name) = argv.first() else {
             return Reply::NilArray;
         };
         let Some(mut cmd) = table.lookup(name) else {
-            return CmdError::UnknownCommand {
+            self.note_last_cmd(client, "NULL");
+            let err = CmdError::UnknownCommand {
                 name: c_string(name),
                 args: argv[1..].iter().map(|a| c_string(a)).collect(),
-            }
-            .into();
+            };
+            return self.reject(client, None, err);
         };
         let mut skip = 1;
         // A container with a handler of its own (COMMAND) runs it when alone.
@@ -236,33 +293,79 @@ impl Engine {
                         skip = 2;
                     }
                     None => {
-                        return CmdError::UnknownSubcommand {
+                        self.note_last_cmd(client, "NULL");
+                        let err = CmdError::UnknownSubcommand {
                             sub: String::from_utf8_lossy(sub).into_owned(),
                             container: cmd.name.to_string(),
-                        }
-                        .into()
+                        };
+                        return self.reject(client, None, err);
                     }
                 },
-                None => return CmdError::WrongArity(cmd.full_name.clone()).into(),
+                None => {
+                    self.note_last_cmd(client, &cmd.full_name);
+                    return self.reject(client, None, CmdError::WrongArity(cmd.full_name.clone()));
+                }
             }
         }
+        // CLIENT LIST's `cmd=` names the last command received, even one that
+        // is then refused or queued (Redis sets lastcmd at lookup).
+        self.note_last_cmd(client, &cmd.full_name);
         if !cmd.arity_ok(argv.len()) {
             cmd.stats
                 .rejected_calls
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return CmdError::WrongArity(cmd.full_name.clone()).into();
+            return self.reject(client, Some(cmd), CmdError::WrongArity(cmd.full_name.clone()));
         }
         if !cmd.has(flags::NO_AUTH) && !self.is_authenticated(client) {
             cmd.stats
                 .rejected_calls
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return CmdError::other("NOAUTH Authentication required.").into();
+            let err = CmdError::other("NOAUTH Authentication required.");
+            return self.reject(client, Some(cmd), err);
+        }
+        let in_multi = crate::multi::in_multi(self, client);
+        if in_multi && cmd.has(flags::NO_MULTI) {
+            cmd.stats
+                .rejected_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let err = CmdError::err("Command not allowed inside a transaction");
+            return self.reject(client, Some(cmd), err);
+        }
+        // Pub/sub context, MONITOR clients and CLIENT PAUSE (cmd::pause), in
+        // Redis's processCommand order; only looked at when one is in effect.
+        if self.pubsub.subscribed_clients > 0 || !self.monitors.is_empty() || self.pause.is_some() {
+            match crate::cmd::pause::precheck(self, client, cmd) {
+                Some(Ok(held)) => return held,
+                Some(Err(err)) => return self.reject(client, Some(cmd), err),
+                None => {}
+            }
+        }
+        // Inside MULTI everything but the transaction commands is queued.
+        if in_multi && !crate::multi::runs_immediately(cmd) {
+            return crate::multi::queue(self, client, cmd, argv, skip);
         }
         self.call(client, cmd, argv, skip)
     }
 
+    fn note_last_cmd(&mut self, client: ClientId, name: &str) {
+        if let Some(c) = self.clients.get_mut(&client) {
+            c.last_cmd.clear();
+            c.last_cmd.push_str(name);
+        }
+    }
+
+    /// A command refused before running (Redis's rejectCommand): an open
+    /// transaction is doomed, and a refused EXEC discards it.
+    fn reject(&mut self, client: ClientId, cmd: Option<&Command>, err: CmdError) -> Reply {
+        crate::multi::flag_transaction(self, client);
+        if cmd.is_some_and(|c| c.name == "exec") {
+            return crate::multi::exec_abort(self, client, err);
+        }
+        err.into()
+    }
+
     /// Runs a checked command: the handler, statistics and propagation (Redis's call()).
-    fn call(
+    pub(crate) fn call(
         &mut self,
         client: ClientId,
         cmd: &'static Command,
@@ -274,8 +377,6 @@ impl Engine {
             Some(c) => {
                 c.tot_cmds += 1;
                 c.last_interaction_ms = now_ms;
-                c.last_cmd.clear();
-                c.last_cmd.push_str(&cmd.full_name);
                 c.db
             }
             None => return Reply::error("ERR client is not registered"),
@@ -297,12 +398,15 @@ impl Engine {
         let db_after = ctx.db_index;
         let elapsed = started.elapsed().as_micros() as u64;
         use std::sync::atomic::Ordering::Relaxed;
-        cmd.stats.calls.fetch_add(1, Relaxed);
-        cmd.stats.usec.fetch_add(elapsed, Relaxed);
-        if self.config.latency_tracking {
-            cmd.stats.latency.record(elapsed * 1000);
+        // A call that blocked is counted once it completes (Redis's updateStatsOnUnblock).
+        if self.blocking.request.is_none() {
+            cmd.stats.calls.fetch_add(1, Relaxed);
+            cmd.stats.usec.fetch_add(elapsed, Relaxed);
+            if self.config.latency_tracking {
+                cmd.stats.latency.record(elapsed * 1000);
+            }
+            self.stats.total_commands_processed += 1;
         }
-        self.stats.total_commands_processed += 1;
         let reply = match result {
             Ok(r) => {
                 if r.is_error() {
@@ -331,11 +435,18 @@ impl Engine {
                 c.db = db_after;
             }
         }
+        if !self.monitors.is_empty() && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
+            crate::cmd::monitor::feed(self, client, db_after, argv);
+        }
         reply
     }
 
     /// Hands a write to every propagation sink (AOF, replicas, MONITOR-like tools).
     pub fn propagate(&mut self, db: usize, argv: &[Bytes]) {
+        if let Some(buf) = self.prop_buffer.as_mut() {
+            buf.push((db, argv.to_vec()));
+            return;
+        }
         for sink in self.sinks.iter_mut() {
             sink(db, argv);
         }
@@ -346,7 +457,9 @@ impl Engine {
         if !self.dbs[db].is_expired(key, now_ms) {
             return false;
         }
-        if self.is_replica {
+        // Replicas wait for their master's DEL; during CLIENT PAUSE the dataset
+        // stays constant (Redis's checkClientPauseTimeoutAndReturnIfPaused).
+        if self.is_replica || crate::cmd::pause::is_paused(self) {
             return true;
         }
         self.delete_expired(db, key);
@@ -366,14 +479,34 @@ impl Engine {
     }
 
     /// Hook for WATCH invalidation (transactions) and tracking; see `Ctx::signal_modified`.
-    pub fn signal_modified_key(&mut self, _db: usize, _key: &[u8]) {}
+    pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        crate::multi::touch_key(self, db, key);
+        crate::blocking::signal_key(self, db, key);
+    }
 
     /// Hook for WATCH invalidation when a whole database is emptied (FLUSHDB,
     /// FLUSHALL: `None` = every database), before its keys are dropped.
-    pub fn signal_flushed_db(&mut self, _db: Option<usize>) {}
+    pub fn signal_flushed_db(&mut self, db: Option<usize>) {
+        let now = self.now_ms();
+        let dbs = match db {
+            Some(d) => d..d + 1,
+            None => 0..self.dbs.len(),
+        };
+        for d in dbs {
+            crate::multi::touch_all_in_db(self, d, None, now);
+        }
+    }
 
     /// Hook for WATCH invalidation when SWAPDB exchanged two databases' contents.
-    pub fn signal_swapped_dbs(&mut self, _a: usize, _b: usize) {}
+    /// Called before the swap.
+    pub fn signal_swapped_dbs(&mut self, a: usize, b: usize) {
+        let now = self.now_ms();
+        crate::multi::touch_all_in_db(self, a, Some(b), now);
+        crate::multi::touch_all_in_db(self, b, Some(a), now);
+        // Keys waited on in either database may exist after the swap.
+        crate::blocking::signal_db(self, a);
+        crate::blocking::signal_db(self, b);
+    }
 
     pub fn notify_keyspace_event(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
         if self.notify_flags & class == 0 {
@@ -387,6 +520,7 @@ impl Engine {
                 db,
             });
         }
+        crate::pubsub::notify_keyspace_event(self, event, key, db);
     }
 
     /// Total keys across databases.
@@ -412,6 +546,10 @@ impl Engine {
         if let Some(reply) = reply {
             ember_resp::encode(&reply, c.proto, out);
         }
+        // A monitor's own command is shown to it after the reply, as in Redis.
+        if !self.self_monitor_out.is_empty() {
+            out.append(&mut self.self_monitor_out);
+        }
         !(c.close_after_reply || c.killed)
     }
 
@@ -420,6 +558,10 @@ impl Engine {
     pub fn push_to_client(&mut self, id: ClientId, reply: &Reply) {
         if let Some(c) = self.clients.get_mut(&id) {
             ember_resp::encode(reply, c.proto, &mut c.pending);
+            let now = self.clock.now_ms();
+            if crate::pubsub::check_output_limit(c, &self.config.client_output_buffer_limit, now) {
+                self.pubsub.obuf_limit_disconnections += 1;
+            }
             c.wake();
         }
     }
@@ -438,10 +580,30 @@ impl Engine {
     /// (Redis's serverCron): active expiry and the like.
     pub fn cron(&mut self) {
         crate::cmd::info::track_metrics(self);
-        if self.config.active_expire_enabled && !self.is_replica {
+        crate::cmd::pause::end_if_expired(self);
+        if self.config.active_expire_enabled && !self.is_replica && self.pause.is_none() {
             crate::expire::active_expire_cycle(self);
         }
+        crate::blocking::handle_timeouts(self);
+        crate::blocking::serve_ready(self);
         self.close_idle_clients();
+    }
+
+    /// True while client `id` waits in a blocking command: its front end must
+    /// not submit its next command until the late reply was pushed.
+    pub fn is_blocked(&self, id: ClientId) -> bool {
+        crate::blocking::is_blocked(self, id)
+    }
+
+    /// Unblocks clients whose timeout passed (also done by `cron`); a front
+    /// end calls it at [`Engine::next_block_deadline`] for precise timeouts.
+    pub fn handle_block_timeouts(&mut self) {
+        crate::blocking::handle_timeouts(self);
+    }
+
+    /// The earliest deadline (engine clock, ms) of a blocked client.
+    pub fn next_block_deadline(&self) -> Option<i64> {
+        self.blocking.next_deadline()
     }
 
     /// Closes normal clients idle for more than `timeout` seconds (0 = never).
@@ -457,6 +619,7 @@ impl Engine {
                 && c.kind == crate::client::ClientKind::Normal
                 && idle > timeout_ms
                 && !c.killed
+                && c.blocked.is_none()
             {
                 c.killed = true;
                 c.wake();

@@ -4,6 +4,7 @@
 //! writes back the [`Reply`] values it returns; embedders call it directly.
 
 pub mod args;
+pub mod blocking;
 pub mod client;
 pub mod clock;
 pub mod cmd;
@@ -21,6 +22,8 @@ pub mod events;
 pub mod expire;
 pub mod glob;
 pub mod long_double;
+pub mod multi;
+pub mod pubsub;
 pub mod stats;
 pub mod types;
 pub mod value;

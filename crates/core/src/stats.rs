@@ -137,7 +137,11 @@ impl LatencyHistogram {
             seen += c.load(Relaxed);
             if seen >= wanted {
                 let (low, size) = Self::range_at(i);
-                return if percentile == 0.0 { low } else { low + size - 1 };
+                return if percentile == 0.0 {
+                    low
+                } else {
+                    low + size - 1
+                };
             }
         }
         0

@@ -60,7 +60,18 @@ pub async fn serve<S>(
             buf.reserve(READ_CHUNK);
         }
         let retry_in = if held {
-            ember_core::cmd::pause::pause_remaining_ms(&engine.lock())
+            let eng = engine.lock();
+            let pause = ember_core::cmd::pause::pause_remaining_ms(&eng);
+            // A blocked client's timeout fires on time, not at the next cron tick.
+            let block = eng
+                .clients
+                .get(&id)
+                .and_then(|c| c.blocked.as_ref()?.deadline)
+                .map(|d| (d - eng.now_ms()).max(0));
+            match (pause, block) {
+                (Some(p), Some(b)) => Some(p.min(b)),
+                (p, b) => p.or(b),
+            }
         } else {
             None
         };
@@ -94,6 +105,7 @@ pub async fn serve<S>(
         {
             let mut eng = engine.lock();
             eng.stats.total_net_input_bytes += n as u64;
+            eng.handle_block_timeouts();
             held = ember_core::blocking::is_blocked(&eng, id);
             // Parse and run until input is exhausted or the client is held
             // (input that arrived while held is parsed once it is released).

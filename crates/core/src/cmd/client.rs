@@ -1,7 +1,7 @@
 //! CLIENT: connection introspection and control (ID, SETNAME, GETNAME, LIST,
-//! INFO, KILL, REPLY, NO-EVICT, GETREDIR, HELP). PAUSE, UNPAUSE, UNBLOCK,
-//! TRACKING, CACHING and TRACKINGINFO are not implemented and answer Redis's
-//! unknown-subcommand error.
+//! INFO, KILL, REPLY, NO-EVICT, GETREDIR, UNBLOCK, HELP; PAUSE and UNPAUSE
+//! live in `cmd::pause`). TRACKING, CACHING and TRACKINGINFO are not
+//! implemented and answer Redis's unknown-subcommand error.
 
 use crate::args::Args;
 use crate::client::{Client, ClientId, ClientKind, ReplyMode};
@@ -30,8 +30,11 @@ pub fn commands() -> Vec<Command> {
             Command::new("kill", -3, ADMIN | base, conn, kill),
             Command::new("list", -2, ADMIN | base, conn, list),
             Command::new("no-evict", 3, ADMIN | base, conn, no_evict),
+            Command::new("pause", -3, ADMIN | base, conn, super::pause::pause),
             Command::new("reply", 3, base, conn, reply),
             Command::new("setname", 3, base, conn, setname),
+            Command::new("unblock", -3, ADMIN | base, conn, unblock),
+            Command::new("unpause", 2, ADMIN | base, conn, super::pause::unpause_cmd),
         ],
     )]
 }
@@ -156,11 +159,23 @@ fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// pub/sub, transaction and blocking state they report lives on `Client`.
 fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize) {
     let mut flags = String::new();
+    if c.monitor {
+        flags.push('O');
+    }
     match c.kind {
         ClientKind::Replica => flags.push('S'),
         ClientKind::Master => flags.push('M'),
         ClientKind::PubSub => flags.push('P'),
         ClientKind::Normal => {}
+    }
+    if c.tx.active {
+        flags.push('x');
+    }
+    if c.blocked.is_some() {
+        flags.push('b');
+    }
+    if c.tx.dirty_cas {
+        flags.push('d');
     }
     if c.close_after_reply {
         flags.push('c');
@@ -180,15 +195,20 @@ fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize)
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .unwrap_or_default();
     let rbs = 1024;
-    let tot_mem = rbs + c.qbuf + c.qbuf_free + argv_mem + c.obuf;
+    let tot_mem = rbs + c.qbuf + c.qbuf_free + argv_mem + c.obuf + c.tx.mem;
+    let multi = if c.tx.active {
+        c.tx.queue.len() as i64
+    } else {
+        -1
+    };
     let resp = match c.proto {
         ember_resp::Proto::Resp2 => 2,
         ember_resp::Proto::Resp3 => 3,
     };
     let _ = writeln!(
         out,
-        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub=0 psub=0 \
-         ssub=0 multi=-1 qbuf={} qbuf-free={} argv-mem={} multi-mem=0 rbs={} rbp=0 obl=0 \
+        "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
+         ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl=0 \
          oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
         c.id,
         c.addr,
@@ -199,11 +219,16 @@ fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize)
         now_ms / 1000 - c.last_interaction_ms / 1000,
         flags,
         c.db,
+        c.subs.channels.len(),
+        c.subs.patterns.len(),
+        c.subs.shard.len(),
+        multi,
         c.qbuf,
         c.qbuf_free,
         argv_mem,
+        c.tx.mem,
         rbs,
-        c.obuf,
+        c.obuf + c.pending.len(),
         tot_mem,
         c.last_cmd,
         c.user,
@@ -345,6 +370,32 @@ fn reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::Syntax);
     }
     Ok(Reply::OK)
+}
+
+/// CLIENT UNBLOCK <id> [TIMEOUT|ERROR]: ends another client's blocking
+/// command as if it timed out, or with an UNBLOCKED error.
+fn unblock(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let rest = args.rest();
+    if rest.len() > 2 {
+        // Redis names the subcommand as typed.
+        let sub = String::from_utf8_lossy(&args.argv()[1]);
+        return Err(CmdError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."
+        )));
+    }
+    let error = match rest.get(1) {
+        None => false,
+        Some(r) if r.eq_ignore_ascii_case(b"timeout") => false,
+        Some(r) if r.eq_ignore_ascii_case(b"error") => true,
+        Some(_) => {
+            return Err(CmdError::err(
+                "CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+            ))
+        }
+    };
+    let id = crate::args::parse_i64(&rest[0])?;
+    let done = id > 0 && crate::blocking::unblock_by_request(ctx.engine, id as ClientId, error);
+    Ok(Reply::Integer(done as i64))
 }
 
 fn no_evict(ctx: &mut Ctx, args: &mut Args) -> CmdResult {

@@ -83,8 +83,8 @@ fn names_and_ids() {
         Some(Reply::Integer(-1))
     );
     assert_eq!(
-        run(&mut e, id, &["CLIENT", "PAUSE", "10"]),
-        err("ERR unknown subcommand 'PAUSE'. Try CLIENT HELP.")
+        run(&mut e, id, &["CLIENT", "PAUSEX", "10"]),
+        err("ERR unknown subcommand 'PAUSEX'. Try CLIENT HELP.")
     );
 }
 

@@ -21,7 +21,15 @@ pub fn commands() -> Vec<Command> {
     ]
 }
 
-fn ping(_ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+fn ping(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    // A subscribed RESP2 client gets `["pong", <message or "">]` (Redis's pingCommand).
+    if args.remaining() <= 1 {
+        let c = ctx.client();
+        if c.proto == ember_resp::Proto::Resp2 && c.subs.total() > 0 {
+            let msg = args.next_opt().cloned().unwrap_or_default();
+            return Ok(Reply::Array(vec![Reply::bulk_static(b"pong"), Reply::Bulk(msg)]));
+        }
+    }
     match args.remaining() {
         0 => Ok(Reply::status("PONG")),
         1 => Ok(Reply::Bulk(args.next()?.clone())),

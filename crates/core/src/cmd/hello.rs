@@ -135,6 +135,12 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         return Err(CmdError::err("can only reset normal client connections"));
     }
     ctx.db_index = 0;
+    // Leaves pub/sub mode and MONITOR mode without confirmations.
+    let id = ctx.client_id;
+    crate::pubsub::forget_client(ctx.engine, id);
+    crate::cmd::monitor::stop(ctx.engine, id);
+    // Discards MULTI and unwatches every key.
+    crate::multi::discard(ctx.engine, id);
     let nopass = ctx.engine.config.requirepass.is_empty();
     let c = ctx.client();
     c.db = 0;

@@ -221,9 +221,9 @@ fn clients(e: &Engine, s: &mut String) {
     field!(s, "maxclients", "{}", e.config.maxclients);
     field!(s, "client_recent_max_input_buffer", "{max_in}");
     field!(s, "client_recent_max_output_buffer", "{max_out}");
-    field!(s, "blocked_clients", "0");
+    field!(s, "blocked_clients", "{}", e.blocking.blocked_clients());
     field!(s, "tracking_clients", "0");
-    field!(s, "clients_in_timeout_table", "0");
+    field!(s, "clients_in_timeout_table", "{}", e.blocking.clients_with_timeout());
 }
 
 /// Redis's bytesToHuman.
@@ -487,9 +487,9 @@ fn stats(e: &Engine, s: &mut String) {
     field!(s, "current_eviction_exceeded_time", "0");
     field!(s, "keyspace_hits", "{}", st.keyspace_hits);
     field!(s, "keyspace_misses", "{}", st.keyspace_misses);
-    field!(s, "pubsub_channels", "0");
-    field!(s, "pubsub_patterns", "0");
-    field!(s, "pubsubshard_channels", "0");
+    field!(s, "pubsub_channels", "{}", e.pubsub.channels.len());
+    field!(s, "pubsub_patterns", "{}", e.pubsub.numpat());
+    field!(s, "pubsubshard_channels", "{}", e.pubsub.shard_channels.len());
     field!(s, "latest_fork_usec", "0");
     field!(s, "total_forks", "0");
     field!(s, "migrate_cached_sockets", "0");

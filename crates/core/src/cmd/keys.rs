@@ -157,6 +157,8 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     if let Some(at) = expire {
         db.set_expire(dst, at);
     }
+    // The destination is added anew (Redis's dbAdd: the `new` event).
+    ctx.notify(classes::NEW, "new", dst);
     ctx.signal_modified(src);
     ctx.signal_modified(dst);
     ctx.notify(classes::GENERIC, "rename_from", src);
@@ -209,6 +211,7 @@ fn move_cmd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(at) = expire {
         target.set_expire(key, at);
     }
+    ctx.engine.notify_keyspace_event(classes::NEW, "new", key, dst);
     ctx.engine.signal_modified_key(src, key);
     ctx.engine.signal_modified_key(dst, key);
     ctx.engine
@@ -267,6 +270,7 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(at) = expire {
         target.set_expire(dst_key, at);
     }
+    ctx.engine.notify_keyspace_event(classes::NEW, "new", dst_key, dst);
     ctx.engine.signal_modified_key(dst, dst_key);
     ctx.engine
         .notify_keyspace_event(classes::GENERIC, "copy_to", dst_key, dst);

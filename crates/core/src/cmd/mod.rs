@@ -2,18 +2,30 @@
 //! function returning its table rows; `all_commands` is the core table.
 
 pub mod bitmaps;
+pub mod blocking;
 pub mod client;
 pub mod command_info;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod hashes;
 pub mod hello;
 pub mod info;
 pub mod keys;
+pub mod lists;
+pub mod monitor;
 pub mod object;
+pub mod pause;
+pub mod pubsub;
 pub mod scan;
 pub mod server;
+pub mod sets;
 pub mod strings;
+pub mod transactions;
+pub mod zsets;
+pub mod zsets_pop;
+pub mod zsets_range;
+pub mod zsets_store;
 
 use crate::command::Command;
 
@@ -21,17 +33,25 @@ use crate::command::Command;
 pub fn all_commands() -> Vec<Command> {
     let mut rows = Vec::new();
     rows.extend(bitmaps::commands());
+    rows.extend(blocking::commands());
     rows.extend(client::commands());
     rows.extend(command_info::commands());
     rows.extend(config::commands());
     rows.extend(connection::commands());
     rows.extend(expire::commands());
+    rows.extend(hashes::commands());
     rows.extend(hello::commands());
     rows.extend(info::commands());
     rows.extend(keys::commands());
+    rows.extend(lists::commands());
+    rows.extend(monitor::commands());
     rows.extend(object::commands());
+    rows.extend(pubsub::commands());
     rows.extend(scan::commands());
     rows.extend(server::commands());
+    rows.extend(sets::commands());
     rows.extend(strings::commands());
+    rows.extend(transactions::commands());
+    rows.extend(zsets::commands());
     rows
 }

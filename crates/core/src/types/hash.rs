@@ -1,22 +1,621 @@
-//! HashValue: the hashes value type. Placeholder representation until the hashes family
-//! lands; the family owns this file and replaces the internals.
+//! HashValue: the hashes value type (Redis's t_hash.c encodings).
+//!
+//! `listpack`: while the hash has at most `hash-max-listpack-entries` fields and
+//! no field or value longer than `hash-max-listpack-value`, its pairs live in
+//! one flat byte buffer in insertion order (`[varint len][field][varint len][value]`
+//! per pair), like Redis's listpack: one allocation, about two bytes of overhead
+//! per pair, linear lookups over a few hundred entries. Updates rewrite a value
+//! in place, so HGETALL keeps Redis's order.
+//!
+//! `hashtable`: a [`Dict`] whose entries hold field and value in one allocation
+//! ([`Pair`]), with the SCAN cursor guarantee.
+//!
+//! Conversion is one-way and happens exactly where Redis converts: before a
+//! write whose arguments are too long ([`HashValue::prepare`], Redis's
+//! `hashTypeTryConversion`), and inside [`HashValue::set`] when a field or
+//! value is too long or the count passes the limit (Redis's `hashTypeSet`).
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct HashValue {
-    len: usize,
+use crate::dict::Dict;
+use rand::Rng;
+use std::borrow::Borrow;
+
+/// Redis refuses to grow a listpack past 1 GiB (`lpSafeToAdd`) and converts instead.
+const PACK_MAX_BYTES: usize = 1 << 30;
+
+/// Conversion thresholds (`hash-max-listpack-entries`, `hash-max-listpack-value`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_entries: usize,
+    pub max_value: usize,
+}
+
+impl Limits {
+    /// Redis's defaults (512 entries, 64 bytes).
+    pub const DEFAULT: Limits = Limits {
+        max_entries: 512,
+        max_value: 64,
+    };
+}
+
+#[derive(Clone)]
+pub enum HashValue {
+    /// `listpack`.
+    Pack(Pack),
+    /// `hashtable` (boxed so a small hash stays three words).
+    Table(Box<Dict<Pair, ()>>),
+}
+
+impl Default for HashValue {
+    /// An empty `listpack` (Redis's `createHashObject`).
+    fn default() -> Self {
+        HashValue::Pack(Pack::default())
+    }
+}
+
+impl PartialEq for HashValue {
+    /// Same fields with the same values, whatever the encodings.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(f, v)| other.get(f) == Some(v))
+    }
+}
+
+impl std::fmt::Debug for HashValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.encoding())?;
+        f.debug_map()
+            .entries(
+                self.iter()
+                    .map(|(k, v)| (String::from_utf8_lossy(k), String::from_utf8_lossy(v))),
+            )
+            .finish()
+    }
 }
 
 impl HashValue {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
     pub fn len(&self) -> usize {
-        self.len
+        match self {
+            HashValue::Pack(p) => p.len as usize,
+            HashValue::Table(t) => t.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match self {
+            HashValue::Pack(_) => "listpack",
+            HashValue::Table(_) => "hashtable",
+        }
+    }
+
+    pub fn is_packed(&self) -> bool {
+        matches!(self, HashValue::Pack(_))
+    }
+
+    pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
+        match self {
+            HashValue::Pack(p) => p.find(field).map(|l| p.value_at(&l)),
+            HashValue::Table(t) => t.get_key_value(field).map(|(pair, _)| pair.value()),
+        }
+    }
+
+    pub fn contains(&self, field: &[u8]) -> bool {
+        match self {
+            HashValue::Pack(p) => p.find(field).is_some(),
+            HashValue::Table(t) => t.contains_key(field),
+        }
+    }
+
+    /// Redis's `hashTypeTryConversion`: before a write with arguments of these
+    /// lengths, a listpack converts if one is longer than the value limit or the
+    /// buffer would pass 1 GiB.
+    pub fn prepare(&mut self, arg_lens: impl IntoIterator<Item = usize>, lim: &Limits) {
+        let HashValue::Pack(p) = self else { return };
+        let buf_len = p.buf.len();
+        let mut sum = 0usize;
+        for len in arg_lens {
+            if len > lim.max_value {
+                self.convert();
+                return;
+            }
+            sum = sum.saturating_add(len);
+        }
+        if buf_len.saturating_add(sum) > PACK_MAX_BYTES {
+            self.convert();
+        }
+    }
+
+    /// Sets `field` to `value`; true if the field is new. A listpack converts
+    /// first if either string is too long, and after if the count passes the
+    /// limit (even on an update, as Redis's `hashTypeSet`).
+    pub fn set(&mut self, field: &[u8], value: &[u8], lim: &Limits) -> bool {
+        if let HashValue::Pack(p) = self {
+            if field.len() > lim.max_value
+                || value.len() > lim.max_value
+                || p.buf.len() + field.len() + value.len() + 20 > PACK_MAX_BYTES
+            {
+                self.convert();
+            }
+        }
+        match self {
+            HashValue::Pack(p) => {
+                let added = p.set(field, value);
+                if p.len as usize > lim.max_entries {
+                    self.convert();
+                }
+                added
+            }
+            HashValue::Table(t) => match t.get_key_value_mut(field) {
+                Some((pair, _)) => {
+                    pair.set_value(value);
+                    false
+                }
+                None => {
+                    t.insert_new(Pair::new(field, value), (), ());
+                    true
+                }
+            },
+        }
+    }
+
+    /// Removes `field`; true if it was there.
+    pub fn remove(&mut self, field: &[u8]) -> bool {
+        match self {
+            HashValue::Pack(p) => p.remove(field),
+            HashValue::Table(t) => t.remove_entry(field).is_some(),
+        }
+    }
+
+    /// Switches a listpack to a hashtable (no-op on a hashtable).
+    pub fn convert(&mut self) {
+        if let HashValue::Pack(p) = self {
+            let mut t = Dict::new();
+            for (f, v) in p.iter() {
+                t.insert_new(Pair::new(f, v), (), ());
+            }
+            *self = HashValue::Table(Box::new(t));
+        }
+    }
+
+    /// Every (field, value): insertion order for a listpack, bucket order for a
+    /// hashtable.
+    pub fn iter(&self) -> Iter<'_> {
+        match self {
+            HashValue::Pack(p) => Iter::Pack(p.iter()),
+            HashValue::Table(t) => Iter::Table(t.iter()),
+        }
+    }
+
+    /// One SCAN step: a listpack visits everything and returns cursor 0; a
+    /// hashtable visits one bucket and returns the next cursor (Redis's dictScan).
+    pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&[u8], &[u8])) -> u64 {
+        match self {
+            HashValue::Pack(p) => {
+                p.iter().for_each(|(f, v)| visit(f, v));
+                0
+            }
+            HashValue::Table(t) => t.scan(cursor, |pair, _| visit(pair.field(), pair.value())),
+        }
+    }
+
+    /// A random (field, value); `None` when empty. A listpack picks a uniform
+    /// index; a hashtable a random bucket, then a uniform entry of its chain.
+    pub fn random_pair(&self, rng: &mut impl Rng) -> Option<(&[u8], &[u8])> {
+        match self {
+            HashValue::Pack(p) => {
+                if p.len == 0 {
+                    return None;
+                }
+                p.iter().nth(rng.gen_range(0..p.len as usize))
+            }
+            HashValue::Table(t) => t
+                .random_entry(rng)
+                .map(|(pair, _)| (pair.field(), pair.value())),
+        }
+    }
+
+    /// Bytes of heap memory held (buffers and entries as requested, not
+    /// counting allocator rounding): for MEMORY USAGE-style estimates.
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            HashValue::Pack(p) => p.buf.len(),
+            HashValue::Table(t) => {
+                std::mem::size_of::<Dict<Pair, ()>>()
+                    + t.buckets() * std::mem::size_of::<usize>()
+                    + t.iter()
+                        .map(|(pair, _)| pair.0.len() + 3 * std::mem::size_of::<usize>())
+                        .sum::<usize>()
+            }
+        }
+    }
+}
+
+/// Iterator over a hash's (field, value) pairs.
+pub enum Iter<'a> {
+    Pack(PackIter<'a>),
+    Table(crate::dict::Iter<'a, Pair, ()>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Pack(it) => it.next(),
+            Iter::Table(it) => it.next().map(|(pair, _)| (pair.field(), pair.value())),
+        }
+    }
+}
+
+/// A hashtable entry: `[field length as varint][field][value]` in one allocation.
+#[derive(Clone)]
+pub struct Pair(Box<[u8]>);
+
+impl Pair {
+    pub fn new(field: &[u8], value: &[u8]) -> Pair {
+        let mut hdr = [0u8; 10];
+        let h = put_varint(&mut hdr, field.len());
+        let mut v = Vec::with_capacity(h + field.len() + value.len());
+        v.extend_from_slice(&hdr[..h]);
+        v.extend_from_slice(field);
+        v.extend_from_slice(value);
+        Pair(v.into_boxed_slice())
+    }
+
+    fn split(&self) -> (usize, usize) {
+        let (flen, start) = read_varint(&self.0, 0);
+        (start, start + flen)
+    }
+
+    pub fn field(&self) -> &[u8] {
+        let (start, end) = self.split();
+        &self.0[start..end]
+    }
+
+    pub fn value(&self) -> &[u8] {
+        let (_, end) = self.split();
+        &self.0[end..]
+    }
+
+    /// Replaces the value, in place when the length is unchanged.
+    pub fn set_value(&mut self, value: &[u8]) {
+        let (_, end) = self.split();
+        if self.0.len() - end == value.len() {
+            self.0[end..].copy_from_slice(value);
+        } else {
+            let mut v = Vec::with_capacity(end + value.len());
+            v.extend_from_slice(&self.0[..end]);
+            v.extend_from_slice(value);
+            self.0 = v.into_boxed_slice();
+        }
+    }
+}
+
+impl Borrow<[u8]> for Pair {
+    fn borrow(&self) -> &[u8] {
+        self.field()
+    }
+}
+
+impl std::fmt::Debug for Pair {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:?}={:?}",
+            String::from_utf8_lossy(self.field()),
+            String::from_utf8_lossy(self.value())
+        )
+    }
+}
+
+/// The listpack encoding: pairs back to back in one exactly sized buffer.
+/// Like a listpack it is reallocated on every size change: the allocator
+/// usually grows or shrinks such small blocks in place, and no slack is kept.
+#[derive(Clone, Debug, Default)]
+pub struct Pack {
+    buf: Box<[u8]>,
+    /// Number of pairs (the buffer is capped at 1 GiB, so it fits).
+    len: u32,
+}
+
+/// Where a pair sits in the buffer: `start..vpos` is the field with its length,
+/// `vpos..end` the value with its length.
+struct Loc {
+    start: usize,
+    vpos: usize,
+    end: usize,
+}
+
+impl Pack {
+    fn find(&self, field: &[u8]) -> Option<Loc> {
+        let b = &self.buf[..];
+        let mut pos = 0;
+        while pos < b.len() {
+            let start = pos;
+            let (flen, p) = read_varint(b, pos);
+            let fend = p + flen;
+            let (vlen, q) = read_varint(b, fend);
+            let end = q + vlen;
+            if flen == field.len() && &b[p..fend] == field {
+                return Some(Loc {
+                    start,
+                    vpos: fend,
+                    end,
+                });
+            }
+            pos = end;
+        }
+        None
+    }
+
+    fn value_at(&self, loc: &Loc) -> &[u8] {
+        let (_, q) = read_varint(&self.buf, loc.vpos);
+        &self.buf[q..loc.end]
+    }
+
+    /// Edits the buffer as a Vec (sized exactly again afterwards).
+    fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = std::mem::take(&mut self.buf).into_vec();
+        let r = f(&mut v);
+        self.buf = v.into_boxed_slice();
+        r
+    }
+
+    fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
+        let mut hdr = [0u8; 10];
+        let h = put_varint(&mut hdr, value.len());
+        let new_len = h + value.len();
+        if let Some(loc) = self.find(field) {
+            let old_len = loc.end - loc.vpos;
+            if new_len != old_len {
+                self.edit(|v| {
+                    let n = v.len();
+                    if new_len > old_len {
+                        let extra = new_len - old_len;
+                        v.reserve_exact(extra);
+                        v.resize(n + extra, 0);
+                        v.copy_within(loc.end..n, loc.end + extra);
+                    } else {
+                        v.copy_within(loc.end..n, loc.vpos + new_len);
+                        v.truncate(n - (old_len - new_len));
+                    }
+                });
+            }
+            self.buf[loc.vpos..loc.vpos + h].copy_from_slice(&hdr[..h]);
+            self.buf[loc.vpos + h..loc.vpos + new_len].copy_from_slice(value);
+            return false;
+        }
+        let mut fhdr = [0u8; 10];
+        let fh = put_varint(&mut fhdr, field.len());
+        self.edit(|v| {
+            v.reserve_exact(fh + field.len() + new_len);
+            v.extend_from_slice(&fhdr[..fh]);
+            v.extend_from_slice(field);
+            v.extend_from_slice(&hdr[..h]);
+            v.extend_from_slice(value);
+        });
+        self.len += 1;
+        true
+    }
+
+    fn remove(&mut self, field: &[u8]) -> bool {
+        let Some(loc) = self.find(field) else {
+            return false;
+        };
+        self.edit(|v| {
+            v.drain(loc.start..loc.end);
+        });
+        self.len -= 1;
+        true
+    }
+
+    fn iter(&self) -> PackIter<'_> {
+        PackIter {
+            buf: &self.buf,
+            pos: 0,
+        }
+    }
+}
+
+/// Iterator over a listpack's pairs in order.
+pub struct PackIter<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for PackIter<'a> {
+    type Item = (&'a [u8], &'a [u8]);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        let (flen, p) = read_varint(self.buf, self.pos);
+        let fend = p + flen;
+        let (vlen, q) = read_varint(self.buf, fend);
+        self.pos = q + vlen;
+        Some((&self.buf[p..fend], &self.buf[q..self.pos]))
+    }
+}
+
+/// LEB128: 7 bits per byte, low bits first; returns the bytes written.
+fn put_varint(out: &mut [u8; 10], mut n: usize) -> usize {
+    let mut i = 0;
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out[i] = b;
+            return i + 1;
+        }
+        out[i] = b | 0x80;
+        i += 1;
+    }
+}
+
+/// Decodes a varint at `pos`; returns (value, position after it).
+#[inline]
+fn read_varint(b: &[u8], mut pos: usize) -> (usize, usize) {
+    let first = b[pos];
+    if first < 0x80 {
+        return (first as usize, pos + 1);
+    }
+    let mut n = 0usize;
+    let mut shift = 0;
+    loop {
+        let byte = b[pos];
+        pos += 1;
+        n |= ((byte & 0x7f) as usize) << shift;
+        if byte < 0x80 {
+            return (n, pos);
+        }
+        shift += 7;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn pairs(h: &HashValue) -> Vec<(String, String)> {
+        h.iter()
+            .map(|(f, v)| {
+                (
+                    String::from_utf8_lossy(f).into_owned(),
+                    String::from_utf8_lossy(v).into_owned(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn listpack_keeps_insertion_order_and_updates_in_place() {
+        let lim = Limits::DEFAULT;
+        let mut h = HashValue::new();
+        assert!(h.set(b"a", b"1", &lim));
+        assert!(h.set(b"b", b"2", &lim));
+        assert!(h.set(b"c", b"3", &lim));
+        assert!(!h.set(b"a", b"a much longer value", &lim));
+        assert!(!h.set(b"b", b"", &lim));
+        assert_eq!(
+            pairs(&h),
+            vec![
+                ("a".into(), "a much longer value".into()),
+                ("b".into(), "".into()),
+                ("c".into(), "3".into())
+            ]
+        );
+        assert_eq!(h.get(b"c"), Some(&b"3"[..]));
+        assert_eq!(h.get(b"x"), None);
+        assert!(h.remove(b"b"));
+        assert!(!h.remove(b"b"));
+        assert_eq!(h.len(), 2);
+        assert_eq!(h.encoding(), "listpack");
+        assert_eq!(h.get(b"c"), Some(&b"3"[..]));
+    }
+
+    #[test]
+    fn long_strings_use_multibyte_lengths() {
+        let lim = Limits {
+            max_entries: 512,
+            max_value: 100_000,
+        };
+        let mut h = HashValue::new();
+        let long = vec![b'x'; 70_000];
+        h.set(&long, &long, &lim);
+        h.set(b"k", &long[..200], &lim);
+        assert_eq!(h.get(&long), Some(&long[..]));
+        h.set(&long, b"short", &lim);
+        assert_eq!(h.get(&long), Some(&b"short"[..]));
+        assert_eq!(h.get(b"k").map(<[u8]>::len), Some(200));
+        assert!(h.is_packed());
+    }
+
+    #[test]
+    fn conversion_points_follow_redis() {
+        let lim = Limits {
+            max_entries: 3,
+            max_value: 5,
+        };
+        let mut h = HashValue::new();
+        h.prepare([1, 5], &lim);
+        assert!(h.is_packed());
+        h.prepare([1, 6], &lim);
+        assert!(!h.is_packed(), "too-long argument converts up front");
+
+        let mut h = HashValue::new();
+        for f in [b"a", b"b", b"c"] {
+            h.set(f, b"v", &lim);
+        }
+        assert!(h.is_packed());
+        h.set(b"d", b"v", &lim);
+        assert_eq!(h.encoding(), "hashtable");
+        assert_eq!(h.len(), 4);
+        assert_eq!(h.get(b"b"), Some(&b"v"[..]));
+        // One-way: shrinking does not go back.
+        for f in [b"a", b"b", b"c"] {
+            h.remove(f);
+        }
+        assert_eq!(h.encoding(), "hashtable");
+
+        let mut h = HashValue::new();
+        h.set(b"a", b"123456", &lim);
+        assert_eq!(h.encoding(), "hashtable", "set checks lengths itself");
+    }
+
+    #[test]
+    fn hashtable_pairs_update_and_scan() {
+        let lim = Limits {
+            max_entries: 0,
+            max_value: 64,
+        };
+        let mut h = HashValue::new();
+        for i in 0..200 {
+            assert!(h.set(format!("f{i}").as_bytes(), b"x", &lim));
+        }
+        assert!(!h.set(b"f7", b"seven", &lim));
+        assert!(!h.set(b"f8", b"y", &lim));
+        assert_eq!(h.get(b"f7"), Some(&b"seven"[..]));
+        assert_eq!(h.get(b"f8"), Some(&b"y"[..]));
+        let mut seen = 0;
+        let mut cursor = 0;
+        loop {
+            cursor = h.scan(cursor, |_, _| seen += 1);
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen, 200);
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(3);
+        let (f, v) = h.random_pair(&mut rng).unwrap();
+        assert_eq!(h.get(f), Some(v));
+        let copy = h.clone();
+        assert_eq!(copy, h);
+        let mut packed = HashValue::new();
+        for (f, v) in h.iter() {
+            packed.set(f, v, &Limits::DEFAULT);
+        }
+        assert!(packed.is_packed());
+        assert_eq!(packed, h, "equality ignores the encoding");
+    }
+
+    #[test]
+    fn small_hash_is_compact() {
+        assert_eq!(std::mem::size_of::<HashValue>(), 24);
+        let mut h = HashValue::new();
+        h.set(b"field", b"value", &Limits::DEFAULT);
+        // 2 length bytes + 10 data bytes, no slack.
+        assert_eq!(h.heap_bytes(), 12);
+        h.set(b"f2", b"v2", &Limits::DEFAULT);
+        h.remove(b"field");
+        assert_eq!(h.heap_bytes(), 6);
     }
 }

@@ -1,22 +1,739 @@
-//! ZSetValue: the sorted sets value type. Placeholder representation until the sorted sets family
-//! lands; the family owns this file and replaces the internals.
+//! ZSetValue: the sorted set value type (Redis's t_zset.c data side).
+//!
+//! Two encodings, reported under Redis 7.0's names:
+//! - `listpack`: one flat buffer of (member, score) pairs in order
+//!   ([`listpack::Listpack`]), for sets within `zset-max-listpack-entries`
+//!   and `zset-max-listpack-value`;
+//! - `skiplist`: a member -> score [`Dict`] (O(1) ZSCORE, and ZSCAN's
+//!   full-iteration guarantee) plus an order-statistic tree of (score,
+//!   member) ([`tree::Tree`]) for O(log n) ranks, ranges and updates.
+//!
+//! Conversion is one-way and happens exactly where Redis's zsetAdd converts;
+//! results of ZRANGESTORE/ZUNIONSTORE-like commands are built with
+//! [`ZSetValue::from_sorted`], which picks the encoding Redis would end with.
 
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct ZSetValue {
-    len: usize,
+pub mod listpack;
+pub mod range;
+pub mod tree;
+
+use crate::dict::Dict;
+use listpack::Listpack;
+use rand::Rng;
+pub use range::{LexRange, ScoreRange};
+use std::sync::Arc;
+use tree::{Node, Tree};
+
+/// The conversion thresholds (`zset-max-listpack-entries` / `-value`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    pub max_entries: usize,
+    pub max_value: usize,
+}
+
+impl Limits {
+    pub fn new(max_entries: u64, max_value: u64) -> Limits {
+        Limits {
+            max_entries: usize::try_from(max_entries).unwrap_or(usize::MAX),
+            max_value: usize::try_from(max_value).unwrap_or(usize::MAX),
+        }
+    }
+}
+
+/// ZADD's option flags (Redis's ZADD_IN_*).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AddFlags {
+    pub incr: bool,
+    pub nx: bool,
+    pub xx: bool,
+    pub gt: bool,
+    pub lt: bool,
+}
+
+/// What [`ZSetValue::add`] did (Redis's ZADD_OUT_*).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum AddOutcome {
+    /// A new member, with this score.
+    Added(f64),
+    /// An existing member's score changed to this.
+    Updated(f64),
+    /// Processed but the score stayed the same.
+    Unchanged(f64),
+    /// Skipped because of NX, XX, GT or LT.
+    Nop,
+}
+
+/// The increment made the score NaN (`inf + -inf`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NotANumber;
+
+/// The large encoding: dictionary plus ordered tree sharing the member bytes.
+#[derive(Default)]
+pub struct Skiplist {
+    dict: Dict<Arc<[u8]>, f64>,
+    tree: Tree,
+}
+
+impl Skiplist {
+    fn from_sorted<'a>(entries: impl IntoIterator<Item = (&'a [u8], f64)>) -> Skiplist {
+        let mut dict: Dict<Arc<[u8]>, f64> = Dict::new();
+        let nodes: Vec<Node> = entries
+            .into_iter()
+            .map(|(m, score)| {
+                let member: Arc<[u8]> = Arc::from(m);
+                dict.insert_new(member.clone(), score, ());
+                Node { score, member }
+            })
+            .collect();
+        Skiplist {
+            dict,
+            tree: Tree::from_sorted(nodes),
+        }
+    }
+
+    fn insert_new(&mut self, m: &[u8], score: f64) {
+        let member: Arc<[u8]> = Arc::from(m);
+        self.dict.insert_new(member.clone(), score, ());
+        self.tree.insert(Node { score, member });
+    }
+
+    fn update(&mut self, m: &[u8], old: f64, new: f64) {
+        let mut node = self.tree.remove(old, m).expect("member is in the tree");
+        node.score = new;
+        self.tree.insert(node);
+        *self.dict.get_mut(m).expect("member is in the dict") = new;
+    }
+
+    fn remove(&mut self, m: &[u8]) -> bool {
+        match self.dict.remove(m) {
+            Some(score) => {
+                self.tree.remove(score, m).expect("member is in the tree");
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Clone for Skiplist {
+    fn clone(&self) -> Self {
+        Skiplist::from_sorted(self.tree.iter().map(|n| (&n.member[..], n.score)))
+    }
+}
+
+impl std::fmt::Debug for Skiplist {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(
+                self.tree
+                    .iter()
+                    .map(|n| (String::from_utf8_lossy(&n.member), n.score)),
+            )
+            .finish()
+    }
+}
+
+/// A sorted set value.
+#[derive(Clone, Debug)]
+pub enum ZSetValue {
+    Listpack(Listpack),
+    Skiplist(Box<Skiplist>),
+}
+
+impl Default for ZSetValue {
+    fn default() -> Self {
+        ZSetValue::Listpack(Listpack::default())
+    }
+}
+
+impl PartialEq for ZSetValue {
+    /// Same encoding and same (member, score) pairs.
+    fn eq(&self, other: &Self) -> bool {
+        self.encoding() == other.encoding()
+            && self.len() == other.len()
+            && self
+                .iter()
+                .zip(other.iter())
+                .all(|((m1, s1), (m2, s2))| m1 == m2 && s1.to_bits() == s2.to_bits())
+    }
 }
 
 impl ZSetValue {
+    /// An empty set as ZADD creates it for its first member (Redis 7.0 looks
+    /// only at the first member's length).
+    pub fn for_first_member(member_len: usize, limits: Limits) -> ZSetValue {
+        if limits.max_entries == 0 || member_len > limits.max_value {
+            ZSetValue::Skiplist(Box::default())
+        } else {
+            ZSetValue::default()
+        }
+    }
+
+    /// A set holding `entries` (already in order, distinct members), encoded
+    /// as Redis ends up encoding a computed result (ZUNIONSTORE's
+    /// zsetConvertToListpackIfNeeded, ZRANGESTORE's element-by-element adds).
+    pub fn from_sorted<M: AsRef<[u8]>>(entries: &[(M, f64)], limits: Limits) -> ZSetValue {
+        let maxlen = entries
+            .iter()
+            .map(|(m, _)| m.as_ref().len())
+            .max()
+            .unwrap_or(0);
+        let it = entries.iter().map(|(m, s)| (m.as_ref(), *s));
+        if entries.len() <= limits.max_entries && maxlen <= limits.max_value {
+            let mut lp = Listpack::default();
+            for (m, s) in it {
+                lp.push_sorted(m, s);
+            }
+            ZSetValue::Listpack(lp)
+        } else {
+            ZSetValue::Skiplist(Box::new(Skiplist::from_sorted(it)))
+        }
+    }
+
     pub fn len(&self) -> usize {
-        self.len
+        match self {
+            ZSetValue::Listpack(lp) => lp.len(),
+            ZSetValue::Skiplist(sl) => sl.tree.len(),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.len() == 0
     }
 
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding(&self) -> &'static str {
-        "listpack"
+        match self {
+            ZSetValue::Listpack(_) => "listpack",
+            ZSetValue::Skiplist(_) => "skiplist",
+        }
+    }
+
+    pub fn is_listpack(&self) -> bool {
+        matches!(self, ZSetValue::Listpack(_))
+    }
+
+    /// Rough heap footprint in bytes (MEMORY USAGE-style estimates).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            ZSetValue::Listpack(lp) => lp.bytes(),
+            ZSetValue::Skiplist(sl) => {
+                let members: usize = sl.tree.iter().map(|n| n.member.len() + 16).sum();
+                sl.tree.heap_bytes() + members + sl.dict.len() * 32 + sl.dict.buckets() * 8
+            }
+        }
+    }
+
+    pub fn score(&self, member: &[u8]) -> Option<f64> {
+        match self {
+            ZSetValue::Listpack(lp) => lp.find(member).map(|f| f.2),
+            ZSetValue::Skiplist(sl) => sl.dict.get(member).copied(),
+        }
+    }
+
+    /// Converts to the large encoding (one-way).
+    fn convert(&mut self) {
+        if let ZSetValue::Listpack(lp) = self {
+            let sl = Skiplist::from_sorted(lp.iter());
+            *self = ZSetValue::Skiplist(Box::new(sl));
+        }
+    }
+
+    /// Adds or updates one member with ZADD's flags (Redis's zsetAdd),
+    /// converting to the large encoding when a new member would exceed the
+    /// limits.
+    pub fn add(
+        &mut self,
+        member: &[u8],
+        score: f64,
+        flags: AddFlags,
+        limits: Limits,
+    ) -> Result<AddOutcome, NotANumber> {
+        if score.is_nan() {
+            return Err(NotANumber);
+        }
+        let current = match self {
+            ZSetValue::Listpack(lp) => lp.find(member).map(|(pos, _, s)| (pos, s)),
+            ZSetValue::Skiplist(sl) => sl.dict.get(member).map(|&s| (0, s)),
+        };
+        match current {
+            Some((pos, cur)) => {
+                if flags.nx {
+                    return Ok(AddOutcome::Nop);
+                }
+                let mut score = score;
+                if flags.incr {
+                    score += cur;
+                    if score.is_nan() {
+                        return Err(NotANumber);
+                    }
+                }
+                if (flags.lt && score >= cur) || (flags.gt && score <= cur) {
+                    return Ok(AddOutcome::Nop);
+                }
+                if score == cur {
+                    return Ok(AddOutcome::Unchanged(score));
+                }
+                match self {
+                    ZSetValue::Listpack(lp) => {
+                        lp.remove_at(pos);
+                        lp.insert(member, score);
+                    }
+                    ZSetValue::Skiplist(sl) => sl.update(member, cur, score),
+                }
+                Ok(AddOutcome::Updated(score))
+            }
+            None if flags.xx => Ok(AddOutcome::Nop),
+            None => {
+                if let ZSetValue::Listpack(lp) = self {
+                    if lp.len() + 1 > limits.max_entries || member.len() > limits.max_value {
+                        self.convert();
+                    } else {
+                        lp.insert(member, score);
+                        return Ok(AddOutcome::Added(score));
+                    }
+                }
+                if let ZSetValue::Skiplist(sl) = self {
+                    sl.insert_new(member, score);
+                }
+                Ok(AddOutcome::Added(score))
+            }
+        }
+    }
+
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match self {
+            ZSetValue::Listpack(lp) => lp.remove(member),
+            ZSetValue::Skiplist(sl) => sl.remove(member),
+        }
+    }
+
+    /// 0-based rank in ascending order.
+    pub fn rank(&self, member: &[u8]) -> Option<usize> {
+        match self {
+            ZSetValue::Listpack(lp) => lp.find(member).map(|f| f.1),
+            ZSetValue::Skiplist(sl) => {
+                let score = *sl.dict.get(member)?;
+                sl.tree.rank(score, member)
+            }
+        }
+    }
+
+    /// All (member, score) pairs in ascending order.
+    pub fn iter(&self) -> Iter<'_> {
+        self.iter_from(0, false)
+    }
+
+    /// Pairs from rank `idx` (ascending rank), towards the end or, if `rev`,
+    /// towards the start.
+    pub fn iter_from(&self, idx: usize, rev: bool) -> Iter<'_> {
+        match self {
+            ZSetValue::Listpack(lp) => {
+                if rev {
+                    let mut offsets = lp.offsets();
+                    offsets.truncate(idx.saturating_add(1).min(lp.len()));
+                    Iter::LpRev { lp, offsets }
+                } else {
+                    let mut it = lp.iter();
+                    if idx > 0 {
+                        it.nth(idx - 1);
+                    }
+                    Iter::Lp(it)
+                }
+            }
+            ZSetValue::Skiplist(sl) => Iter::Tree(sl.tree.iter_from(idx, rev)),
+        }
+    }
+
+    pub fn first(&self) -> Option<(&[u8], f64)> {
+        match self {
+            ZSetValue::Listpack(lp) => lp.first(),
+            ZSetValue::Skiplist(sl) => sl.tree.first().map(|n| (&n.member[..], n.score)),
+        }
+    }
+
+    pub fn last(&self) -> Option<(&[u8], f64)> {
+        match self {
+            ZSetValue::Listpack(lp) => lp.last(),
+            ZSetValue::Skiplist(sl) => sl.tree.last().map(|n| (&n.member[..], n.score)),
+        }
+    }
+
+    /// Rank of the first pair within `r` (Redis's zslFirstInRange).
+    pub fn first_in_range(&self, r: &ScoreRange) -> Option<usize> {
+        if !self.in_range(r) {
+            return None;
+        }
+        let i = match self {
+            ZSetValue::Listpack(lp) => lp.iter().position(|(_, s)| r.gte_min(s))?,
+            ZSetValue::Skiplist(sl) => sl.tree.partition_point(|n| !r.gte_min(n.score)),
+        };
+        let (_, s) = self.iter_from(i, false).next()?;
+        r.lte_max(s).then_some(i)
+    }
+
+    /// Rank of the last pair within `r` (Redis's zslLastInRange).
+    pub fn last_in_range(&self, r: &ScoreRange) -> Option<usize> {
+        if !self.in_range(r) {
+            return None;
+        }
+        let i = match self {
+            ZSetValue::Listpack(lp) => {
+                let n = lp.len();
+                let back = lp
+                    .offsets()
+                    .iter()
+                    .rev()
+                    .position(|&o| r.lte_max(lp.entry(o).1))?;
+                n - 1 - back
+            }
+            ZSetValue::Skiplist(sl) => sl
+                .tree
+                .partition_point(|n| r.lte_max(n.score))
+                .checked_sub(1)?,
+        };
+        let (_, s) = self.iter_from(i, false).next()?;
+        r.gte_min(s).then_some(i)
+    }
+
+    /// Redis's zslIsInRange: quick rejection on the extremes.
+    fn in_range(&self, r: &ScoreRange) -> bool {
+        if r.is_empty() {
+            return false;
+        }
+        match (self.first(), self.last()) {
+            (Some((_, lo)), Some((_, hi))) => r.gte_min(hi) && r.lte_max(lo),
+            _ => false,
+        }
+    }
+
+    /// Rank of the first member within `r` (Redis's zzlFirstInLexRange /
+    /// zslFirstInLexRange). The compact encoding scans linearly as Redis does,
+    /// so sets whose scores differ give Redis's answers too.
+    pub fn first_in_lex(&self, r: &LexRange) -> Option<usize> {
+        if !self.in_lex_range(r) {
+            return None;
+        }
+        let i = match self {
+            ZSetValue::Listpack(lp) => lp.iter().position(|(m, _)| r.gte_min(m))?,
+            ZSetValue::Skiplist(sl) => sl.tree.partition_point(|n| !r.gte_min(&n.member)),
+        };
+        let (m, _) = self.iter_from(i, false).next()?;
+        r.lte_max(m).then_some(i)
+    }
+
+    /// Rank of the last member within `r`.
+    pub fn last_in_lex(&self, r: &LexRange) -> Option<usize> {
+        if !self.in_lex_range(r) {
+            return None;
+        }
+        let i = match self {
+            ZSetValue::Listpack(lp) => {
+                let n = lp.len();
+                let back = lp
+                    .offsets()
+                    .iter()
+                    .rev()
+                    .position(|&o| r.lte_max(lp.entry(o).0))?;
+                n - 1 - back
+            }
+            ZSetValue::Skiplist(sl) => sl
+                .tree
+                .partition_point(|n| r.lte_max(&n.member))
+                .checked_sub(1)?,
+        };
+        let (m, _) = self.iter_from(i, false).next()?;
+        r.gte_min(m).then_some(i)
+    }
+
+    fn in_lex_range(&self, r: &LexRange) -> bool {
+        if r.is_empty() {
+            return false;
+        }
+        match (self.first(), self.last()) {
+            (Some((lo, _)), Some((hi, _))) => r.gte_min(hi) && r.lte_max(lo),
+            _ => false,
+        }
+    }
+
+    /// ZCOUNT.
+    pub fn count_in_range(&self, r: &ScoreRange) -> usize {
+        match (self.first_in_range(r), self.last_in_range(r)) {
+            (Some(a), Some(b)) if b >= a => b - a + 1,
+            _ => 0,
+        }
+    }
+
+    /// ZLEXCOUNT: the compact encoding counts forward from the first member in
+    /// range while members stay below the maximum; the large one subtracts ranks.
+    pub fn count_in_lex(&self, r: &LexRange) -> usize {
+        let Some(first) = self.first_in_lex(r) else {
+            return 0;
+        };
+        match self {
+            ZSetValue::Listpack(_) => self
+                .iter_from(first, false)
+                .take_while(|(m, _)| r.lte_max(m))
+                .count(),
+            ZSetValue::Skiplist(_) => match self.last_in_lex(r) {
+                Some(last) => (self.len() - first) - (self.len() - 1 - last),
+                None => self.len() - first,
+            },
+        }
+    }
+
+    /// Removes the pairs with ranks `start..=end` (clamped); returns how many.
+    pub fn remove_range(&mut self, start: usize, end: usize) -> usize {
+        let len = self.len();
+        if start >= len || start > end {
+            return 0;
+        }
+        let end = end.min(len - 1);
+        match self {
+            ZSetValue::Listpack(lp) => lp.remove_range(start, end - start + 1),
+            ZSetValue::Skiplist(sl) => {
+                for node in sl.tree.remove_range(start, end + 1) {
+                    sl.dict.remove(&node.member[..]);
+                }
+            }
+        }
+        end - start + 1
+    }
+
+    /// Removes the lowest (or, if `max`, highest) pair (the data half of
+    /// ZPOPMIN/ZPOPMAX, which BZPOPMIN/BZPOPMAX reuse).
+    pub fn pop(&mut self, max: bool) -> Option<(Vec<u8>, f64)> {
+        match self {
+            ZSetValue::Listpack(lp) => lp.pop(max),
+            ZSetValue::Skiplist(sl) => {
+                let node = sl.tree.pop(max)?;
+                sl.dict.remove(&node.member[..]);
+                Some((node.member.to_vec(), node.score))
+            }
+        }
+    }
+
+    /// A uniformly random pair.
+    pub fn random(&self, rng: &mut impl Rng) -> Option<(&[u8], f64)> {
+        match self {
+            ZSetValue::Listpack(lp) => {
+                if lp.is_empty() {
+                    return None;
+                }
+                lp.nth(rng.gen_range(0..lp.len()))
+            }
+            ZSetValue::Skiplist(sl) => sl.dict.random_entry(rng).map(|(k, v)| (&k[..], *v)),
+        }
+    }
+
+    /// Visits one ZSCAN step of the large encoding's dictionary; the compact
+    /// encoding is visited whole with cursor 0 returned, as Redis does.
+    pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&[u8], f64)) -> u64 {
+        match self {
+            ZSetValue::Listpack(lp) => {
+                for (m, s) in lp.iter() {
+                    visit(m, s);
+                }
+                0
+            }
+            ZSetValue::Skiplist(sl) => sl.dict.scan(cursor, |k, v| visit(k, *v)),
+        }
+    }
+}
+
+/// Iterator over (member, score) pairs of either encoding.
+pub enum Iter<'a> {
+    Lp(listpack::Iter<'a>),
+    LpRev { lp: &'a Listpack, offsets: Vec<u32> },
+    Tree(tree::TreeIter<'a>),
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match self {
+            Iter::Lp(it) => it.next(),
+            Iter::LpRev { lp, offsets } => offsets.pop().map(|o| lp.entry(o)),
+            Iter::Tree(it) => it.next().map(|n| (&n.member[..], n.score)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SMALL: Limits = Limits {
+        max_entries: 4,
+        max_value: 8,
+    };
+
+    fn plain() -> AddFlags {
+        AddFlags::default()
+    }
+
+    fn pairs(z: &ZSetValue) -> Vec<(Vec<u8>, f64)> {
+        z.iter().map(|(m, s)| (m.to_vec(), s)).collect()
+    }
+
+    #[test]
+    fn converts_where_redis_does() {
+        let mut z = ZSetValue::for_first_member(1, SMALL);
+        for (i, m) in ["a", "b", "c", "d"].iter().enumerate() {
+            assert_eq!(
+                z.add(m.as_bytes(), i as f64, plain(), SMALL),
+                Ok(AddOutcome::Added(i as f64))
+            );
+        }
+        assert_eq!(z.encoding(), "listpack");
+        // Updating an existing member never converts.
+        assert_eq!(
+            z.add(b"a", 10.0, plain(), SMALL),
+            Ok(AddOutcome::Updated(10.0))
+        );
+        assert_eq!(z.encoding(), "listpack");
+        assert_eq!(z.add(b"e", 5.0, plain(), SMALL), Ok(AddOutcome::Added(5.0)));
+        assert_eq!(z.encoding(), "skiplist");
+        assert_eq!(
+            pairs(&z).iter().map(|p| p.0[0]).collect::<Vec<_>>(),
+            b"bcdea".to_vec()
+        );
+        let mut y = ZSetValue::for_first_member(1, SMALL);
+        y.add(b"a", 1.0, plain(), SMALL).unwrap();
+        y.add(b"123456789", 1.0, plain(), SMALL).unwrap();
+        assert_eq!(y.encoding(), "skiplist");
+        assert_eq!(ZSetValue::for_first_member(9, SMALL).encoding(), "skiplist");
+        let zero = Limits::new(0, 64);
+        assert_eq!(ZSetValue::for_first_member(1, zero).encoding(), "skiplist");
+    }
+
+    #[test]
+    fn flags_follow_zset_add() {
+        for big in [false, true] {
+            let lim = if big { Limits::new(0, 0) } else { SMALL };
+            let mut z = ZSetValue::for_first_member(1, lim);
+            z.add(b"a", 1.0, plain(), lim).unwrap();
+            let nx = AddFlags {
+                nx: true,
+                ..plain()
+            };
+            let xx = AddFlags {
+                xx: true,
+                ..plain()
+            };
+            let gt = AddFlags {
+                gt: true,
+                ..plain()
+            };
+            let lt = AddFlags {
+                lt: true,
+                ..plain()
+            };
+            let incr = AddFlags {
+                incr: true,
+                ..plain()
+            };
+            assert_eq!(z.add(b"a", 5.0, nx, lim), Ok(AddOutcome::Nop));
+            assert_eq!(z.add(b"b", 5.0, xx, lim), Ok(AddOutcome::Nop));
+            assert_eq!(z.add(b"a", 0.0, gt, lim), Ok(AddOutcome::Nop));
+            assert_eq!(z.add(b"a", 2.0, gt, lim), Ok(AddOutcome::Updated(2.0)));
+            assert_eq!(z.add(b"a", 3.0, lt, lim), Ok(AddOutcome::Nop));
+            assert_eq!(
+                z.add(b"a", 2.0, plain(), lim),
+                Ok(AddOutcome::Unchanged(2.0))
+            );
+            assert_eq!(z.add(b"a", 0.5, incr, lim), Ok(AddOutcome::Updated(2.5)));
+            assert_eq!(z.add(b"c", 0.5, incr, lim), Ok(AddOutcome::Added(0.5)));
+            z.add(b"i", f64::INFINITY, plain(), lim).unwrap();
+            assert_eq!(z.add(b"i", f64::NEG_INFINITY, incr, lim), Err(NotANumber));
+            assert_eq!(z.add(b"x", f64::NAN, plain(), lim), Err(NotANumber));
+            assert_eq!(z.rank(b"a"), Some(1));
+            assert_eq!(z.score(b"i"), Some(f64::INFINITY));
+            assert!(z.remove(b"a") && !z.remove(b"a"));
+            assert_eq!(z.len(), 2);
+        }
+    }
+
+    #[test]
+    fn ranges_agree_across_encodings() {
+        let entries: Vec<(&[u8], f64)> = (0..10)
+            .map(|i| (&b"abcdefghij"[i..i + 1], (i / 2) as f64))
+            .collect();
+        let lp = ZSetValue::from_sorted(&entries, Limits::new(128, 64));
+        let sl = ZSetValue::from_sorted(&entries, Limits::new(0, 64));
+        assert_eq!((lp.encoding(), sl.encoding()), ("listpack", "skiplist"));
+        for (min, max) in [
+            ("1", "3"),
+            ("(1", "3"),
+            ("-inf", "+inf"),
+            ("(4", "+inf"),
+            ("5", "6"),
+            ("3", "1"),
+            ("2", "(2"),
+        ] {
+            let r = ScoreRange::parse(min.as_bytes(), max.as_bytes()).unwrap();
+            assert_eq!(lp.first_in_range(&r), sl.first_in_range(&r), "{min} {max}");
+            assert_eq!(lp.last_in_range(&r), sl.last_in_range(&r), "{min} {max}");
+            assert_eq!(lp.count_in_range(&r), sl.count_in_range(&r));
+        }
+        let zeros: Vec<(&[u8], f64)> = entries.iter().map(|(m, _)| (*m, 0.0)).collect();
+        let same = ZSetValue::from_sorted(&zeros, Limits::new(128, 64));
+        let same_big = ZSetValue::from_sorted(&zeros, Limits::new(0, 64));
+        for (min, max) in [
+            ("-", "+"),
+            ("[b", "(e"),
+            ("(a", "[a"),
+            ("[k", "+"),
+            ("-", "(a"),
+        ] {
+            let r = LexRange::parse(min.as_bytes(), max.as_bytes()).unwrap();
+            assert_eq!(
+                same.first_in_lex(&r),
+                same_big.first_in_lex(&r),
+                "{min} {max}"
+            );
+            assert_eq!(
+                same.last_in_lex(&r),
+                same_big.last_in_lex(&r),
+                "{min} {max}"
+            );
+            assert_eq!(same.count_in_lex(&r), same_big.count_in_lex(&r));
+        }
+        let rev: Vec<_> = sl.iter_from(3, true).map(|p| p.0[0]).collect();
+        assert_eq!(rev, b"dcba".to_vec());
+        let rev: Vec<_> = lp.iter_from(3, true).map(|p| p.0[0]).collect();
+        assert_eq!(rev, b"dcba".to_vec());
+        assert_eq!(lp.iter_from(8, false).count(), 2);
+        assert_eq!(lp.iter_from(20, false).count(), 0);
+    }
+
+    #[test]
+    fn removal_and_pops() {
+        for lim in [Limits::new(128, 64), Limits::new(0, 64)] {
+            let entries: Vec<(&[u8], f64)> = (0..10)
+                .map(|i| (&b"abcdefghij"[i..i + 1], i as f64))
+                .collect();
+            let mut z = ZSetValue::from_sorted(&entries, lim);
+            assert_eq!(z.remove_range(2, 4), 3);
+            assert_eq!(z.remove_range(20, 30), 0);
+            assert_eq!(z.pop(false), Some((b"a".to_vec(), 0.0)));
+            assert_eq!(z.pop(true), Some((b"j".to_vec(), 9.0)));
+            assert_eq!(z.len(), 5);
+            assert_eq!(z.score(b"c"), None);
+            assert_eq!(z.rank(b"f"), Some(1));
+            let mut seen = Vec::new();
+            let mut cursor = 0;
+            loop {
+                cursor = z.scan(cursor, |m, _| seen.push(m.to_vec()));
+                if cursor == 0 {
+                    break;
+                }
+            }
+            seen.sort();
+            assert_eq!(seen.len(), 5);
+            let mut rng = rand::thread_rng();
+            assert!(z.random(&mut rng).is_some());
+        }
     }
 }

@@ -1,0 +1,273 @@
+//! The compact encoding (Redis's listpack): every (member, score) pair in one
+//! flat buffer, ordered by (score, member). Each entry is a LEB128 member
+//! length, the member bytes and the score as 8 little-endian bytes. Lookups
+//! are linear scans, as in Redis, which keeps this encoding to small sets.
+
+/// Flat sorted entries; `len` counts pairs.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Listpack {
+    buf: Vec<u8>,
+    len: u32,
+}
+
+/// Decodes the entry at `pos`: (member, score, position of the next entry).
+#[inline]
+fn entry_at(buf: &[u8], pos: usize) -> (&[u8], f64, usize) {
+    let mut n: usize = 0;
+    let mut shift = 0;
+    let mut i = pos;
+    loop {
+        let b = buf[i];
+        i += 1;
+        n |= ((b & 0x7f) as usize) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+        shift += 7;
+    }
+    let member = &buf[i..i + n];
+    let s = i + n;
+    let score = f64::from_le_bytes(buf[s..s + 8].try_into().expect("8 bytes"));
+    (member, score, s + 8)
+}
+
+fn encode(member: &[u8], score: f64, out: &mut Vec<u8>) {
+    let mut n = member.len();
+    loop {
+        let b = (n & 0x7f) as u8;
+        n >>= 7;
+        if n == 0 {
+            out.push(b);
+            break;
+        }
+        out.push(b | 0x80);
+    }
+    out.extend_from_slice(member);
+    out.extend_from_slice(&score.to_le_bytes());
+}
+
+/// Orders (score, member) pairs: scores numerically (never NaN here, and
+/// -0 equals 0), then members bytewise.
+#[inline]
+pub fn cmp_entries(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> std::cmp::Ordering {
+    s1.partial_cmp(&s2)
+        .unwrap_or(std::cmp::Ordering::Equal)
+        .then_with(|| m1.cmp(m2))
+}
+
+impl Listpack {
+    pub fn len(&self) -> usize {
+        self.len as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Bytes used by the entries (for MEMORY USAGE-like estimates).
+    pub fn bytes(&self) -> usize {
+        self.buf.len()
+    }
+
+    pub fn iter(&self) -> Iter<'_> {
+        Iter {
+            buf: &self.buf,
+            pos: 0,
+        }
+    }
+
+    /// Start offsets of every entry, in order (for reverse and random access).
+    pub fn offsets(&self) -> Vec<u32> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut pos = 0;
+        while pos < self.buf.len() {
+            out.push(pos as u32);
+            pos = entry_at(&self.buf, pos).2;
+        }
+        out
+    }
+
+    /// The entry starting at byte offset `pos` (from [`Listpack::offsets`]).
+    pub fn entry(&self, pos: u32) -> (&[u8], f64) {
+        let (m, s, _) = entry_at(&self.buf, pos as usize);
+        (m, s)
+    }
+
+    /// The `i`th entry (linear).
+    pub fn nth(&self, i: usize) -> Option<(&[u8], f64)> {
+        self.iter().nth(i)
+    }
+
+    pub fn first(&self) -> Option<(&[u8], f64)> {
+        self.iter().next()
+    }
+
+    pub fn last(&self) -> Option<(&[u8], f64)> {
+        self.iter().last()
+    }
+
+    /// (byte offset, index, score) of `member`.
+    pub fn find(&self, member: &[u8]) -> Option<(usize, usize, f64)> {
+        let mut pos = 0;
+        let mut idx = 0;
+        while pos < self.buf.len() {
+            let (m, s, next) = entry_at(&self.buf, pos);
+            if m == member {
+                return Some((pos, idx, s));
+            }
+            pos = next;
+            idx += 1;
+        }
+        None
+    }
+
+    /// Inserts a member known to be absent at its sorted place (Redis's
+    /// zzlInsert). A -0 score is stored as 0, as Redis's listpack keeps
+    /// integral scores as integers.
+    pub fn insert(&mut self, member: &[u8], score: f64) {
+        let score = if score == 0.0 { 0.0 } else { score };
+        let mut pos = 0;
+        while pos < self.buf.len() {
+            let (m, s, next) = entry_at(&self.buf, pos);
+            if s > score || (s == score && m > member) {
+                break;
+            }
+            pos = next;
+        }
+        let mut enc = Vec::with_capacity(member.len() + 10);
+        encode(member, score, &mut enc);
+        self.buf.splice(pos..pos, enc);
+        self.len += 1;
+    }
+
+    /// Appends an entry that sorts after every present one (bulk building).
+    pub fn push_sorted(&mut self, member: &[u8], score: f64) {
+        let score = if score == 0.0 { 0.0 } else { score };
+        encode(member, score, &mut self.buf);
+        self.len += 1;
+    }
+
+    /// Removes the entry starting at byte offset `pos`.
+    pub fn remove_at(&mut self, pos: usize) {
+        let end = entry_at(&self.buf, pos).2;
+        self.buf.drain(pos..end);
+        self.len -= 1;
+    }
+
+    pub fn remove(&mut self, member: &[u8]) -> bool {
+        match self.find(member) {
+            Some((pos, _, _)) => {
+                self.remove_at(pos);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Removes `count` entries starting at index `start`.
+    pub fn remove_range(&mut self, start: usize, count: usize) {
+        let mut pos = 0;
+        for _ in 0..start {
+            pos = entry_at(&self.buf, pos).2;
+        }
+        let mut end = pos;
+        for _ in 0..count {
+            end = entry_at(&self.buf, end).2;
+        }
+        self.buf.drain(pos..end);
+        self.len -= count as u32;
+    }
+
+    /// Removes and returns the first (or last) entry.
+    pub fn pop(&mut self, last: bool) -> Option<(Vec<u8>, f64)> {
+        if self.len == 0 {
+            return None;
+        }
+        let pos = if last {
+            *self.offsets().last().expect("non-empty") as usize
+        } else {
+            0
+        };
+        let (m, s, _) = entry_at(&self.buf, pos);
+        let out = (m.to_vec(), s);
+        self.remove_at(pos);
+        Some(out)
+    }
+
+    pub fn clear(&mut self) {
+        self.buf = Vec::new();
+        self.len = 0;
+    }
+}
+
+/// Forward iteration over (member, score).
+#[derive(Clone)]
+pub struct Iter<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a [u8], f64);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.pos >= self.buf.len() {
+            return None;
+        }
+        let (m, s, next) = entry_at(self.buf, self.pos);
+        self.pos = next;
+        Some((m, s))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn members(lp: &Listpack) -> Vec<(String, f64)> {
+        lp.iter()
+            .map(|(m, s)| (String::from_utf8_lossy(m).into_owned(), s))
+            .collect()
+    }
+
+    #[test]
+    fn keeps_score_member_order() {
+        let mut lp = Listpack::default();
+        lp.insert(b"b", 1.0);
+        lp.insert(b"a", 1.0);
+        lp.insert(b"z", -1.0);
+        lp.insert(&[b'x'; 300], 2.0);
+        lp.insert(b"m", -0.0);
+        assert_eq!(lp.len(), 5);
+        let got = members(&lp);
+        assert_eq!(got[0], ("z".into(), -1.0));
+        assert_eq!(got[1].0, "m");
+        assert!(got[1].1.is_sign_positive(), "-0 stored as 0");
+        assert_eq!(got[2].0, "a");
+        assert_eq!(got[3].0, "b");
+        assert_eq!(got[4].0.len(), 300);
+        assert_eq!(lp.find(b"b").map(|f| (f.1, f.2)), Some((3, 1.0)));
+        assert!(lp.remove(b"a"));
+        assert!(!lp.remove(b"a"));
+        assert_eq!(lp.pop(true).unwrap().0.len(), 300);
+        assert_eq!(lp.pop(false).unwrap(), (b"z".to_vec(), -1.0));
+        lp.remove_range(0, 2);
+        assert!(lp.is_empty() && lp.bytes() == 0);
+    }
+
+    #[test]
+    fn offsets_allow_reverse_walks() {
+        let mut lp = Listpack::default();
+        for i in 0..10 {
+            lp.push_sorted(format!("m{i}").as_bytes(), i as f64);
+        }
+        let offs = lp.offsets();
+        assert_eq!(offs.len(), 10);
+        assert_eq!(lp.entry(offs[9]), (&b"m9"[..], 9.0));
+        assert_eq!(lp.nth(4), Some((&b"m4"[..], 4.0)));
+        lp.remove_range(2, 3);
+        assert_eq!(lp.nth(2), Some((&b"m5"[..], 5.0)));
+        assert_eq!(lp.len(), 7);
+    }
+}
