@@ -450,6 +450,56 @@ fn long_lists() {
     d.check(&["OBJECT", "ENCODING", "big"]);
 }
 
+/// Keyspace events, in order, as a subscriber on each server sees them.
+#[test]
+fn keyspace_events() {
+    let mut d = Diff::new();
+    d.check(&["CONFIG", "SET", "notify-keyspace-events", "KEAm"]);
+    let mut sub = d.connect();
+    sub.check(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    run(
+        &mut d,
+        "
+        RPUSH src a b c
+        LPUSH src z
+        LPUSHX nokey a
+        LMOVE src dst LEFT RIGHT
+        RPOPLPUSH src src
+        LMOVE src dst RIGHT LEFT
+        LINSERT src BEFORE b x
+        LINSERT src BEFORE missing x
+        LSET src 0 y
+        LREM src 0 missing
+        LREM src 1 y
+        LTRIM dst 0 -1
+        LPOP src 0
+        LPOP src 5
+        RPUSH l a b a
+        LMPOP 2 nokey l RIGHT COUNT 2
+        RPOP l
+        RPUSH t 1 2 3
+        LTRIM t 5 10
+        LINDEX dst 0
+        LRANGE nokey 0 -1
+        LLEN nokey
+        LPOS nokey a
+        LINDEX nokey 0
+        LPOP nokey
+        LSET nokey 0 a
+        LMOVE nokey dst LEFT LEFT
+        ",
+    );
+    let idle = std::time::Duration::from_millis(300);
+    let (r, _) = sub.redis.read_until_close(idle);
+    let (e, _) = sub.ember.read_until_close(idle);
+    assert!(!r.is_empty());
+    assert_eq!(
+        support::escape(&e),
+        support::escape(&r),
+        "event streams differ (left ember)"
+    );
+}
+
 // ---- random sequences -------------------------------------------------------
 
 fn key(rng: &mut SmallRng) -> String {

@@ -348,6 +348,20 @@ fn spop_and_srandmember() {
         d.check(&["EXISTS", key]);
         d.check(&["SPOP", key]);
     }
+    // A hashtable holding only integers: taking it whole answers like SUNION,
+    // whose result is an intset (ascending).
+    sadd(
+        &mut d,
+        "q",
+        &["5".into(), "-1".into(), "3".into(), "x".into()],
+    );
+    d.check(&["SREM", "q", "x"]);
+    d.check_unordered(&["SRANDMEMBER", "q", "100"]);
+    d.check(&["SPOP", "q", "100"]);
+    sadd(&mut d, "q", &ints(0..600));
+    d.check(&["SADD", "q", "x"]);
+    d.check(&["SREM", "q", "x"]);
+    d.check_unordered(&["SPOP", "q", "600"]);
     // Survivors of a large SPOP count are rebuilt: a hashtable of integers
     // becomes an intset again.
     let mut m = ints(1..11);

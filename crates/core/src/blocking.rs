@@ -82,6 +82,11 @@ impl BlockRegistry {
         self.timeouts.len()
     }
 
+    /// True while a blocked command runs again to be served.
+    pub fn is_rerun(&self) -> bool {
+        self.serving.is_some()
+    }
+
     /// The earliest deadline of a blocked client, so a front end can wake up
     /// on time (ms, engine clock).
     pub fn next_deadline(&self) -> Option<i64> {
@@ -169,10 +174,11 @@ fn ms_of_seconds(bits: u128) -> Option<i64> {
 }
 
 impl Ctx<'_> {
-    /// Blocking is refused inside MULTI/EXEC (and later scripts): the
-    /// command then answers as if it timed out.
+    /// Blocking is refused inside MULTI/EXEC (and later scripts) and for
+    /// clients that cannot wait: the command then answers as if it timed out.
     pub fn blocking_denied(&mut self) -> bool {
-        self.client().tx.active
+        let c = self.client();
+        c.tx.active || c.deny_blocking
     }
 
     /// The keys a blocking command should look at: all of them, except when

@@ -84,6 +84,9 @@ pub struct Client {
     pub tx: crate::multi::TxState,
     /// Set while the client waits in a blocking command (flag `b`).
     pub blocked: Option<Box<crate::blocking::BlockState>>,
+    /// Blocking commands answer as if timed out instead of blocking (Redis's
+    /// CLIENT_DENY_BLOCKING), e.g. for an embedder's only client.
+    pub deny_blocking: bool,
 }
 
 impl Client {
@@ -123,6 +126,7 @@ impl Client {
             obuf_soft_since: 0,
             tx: Default::default(),
             blocked: None,
+            deny_blocking: false,
         }
     }
 

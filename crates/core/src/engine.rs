@@ -314,7 +314,11 @@ impl Engine {
             cmd.stats
                 .rejected_calls
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            return self.reject(client, Some(cmd), CmdError::WrongArity(cmd.full_name.clone()));
+            return self.reject(
+                client,
+                Some(cmd),
+                CmdError::WrongArity(cmd.full_name.clone()),
+            );
         }
         if !cmd.has(flags::NO_AUTH) && !self.is_authenticated(client) {
             cmd.stats
@@ -435,7 +439,11 @@ impl Engine {
                 c.db = db_after;
             }
         }
-        if !self.monitors.is_empty() && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR) {
+        // A blocked command run again to serve it was shown when first called.
+        if !self.monitors.is_empty()
+            && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR)
+            && !self.blocking.is_rerun()
+        {
             crate::cmd::monitor::feed(self, client, db_after, argv);
         }
         reply

@@ -83,23 +83,16 @@ fn brpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     bpop(ctx, args, End::Tail)
 }
 
-/// BLMOVE and BRPOPLPUSH: an LMOVE when `src` has elements, else block on
-/// `src`. Inside MULTI the answer is a null bulk (Redis's addReplyNull), on
-/// timeout a null array.
-fn bmove(
-    ctx: &mut Ctx,
-    src: &Bytes,
-    dst: &Bytes,
-    from: End,
-    to: End,
-    timeout: &[u8],
-    as_rpoplpush: bool,
-) -> CmdResult {
-    let deadline = parse_timeout(timeout, ctx.now_ms)?;
+/// BLMOVE and BRPOPLPUSH (`argv` is the whole command): an LMOVE when the
+/// source has elements, else block on it. Inside MULTI the answer is a null
+/// bulk (Redis's addReplyNull), on timeout a null array.
+fn bmove(ctx: &mut Ctx, argv: &[Bytes], from: End, to: End) -> CmdResult {
+    let (src, dst) = (&argv[1], &argv[2]);
+    let deadline = parse_timeout(&argv[argv.len() - 1], ctx.now_ms)?;
     match lists::move_element(ctx, src, dst, from, to)? {
         Some(value) => {
-            let argv = ctx_argv_for_move(src, dst, from, to, as_rpoplpush);
-            ctx.propagate_as(argv);
+            let propagated = move_propagation(ctx, argv, from, to);
+            ctx.propagate_as(propagated);
             Ok(Reply::Bulk(value))
         }
         None if ctx.blocking_denied() => Ok(Reply::Nil),
@@ -107,15 +100,13 @@ fn bmove(
     }
 }
 
-fn ctx_argv_for_move(
-    src: &Bytes,
-    dst: &Bytes,
-    from: End,
-    to: End,
-    as_rpoplpush: bool,
-) -> Vec<Bytes> {
-    if as_rpoplpush {
-        return vec![Bytes::from_static(b"RPOPLPUSH"), src.clone(), dst.clone()];
+/// `RPOPLPUSH src dst`, or `LMOVE src dst from to` with the caller's words
+/// (Redis rewrites the command) or, when serving a woken client, Redis's
+/// lowercase `left`/`right`.
+fn move_propagation(ctx: &Ctx, argv: &[Bytes], from: End, to: End) -> Vec<Bytes> {
+    let (src, dst) = (argv[1].clone(), argv[2].clone());
+    if argv.len() == 4 {
+        return vec![Bytes::from_static(b"RPOPLPUSH"), src, dst];
     }
     let word = |e: End| {
         Bytes::from_static(match e {
@@ -123,29 +114,23 @@ fn ctx_argv_for_move(
             End::Tail => b"right",
         })
     };
-    vec![
-        Bytes::from_static(b"LMOVE"),
-        src.clone(),
-        dst.clone(),
-        word(from),
-        word(to),
-    ]
+    let (w1, w2) = if ctx.engine.blocking.is_rerun() {
+        (word(from), word(to))
+    } else {
+        (argv[3].clone(), argv[4].clone())
+    };
+    vec![Bytes::from_static(b"LMOVE"), src, dst, w1, w2]
 }
 
 fn brpoplpush(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let src = args.next()?;
-    let dst = args.next()?;
-    let timeout = args.next()?;
-    bmove(ctx, src, dst, End::Tail, End::Head, timeout, true)
+    bmove(ctx, args.argv(), End::Tail, End::Head)
 }
 
 fn blmove(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let src = args.next()?;
-    let dst = args.next()?;
-    let from = parse_end(args.next()?)?;
-    let to = parse_end(args.next()?)?;
-    let timeout = args.next()?;
-    bmove(ctx, src, dst, from, to, timeout, false)
+    let argv = args.argv();
+    let from = parse_end(&argv[3])?;
+    let to = parse_end(&argv[4])?;
+    bmove(ctx, argv, from, to)
 }
 
 /// BLMPOP timeout numkeys key [key ...] LEFT|RIGHT [COUNT count]: the

@@ -133,6 +133,10 @@ fn blocking_commands_inside_multi_answer_as_timed_out() {
     }
     assert_eq!(t.run(a, "EXEC"), "*4\r\n*-1\r\n$-1\r\n$-1\r\n*-1\r\n");
     assert!(!t.engine.is_blocked(a));
+    // So do clients that may not block (an embedder's only client).
+    t.engine.client_mut(a).unwrap().deny_blocking = true;
+    assert_eq!(t.run(a, "BZPOPMIN z 0"), "*-1\r\n");
+    assert!(!t.engine.is_blocked(a));
 }
 
 #[test]
@@ -223,6 +227,9 @@ fn moves_chain_and_propagate_deterministically() {
         t.props(),
         ["RPUSH c1 v", "RPOPLPUSH c1 c2", "LMOVE c2 c3 left right"]
     );
+    // Not blocked: the command's own words, as Redis rewrites it.
+    t.run(a, "BLMOVE c3 c4 RIGHT Left 0");
+    assert_eq!(t.props(), ["LMOVE c3 c4 RIGHT Left"]);
     t.run(a, "BLMPOP 0 2 m1 m2 RIGHT COUNT 5");
     t.run(p, "RPUSH m2 1 2 3");
     assert_eq!(

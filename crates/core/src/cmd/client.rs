@@ -342,6 +342,9 @@ fn kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         } else {
             c.killed = true;
             c.wake();
+            // Gone at once for everyone else, as Redis frees it: it no longer
+            // waits on keys.
+            crate::blocking::forget_client(ctx.engine, id);
         }
         killed += 1;
     }

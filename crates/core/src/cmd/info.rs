@@ -223,7 +223,12 @@ fn clients(e: &Engine, s: &mut String) {
     field!(s, "client_recent_max_output_buffer", "{max_out}");
     field!(s, "blocked_clients", "{}", e.blocking.blocked_clients());
     field!(s, "tracking_clients", "0");
-    field!(s, "clients_in_timeout_table", "{}", e.blocking.clients_with_timeout());
+    field!(
+        s,
+        "clients_in_timeout_table",
+        "{}",
+        e.blocking.clients_with_timeout()
+    );
 }
 
 /// Redis's bytesToHuman.

@@ -1,10 +1,12 @@
 //! List commands (Redis's t_list.c): pushes, pops, ranges, LINSERT, LREM,
 //! LPOS, LMOVE/RPOPLPUSH and LMPOP.
 //!
-//! Popping and moving live in plain functions ([`op_pop`], [`pop_from_key`],
-//! [`move_element`], [`parse_mpop`], [`mpop`]) with every side effect (events,
-//! deleting an emptied key, dirty, propagation), so the blocking variants
-//! (BLPOP, BLMOVE, BLMPOP) can re-run them when a key gets pushed.
+//! Popping and moving live in plain functions so the blocking variants
+//! (BLPOP, BLMOVE, BLMPOP) can re-run them when a key gets pushed: [`op_pop`]
+//! works on a list alone; [`pop_from_key`], [`move_element`] and [`mpop`]
+//! also do the keyspace side (events, deleting an emptied key, dirty, and for
+//! `mpop` its `LPOP|RPOP key count` propagation); [`parse_mpop`] reads the
+//! `numkeys key... LEFT|RIGHT [COUNT n]` tail.
 
 use crate::args::Args;
 use crate::cmd::strings::opt_is;

@@ -303,13 +303,10 @@ fn spop_count(ctx: &mut Ctx, key: &Bytes, count_arg: &[u8]) -> CmdResult {
     let srem = Bytes::from_static(b"SREM");
     let mut props: Vec<Vec<Bytes>> = Vec::new();
     let reply = if count >= size {
-        // The whole set: the reply is built as SUNION would (an intset copy
-        // answers in ascending order) and the key goes, propagated as DEL.
-        let mut copy = SetValue::default();
-        set.members().for_each(|m| {
-            copy.add_member(m, max);
-        });
-        let out = copy.members().map(member_reply).collect();
+        // The whole set: Redis answers with SUNION of the key, whose result
+        // is an intset (ascending) whenever the members allow one, even when
+        // the key itself is a hashtable; then the key goes, propagated as DEL.
+        let out = whole_set_as_union(set, max);
         ctx.notify(classes::SET, "spop", key);
         ctx.dirty(count as u64);
         ctx.delete_key(key);
@@ -358,6 +355,24 @@ fn spop_count(ctx: &mut Ctx, key: &Bytes, count_arg: &[u8]) -> CmdResult {
     }
     ctx.signal_modified(key);
     Ok(Reply::Set(reply))
+}
+
+/// The members in the order SUNION of this one set would list them.
+fn whole_set_as_union(set: &SetValue, max: usize) -> Vec<Reply> {
+    if !set.is_intset() && set.len() <= max {
+        let ints: Option<Vec<i64>> = set
+            .members()
+            .map(|m| match m {
+                Member::Int(n) => Some(n),
+                Member::Bytes(b) => ember_resp::num::parse_i64(b),
+            })
+            .collect();
+        if let Some(mut ints) = ints {
+            ints.sort_unstable();
+            return ints.into_iter().map(Reply::bulk_i64).collect();
+        }
+    }
+    set.members().map(member_reply).collect()
 }
 
 /// SRANDMEMBER key [count].

@@ -500,13 +500,18 @@ impl ListValue {
         if index >= self.len {
             return false;
         }
-        let max_cap = self.limit().max_cap();
+        let lim = self.limit();
         let (n, _, off) = self.locate(index);
         let node = &mut self.nodes[n];
         let end = read_fwd(&node.buf, off).2;
-        node.splice(off, end, entry_size(e.len()), max_cap, |dst| {
-            write_entry(dst, e)
-        });
+        let new_size = entry_size(e.len());
+        if node.count > 1 && node.live() - (end - off) + new_size > lim.bytes {
+            // Too big to share the node: goes in as an insert, which splits.
+            self.remove_range(index, 1);
+            self.insert(index, e);
+            return true;
+        }
+        node.splice(off, end, new_size, lim.max_cap(), |dst| write_entry(dst, e));
         true
     }
 

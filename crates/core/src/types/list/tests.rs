@@ -11,6 +11,12 @@ fn check(l: &ListValue, model: &VecDeque<Vec<u8>>) {
         l.len
     );
     assert!(l.nodes.iter().all(|n| n.count > 0));
+    // Nodes respect the fill bound unless they hold one oversized element.
+    let lim = l.limit();
+    assert!(l
+        .nodes
+        .iter()
+        .all(|n| n.count <= lim.count && (n.count == 1 || n.live() <= lim.bytes)));
     assert!(l.iter().eq(model.iter().map(|v| &v[..])));
     assert!(l.iter().rev().eq(model.iter().rev().map(|v| &v[..])));
 }

@@ -32,6 +32,9 @@ pub struct Tree {
     chunks: Vec<Vec<Node>>,
     /// 1-based Fenwick tree over `chunks[i].len()`; `fen[0]` unused.
     fen: Vec<usize>,
+    /// The last score of each chunk, so finding a chunk mostly stays in this
+    /// small array instead of touching every probed chunk.
+    lasts: Vec<f64>,
     len: usize,
 }
 
@@ -65,6 +68,7 @@ impl Tree {
         let mut t = Tree {
             chunks,
             fen: Vec::new(),
+            lasts: Vec::new(),
             len,
         };
         t.rebuild();
@@ -72,6 +76,9 @@ impl Tree {
     }
 
     fn rebuild(&mut self) {
+        self.lasts.clear();
+        self.lasts
+            .extend(self.chunks.iter().map(|c| c.last().expect("non-empty").score));
         let n = self.chunks.len();
         self.fen.clear();
         self.fen.resize(n + 1, 0);
@@ -84,7 +91,9 @@ impl Tree {
         }
     }
 
-    fn fen_add(&mut self, chunk: usize, delta: isize) {
+    /// Accounts for one node added to (or removed from) `chunk` in place.
+    fn touch(&mut self, chunk: usize, delta: isize) {
+        self.lasts[chunk] = self.chunks[chunk].last().expect("non-empty").score;
         let n = self.chunks.len();
         let mut i = chunk + 1;
         while i <= n {
@@ -128,13 +137,24 @@ impl Tree {
     /// The chunk where (score, member) is or would go: the first whose last
     /// node is not below it, else the last chunk.
     fn chunk_for(&self, score: f64, member: &[u8]) -> usize {
-        let c = self.chunks.partition_point(|c| {
-            c.last()
-                .expect("chunks are never empty")
-                .cmp_key(score, member)
-                == Ordering::Less
-        });
-        c.min(self.chunks.len().saturating_sub(1))
+        let (mut lo, mut hi) = (0, self.lasts.len());
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let last = self.lasts[mid];
+            let below = last < score
+                || (last == score
+                    && self.chunks[mid]
+                        .last()
+                        .expect("chunks are never empty")
+                        .cmp_key(score, member)
+                        == Ordering::Less);
+            if below {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo.min(self.chunks.len().saturating_sub(1))
     }
 
     fn find(&self, score: f64, member: &[u8]) -> Option<(usize, usize)> {
@@ -165,7 +185,7 @@ impl Tree {
             self.chunks.insert(c + 1, tail);
             self.rebuild();
         } else {
-            self.fen_add(c, 1);
+            self.touch(c, 1);
         }
     }
 
@@ -175,7 +195,7 @@ impl Tree {
         let node = self.chunks[c].remove(p);
         self.len -= 1;
         if !self.fix_chunk(c) {
-            self.fen_add(c, -1);
+            self.touch(c, -1);
         }
         Some(node)
     }
@@ -308,7 +328,7 @@ impl Tree {
         };
         self.len -= 1;
         if !self.fix_chunk(c) {
-            self.fen_add(c, -1);
+            self.touch(c, -1);
         }
         Some(node)
     }
@@ -335,6 +355,7 @@ impl Tree {
         for (i, c) in self.chunks.iter().enumerate() {
             assert!(!c.is_empty() && c.len() <= MAX_CHUNK);
             assert_eq!(self.prefix(i), total);
+            assert_eq!(self.lasts[i].to_bits(), c.last().unwrap().score.to_bits());
             total += c.len();
             for n in c {
                 if let Some(p) = prev {
@@ -518,5 +539,65 @@ mod tests {
         assert!(e.pop(false).is_none() && e.first().is_none());
         e.insert(node(-0.0, b"a"));
         assert_eq!(e.rank(0.0, b"a"), Some(0), "-0 and 0 compare equal");
+    }
+}
+
+#[cfg(test)]
+mod bench {
+    use super::*;
+    use rand::rngs::SmallRng;
+    use rand::{Rng, SeedableRng};
+    use std::time::Instant;
+
+    /// Timings at one million nodes (run with
+    /// `cargo test --release -p ember-core tree_costs -- --ignored --nocapture`).
+    #[test]
+    #[ignore]
+    fn tree_costs() {
+        const N: usize = 1_000_000;
+        let mut rng = SmallRng::seed_from_u64(1);
+        let keys: Vec<(f64, Arc<[u8]>)> = (0..N)
+            .map(|i| {
+                let s = rng.gen_range(0..N as u64) as f64;
+                (s, Arc::from(format!("member:{i}").as_bytes()))
+            })
+            .collect();
+        let mut t = Tree::default();
+        let start = Instant::now();
+        for (s, m) in &keys {
+            t.insert(Node {
+                score: *s,
+                member: m.clone(),
+            });
+        }
+        let per = |d: std::time::Duration, n: usize| d.as_nanos() as f64 / n as f64 / 1000.0;
+        println!("insert: {:.3} us", per(start.elapsed(), N));
+        let start = Instant::now();
+        let mut acc = 0;
+        for (s, m) in keys.iter().step_by(7) {
+            acc += t.rank(*s, m).unwrap();
+        }
+        println!("rank: {:.3} us ({acc})", per(start.elapsed(), N / 7));
+        let start = Instant::now();
+        let mut acc = 0.0;
+        for i in (0..N).step_by(7) {
+            acc += t.get((i * 7919) % N).unwrap().score;
+        }
+        println!("by index: {:.3} us ({acc})", per(start.elapsed(), N / 7));
+        let start = Instant::now();
+        let sum: f64 = t.iter_from(N / 2, false).take(100).map(|n| n.score).sum();
+        println!("range 100 from the middle: {:.3} us ({sum})", per(start.elapsed(), 1));
+        println!("chunk bytes: {:.1} per node", t.heap_bytes() as f64 / N as f64);
+        let start = Instant::now();
+        for (s, m) in keys.iter().step_by(2) {
+            t.remove(*s, m).unwrap();
+        }
+        println!("remove: {:.3} us", per(start.elapsed(), N / 2));
+        let start = Instant::now();
+        for _ in 0..N / 4 {
+            t.pop(false).unwrap();
+        }
+        println!("pop min: {:.3} us", per(start.elapsed(), N / 4));
+        t.check();
     }
 }
