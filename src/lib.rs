@@ -48,6 +48,11 @@ impl Ember {
 
     pub fn from_engine(mut engine: Engine) -> Self {
         let client = engine.add_client();
+        // Nothing else runs on this engine to wake a blocked caller, so blocking
+        // commands answer as on timeout (as they do inside MULTI).
+        if let Some(c) = engine.client_mut(client) {
+            c.deny_blocking = true;
+        }
         Ember { engine, client }
     }
 

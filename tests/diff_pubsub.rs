@@ -448,6 +448,21 @@ fn client_pause_holds_commands() {
     send(&mut w, &["PUBLISH", "c", "m"]);
     quiet(&mut w);
     d.check(&["GET", "k"]);
+    // The held client shows as blocked, naming the held command.
+    d.check_normalized(&["CLIENT", "LIST"], |r| {
+        let mut v: Vec<String> = r
+            .text()
+            .lines()
+            .map(|l| {
+                l.split(' ')
+                    .filter(|f| f.starts_with("flags=") || f.starts_with("cmd="))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect();
+        v.sort();
+        Resp::Bulk(v.join("\n").into_bytes())
+    });
     d.check(&["CLIENT", "UNPAUSE"]);
     recv(&mut w, 3);
     // ALL holds everything, the pausing client included; the pause ends by itself.
@@ -489,4 +504,20 @@ fn slow_subscriber_is_disconnected() {
     ctl.check(&["PUBLISH", "flood", "after"]);
     ctl.check(&["PUBSUB", "NUMSUB", "flood"]);
     ctl.check(&["CLIENT", "LIST", "TYPE", "pubsub"]);
+}
+
+#[test]
+fn paused_dataset_keeps_expired_keys() {
+    let mut d = Diff::new();
+    d.check(&["SET", "k", "v", "PX", "400"]);
+    d.check(&["CLIENT", "PAUSE", "5000", "WRITE"]);
+    std::thread::sleep(Duration::from_millis(800));
+    // Logically expired, but neither lazy nor active expiry deletes it.
+    d.check(&["DBSIZE"]);
+    d.check(&["GET", "k"]);
+    d.check(&["EXISTS", "k"]);
+    d.check(&["DBSIZE"]);
+    d.check(&["CLIENT", "UNPAUSE"]);
+    std::thread::sleep(Duration::from_millis(500));
+    d.check(&["DBSIZE"]);
 }

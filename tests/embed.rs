@@ -221,3 +221,15 @@ fn servers_are_independent_and_stop_on_drop() {
     let v: String = redis::cmd("GET").arg("k").query(&mut ca).unwrap();
     assert_eq!(v, "a");
 }
+
+#[test]
+fn embedded_blocking_pop_answers_like_a_timeout() {
+    let mut db = ember::Ember::new();
+    // No other client can push, so BLPOP must not hang: it answers nil at once.
+    assert_eq!(db.execute(["BLPOP", "nothing", "0"]), ember::Reply::NilArray);
+    db.execute(["RPUSH", "q", "job"]);
+    assert_eq!(
+        db.execute(["BLPOP", "q", "0"]),
+        ember::Reply::Array(vec![ember::Reply::bulk("q"), ember::Reply::bulk("job")])
+    );
+}

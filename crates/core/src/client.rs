@@ -58,6 +58,9 @@ pub struct Client {
     pub waker: Option<Waker>,
     /// Embedded clients have no socket; some commands (CLIENT KILL of self) care.
     pub is_local: bool,
+    /// Connected from 127.0.0.1, ::1 or a unix socket (Redis's islocalClient:
+    /// protected mode and `enable-*-command local` trust it).
+    pub loopback: bool,
     /// Query/output buffer sizes, updated by the front end for CLIENT LIST.
     pub qbuf: usize,
     pub qbuf_free: usize,
@@ -113,6 +116,7 @@ impl Client {
             killed: false,
             waker: None,
             is_local: true,
+            loopback: false,
             qbuf: 0,
             qbuf_free: 0,
             obuf: 0,

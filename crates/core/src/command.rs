@@ -341,6 +341,25 @@ impl CommandTable {
         self.rows.iter()
     }
 
+    /// `rename-command`: the row answers to `to` instead of `from`, or to
+    /// nothing when `to` is empty. Rows keep their names (errors, COMMAND
+    /// INFO and ACL rules still say `get`), as Redis keeps `fullname`.
+    pub fn rename(&mut self, from: &[u8], to: &[u8]) -> Result<(), &'static str> {
+        let from = from.to_ascii_lowercase();
+        let Some(i) = self.by_name.remove(&from) else {
+            return Err("No such command in rename-command");
+        };
+        if !to.is_empty() {
+            let to = to.to_ascii_lowercase();
+            if self.by_name.contains_key(&to) {
+                self.by_name.insert(from, i);
+                return Err("Target command name already exists");
+            }
+            self.by_name.insert(to, i);
+        }
+        Ok(())
+    }
+
     pub fn len(&self) -> usize {
         self.rows.len()
     }

@@ -166,6 +166,12 @@ pub struct Config {
     pub latency_tracking: bool,
     pub latency_tracking_info_percentiles: Vec<f64>,
     pub cluster_enabled: bool,
+    /// `user` lines of the config file, checked while reading it: the name,
+    /// then the rules (selectors merged). Loaded when the engine is built.
+    pub acl_users: Vec<Vec<Vec<u8>>>,
+    /// `rename-command <from> <to>` lines (`to` empty = disabled), in order;
+    /// applied to the command table when the engine is built.
+    pub renamed_commands: Vec<(Vec<u8>, Vec<u8>)>,
 
     /// Values of the stored-only parameters that differ from their defaults,
     /// by canonical name (see `config_table`).
@@ -314,6 +320,8 @@ impl Default for Config {
             latency_tracking: true,
             latency_tracking_info_percentiles: vec![50.0, 99.0, 99.9],
             cluster_enabled: false,
+            acl_users: Vec::new(),
+            renamed_commands: Vec::new(),
 
             params: BTreeMap::new(),
             save_loaded_from_file: false,

@@ -302,6 +302,16 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
     /// Up to `count` entries starting from a random bucket, walking forward (Redis's
     /// dictGetSomeKeys): cheap sampling for active expiry and eviction.
     pub fn sample(&self, rng: &mut impl Rng, count: usize, mut visit: impl FnMut(&K, &V)) {
+        self.sample_with_meta(rng, count, |k, v, _| visit(k, v));
+    }
+
+    /// `sample`, with each entry's metadata (eviction reads the access stamps).
+    pub fn sample_with_meta(
+        &self,
+        rng: &mut impl Rng,
+        count: usize,
+        mut visit: impl FnMut(&K, &V, &M),
+    ) {
         if self.len == 0 || count == 0 {
             return;
         }
@@ -322,7 +332,7 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
                 empty_run = 0;
             }
             while let Some(e) = cur {
-                visit(&e.key, &e.value);
+                visit(&e.key, &e.value, &e.meta);
                 seen += 1;
                 if seen >= count {
                     return;

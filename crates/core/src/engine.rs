@@ -86,6 +86,12 @@ pub struct Engine {
     pub blocking: crate::blocking::BlockRegistry,
     /// While EXEC runs, propagated writes collect here to leave as one unit.
     pub(crate) prop_buffer: Option<Vec<(usize, Vec<Bytes>)>>,
+    /// State of upper layers (persistence, replication), one value per type.
+    pub ext: crate::ext::Extensions,
+    /// maxmemory eviction state (pool of candidates, see `evict`).
+    pub evict: crate::evict::EvictState,
+    /// ACL users, the ACL log and the permission-check fast path (see `acl`).
+    pub acl: crate::acl::Acl,
 }
 
 /// Builds an engine from a command table (families plus upper-layer rows).
@@ -93,6 +99,8 @@ pub struct EngineBuilder {
     pub table: TableBuilder,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
+    /// INFO sections from upper layers (see `Engine::info_providers`).
+    pub info_providers: Vec<(String, InfoProvider)>,
 }
 
 impl Default for EngineBuilder {
@@ -103,6 +111,7 @@ impl Default for EngineBuilder {
             table,
             config: Config::default(),
             clock: Arc::new(SystemClock),
+            info_providers: Vec::new(),
         }
     }
 }
@@ -124,10 +133,23 @@ impl EngineBuilder {
         self
     }
 
+    /// Adds an INFO section from an upper layer (a built-in name replaces that section).
+    pub fn info_provider(mut self, name: &str, f: InfoProvider) -> Self {
+        self.info_providers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.info_providers.push((name.to_string(), f));
+        self
+    }
+
     pub fn build(self) -> Engine {
         // The table lives as long as the process: leaking it gives handlers a
         // `&'static Command` with no reference counting on the hot path.
-        let table: &'static CommandTable = Box::leak(Box::new(self.table.build()));
+        let mut table = self.table.build();
+        // `rename-command` lines (checked when the config was read).
+        for (from, to) in &self.config.renamed_commands {
+            let _ = table.rename(from, to);
+        }
+        let table: &'static CommandTable = Box::leak(Box::new(table));
+        let acl = crate::acl::Acl::new(table, &self.config);
         let now = self.clock.now_ms();
         let notify_flags = self.config.notify_keyspace_events;
         let mut rng = SmallRng::from_entropy();
@@ -159,7 +181,7 @@ impl EngineBuilder {
             next_client_id: 1,
             sinks: Vec::new(),
             event_sink: None,
-            info_providers: Vec::new(),
+            info_providers: self.info_providers,
             pubsub: Default::default(),
             monitors: Vec::new(),
             pause: None,
@@ -169,6 +191,9 @@ impl EngineBuilder {
             watches: Default::default(),
             blocking: Default::default(),
             prop_buffer: None,
+            ext: Default::default(),
+            evict: Default::default(),
+            acl,
         }
     }
 }
@@ -188,15 +213,16 @@ impl Engine {
         self.next_client_id += 1;
         let now = self.now_ms();
         let mut c = Client::new(id, now);
-        c.authenticated = self.config.requirepass.is_empty();
+        c.authenticated = self.acl.default_is_open();
         self.clients.insert(id, c);
         id
     }
 
-    /// False while `requirepass` is set and the client has not authenticated
-    /// (Redis's authRequired): only NO_AUTH commands may run.
+    /// False while the default user needs a password (`requirepass`, or ACL
+    /// rules) and the client has not authenticated (Redis's authRequired):
+    /// only NO_AUTH commands may run.
     pub fn is_authenticated(&self, id: ClientId) -> bool {
-        self.config.requirepass.is_empty() || self.clients.get(&id).is_some_and(|c| c.authenticated)
+        self.acl.default_is_open() || self.clients.get(&id).is_some_and(|c| c.authenticated)
     }
 
     pub fn remove_client(&mut self, id: ClientId) {
@@ -320,6 +346,13 @@ impl Engine {
                 CmdError::WrongArity(cmd.full_name.clone()),
             );
         }
+        // DEBUG/MODULE refused by `enable-*-command`, before authentication.
+        if let Some(err) = crate::acl::protected_command_refusal(self, client, cmd) {
+            cmd.stats
+                .rejected_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            return self.reject(client, Some(cmd), err);
+        }
         if !cmd.has(flags::NO_AUTH) && !self.is_authenticated(client) {
             cmd.stats
                 .rejected_calls
@@ -334,6 +367,24 @@ impl Engine {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let err = CmdError::err("Command not allowed inside a transaction");
             return self.reject(client, Some(cmd), err);
+        }
+        // ACL permissions of the client's user (skipped while nobody is restricted).
+        if !self.acl.unrestricted {
+            if let Err(err) = crate::acl::check_command(self, client, cmd, argv) {
+                cmd.stats
+                    .rejected_calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return self.reject(client, Some(cmd), err);
+            }
+        }
+        // maxmemory: evict first, then refuse commands that would grow memory.
+        if self.config.maxmemory > 0 {
+            if let Some(err) = crate::evict::precheck(self, client, cmd) {
+                cmd.stats
+                    .rejected_calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return self.reject(client, Some(cmd), err);
+            }
         }
         // Pub/sub context, MONITOR clients and CLIENT PAUSE (cmd::pause), in
         // Redis's processCommand order; only looked at when one is in effect.
@@ -531,6 +582,11 @@ impl Engine {
         crate::pubsub::notify_keyspace_event(self, event, key, db);
     }
 
+    /// True while EXEC runs its queued commands (Redis's `server.in_exec`).
+    pub fn in_exec(&self) -> bool {
+        self.prop_buffer.is_some()
+    }
+
     /// Total keys across databases.
     pub fn total_keys(&self) -> usize {
         self.dbs.iter().map(Db::len).sum()
@@ -592,6 +648,7 @@ impl Engine {
         if self.config.active_expire_enabled && !self.is_replica && self.pause.is_none() {
             crate::expire::active_expire_cycle(self);
         }
+        crate::evict::cron(self);
         crate::blocking::handle_timeouts(self);
         crate::blocking::serve_ready(self);
         self.close_idle_clients();
@@ -628,6 +685,9 @@ impl Engine {
                 && idle > timeout_ms
                 && !c.killed
                 && c.blocked.is_none()
+                // Monitors (replica-flagged in Redis) and paused clients stay.
+                && !c.monitor
+                && !c.postponed
             {
                 c.killed = true;
                 c.wake();

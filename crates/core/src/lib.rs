@@ -3,6 +3,7 @@
 //! Synchronous and free of I/O: the server crate feeds it parsed commands and
 //! writes back the [`Reply`] values it returns; embedders call it directly.
 
+pub mod acl;
 pub mod args;
 pub mod blocking;
 pub mod client;
@@ -19,7 +20,9 @@ pub mod dict;
 pub mod engine;
 pub mod error;
 pub mod events;
+pub mod evict;
 pub mod expire;
+pub mod ext;
 pub mod glob;
 pub mod long_double;
 pub mod multi;

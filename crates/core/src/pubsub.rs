@@ -330,6 +330,25 @@ pub fn check_output_limit(c: &mut Client, limits: &[ObufLimit; 3], now_ms: i64) 
     true
 }
 
+/// Delivers to one registered subscriber; returns 1 if it counts as a
+/// receiver (a client being closed does not: Redis has already freed it).
+fn deliver_to(
+    clients: &mut AHashMap<ClientId, Client>,
+    id: ClientId,
+    frame: &[u8],
+    limits: &[ObufLimit; 3],
+    now_ms: i64,
+    killed: &mut Vec<ClientId>,
+) -> usize {
+    match clients.get_mut(&id) {
+        Some(c) if !c.killed => {
+            deliver(c, frame, limits, now_ms, killed);
+            1
+        }
+        _ => 0,
+    }
+}
+
 /// A message frame, RESP2-encoded: `*<n>` then bulk strings.
 fn frame(parts: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::with_capacity(16 + parts.iter().map(|p| p.len() + 16).sum::<usize>());
@@ -367,10 +386,7 @@ pub fn publish(engine: &mut Engine, scope: Scope, channel: &[u8], message: &[u8]
     if let Some(ids) = pubsub.map(scope).get(channel) {
         let f = frame(&[kind, channel, message]);
         for id in ids {
-            if let Some(c) = clients.get_mut(id) {
-                deliver(c, &f, limits, now, &mut killed);
-            }
-            receivers += 1;
+            receivers += deliver_to(clients, *id, &f, limits, now, &mut killed);
         }
     }
     if scope == Scope::Global {
@@ -380,10 +396,7 @@ pub fn publish(engine: &mut Engine, scope: Scope, channel: &[u8], message: &[u8]
             }
             let f = frame(&[b"pmessage", pattern, channel, message]);
             for id in ids {
-                if let Some(c) = clients.get_mut(id) {
-                    deliver(c, &f, limits, now, &mut killed);
-                }
-                receivers += 1;
+                receivers += deliver_to(clients, *id, &f, limits, now, &mut killed);
             }
         }
     }

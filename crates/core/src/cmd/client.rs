@@ -157,7 +157,7 @@ fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// memory figures describe Ember's buffers and so differ from Redis's; `sub`,
 /// `psub`, `ssub`, `multi` and the `x`/`b`/`t` flags are fixed until the
 /// pub/sub, transaction and blocking state they report lives on `Client`.
-fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize) {
+pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize) {
     let mut flags = String::new();
     if c.monitor {
         flags.push('O');
@@ -171,7 +171,8 @@ fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize)
     if c.tx.active {
         flags.push('x');
     }
-    if c.blocked.is_some() {
+    // A client held by CLIENT PAUSE is blocked too in Redis (BLOCKED_POSTPONE).
+    if c.blocked.is_some() || c.postponed {
         flags.push('b');
     }
     if c.tx.dirty_cas {
@@ -345,6 +346,9 @@ fn kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             // Gone at once for everyone else, as Redis frees it: it no longer
             // waits on keys.
             crate::blocking::forget_client(ctx.engine, id);
+            // Nor does it listen on channels or monitor.
+            crate::pubsub::forget_client(ctx.engine, id);
+            crate::cmd::monitor::stop(ctx.engine, id);
         }
         killed += 1;
     }

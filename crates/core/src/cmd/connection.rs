@@ -27,7 +27,10 @@ fn ping(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         let c = ctx.client();
         if c.proto == ember_resp::Proto::Resp2 && c.subs.total() > 0 {
             let msg = args.next_opt().cloned().unwrap_or_default();
-            return Ok(Reply::Array(vec![Reply::bulk_static(b"pong"), Reply::Bulk(msg)]));
+            return Ok(Reply::Array(vec![
+                Reply::bulk_static(b"pong"),
+                Reply::Bulk(msg),
+            ]));
         }
     }
     match args.remaining() {

@@ -1,6 +1,6 @@
 //! Connection handshake commands: HELLO (protocol switch, AUTH, SETNAME), AUTH
-//! and RESET. Until ACL users exist, the only user is `default`, protected by
-//! `requirepass` (no password configured means any password is accepted).
+//! and RESET. Credentials are checked against the ACL users (`crate::acl`);
+//! `requirepass` is the default user's password.
 
 use crate::args::Args;
 use crate::client::{ClientKind, ReplyMode};
@@ -23,21 +23,11 @@ pub fn commands() -> Vec<Command> {
 const WRONGPASS: &str = "WRONGPASS invalid username-password pair or user is disabled.";
 
 /// Checks credentials and, when they are good, authenticates the caller as
-/// `user` (Redis's ACLAuthenticateUser). Only the `default` user exists.
-fn authenticate(ctx: &mut Ctx, user: &[u8], pass: &[u8]) -> bool {
-    let required = ctx.engine.config.requirepass.as_bytes();
-    let ok = user == b"default" && (required.is_empty() || constant_time_eq(required, pass));
-    if ok {
-        let c = ctx.client();
-        c.authenticated = true;
-        c.user = "default".to_string();
-    }
-    ok
-}
-
-/// Compares passwords without leaking where they differ through timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+/// `user` (Redis's ACLAuthenticateUser); failures go to the ACL log.
+fn authenticate(ctx: &mut Ctx, args: &Args, user: &[u8], pass: &[u8]) -> bool {
+    let argv0 = args.argv()[0].clone();
+    let id = ctx.client_id;
+    crate::acl::authenticate(ctx.engine, id, user, pass, &argv0)
 }
 
 fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -66,7 +56,7 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
     }
     if let Some((user, pass)) = credentials {
-        if !authenticate(ctx, user, pass) {
+        if !authenticate(ctx, args, user, pass) {
             return Err(CmdError::other(WRONGPASS));
         }
     }
@@ -109,7 +99,7 @@ fn hello(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let (user, pass) = match args.rest() {
         [pass] => {
-            if ctx.engine.config.requirepass.is_empty() {
+            if ctx.engine.acl.default_user().nopass() {
                 return Err(CmdError::err(
                     "AUTH <password> called without any password configured for the default \
                      user. Are you sure your configuration is correct?",
@@ -120,7 +110,7 @@ fn auth(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         [user, pass] => (&user[..], pass),
         _ => return Err(CmdError::Syntax),
     };
-    if authenticate(ctx, user, pass) {
+    if authenticate(ctx, args, user, pass) {
         Ok(Reply::OK)
     } else {
         Err(CmdError::other(WRONGPASS))
@@ -141,7 +131,7 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     crate::cmd::monitor::stop(ctx.engine, id);
     // Discards MULTI and unwatches every key.
     crate::multi::discard(ctx.engine, id);
-    let nopass = ctx.engine.config.requirepass.is_empty();
+    let nopass = ctx.engine.acl.default_is_open();
     let c = ctx.client();
     c.db = 0;
     c.proto = Proto::Resp2;

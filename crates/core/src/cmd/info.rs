@@ -353,7 +353,7 @@ fn memory(e: &Engine, s: &mut String) {
     field!(s, "mem_clients_normal", "0");
     field!(s, "mem_cluster_links", "0");
     field!(s, "mem_aof_buffer", "0");
-    field!(s, "mem_allocator", "libc");
+    field!(s, "mem_allocator", "{}", crate::evict::allocator_name());
     field!(s, "active_defrag_running", "0");
     field!(s, "lazyfree_pending_objects", "0");
     field!(s, "lazyfreed_objects", "0");
@@ -494,7 +494,12 @@ fn stats(e: &Engine, s: &mut String) {
     field!(s, "keyspace_misses", "{}", st.keyspace_misses);
     field!(s, "pubsub_channels", "{}", e.pubsub.channels.len());
     field!(s, "pubsub_patterns", "{}", e.pubsub.numpat());
-    field!(s, "pubsubshard_channels", "{}", e.pubsub.shard_channels.len());
+    field!(
+        s,
+        "pubsubshard_channels",
+        "{}",
+        e.pubsub.shard_channels.len()
+    );
     field!(s, "latest_fork_usec", "0");
     field!(s, "total_forks", "0");
     field!(s, "migrate_cached_sockets", "0");

@@ -211,7 +211,8 @@ fn move_cmd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(at) = expire {
         target.set_expire(key, at);
     }
-    ctx.engine.notify_keyspace_event(classes::NEW, "new", key, dst);
+    ctx.engine
+        .notify_keyspace_event(classes::NEW, "new", key, dst);
     ctx.engine.signal_modified_key(src, key);
     ctx.engine.signal_modified_key(dst, key);
     ctx.engine
@@ -270,7 +271,8 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if let Some(at) = expire {
         target.set_expire(dst_key, at);
     }
-    ctx.engine.notify_keyspace_event(classes::NEW, "new", dst_key, dst);
+    ctx.engine
+        .notify_keyspace_event(classes::NEW, "new", dst_key, dst);
     ctx.engine.signal_modified_key(dst, dst_key);
     ctx.engine
         .notify_keyspace_event(classes::GENERIC, "copy_to", dst_key, dst);

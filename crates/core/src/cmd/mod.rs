@@ -1,6 +1,7 @@
 //! Command families. Each family file holds its handlers and a `commands()`
 //! function returning its table rows; `all_commands` is the core table.
 
+pub mod acl;
 pub mod bitmaps;
 pub mod blocking;
 pub mod client;
@@ -20,6 +21,7 @@ pub mod pubsub;
 pub mod scan;
 pub mod server;
 pub mod sets;
+pub mod sort;
 pub mod strings;
 pub mod transactions;
 pub mod zsets;
@@ -32,6 +34,7 @@ use crate::command::Command;
 /// Every command the core crate implements.
 pub fn all_commands() -> Vec<Command> {
     let mut rows = Vec::new();
+    rows.extend(acl::commands());
     rows.extend(bitmaps::commands());
     rows.extend(blocking::commands());
     rows.extend(client::commands());
@@ -50,6 +53,7 @@ pub fn all_commands() -> Vec<Command> {
     rows.extend(scan::commands());
     rows.extend(server::commands());
     rows.extend(sets::commands());
+    rows.extend(sort::commands());
     rows.extend(strings::commands());
     rows.extend(transactions::commands());
     rows.extend(zsets::commands());

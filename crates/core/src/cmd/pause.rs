@@ -102,6 +102,11 @@ pub fn precheck(engine: &mut Engine, id: ClientId, cmd: &Command) -> Option<CmdR
             unpause(engine);
         } else if !replica && (p.all || may_replicate) {
             engine.postponed_now = true;
+            // CLIENT LIST's `cmd=` already names the held command in Redis.
+            if let Some(c) = engine.clients.get_mut(&id) {
+                c.last_cmd.clear();
+                c.last_cmd.push_str(&cmd.full_name);
+            }
             return Some(Ok(Reply::NilArray));
         }
     }

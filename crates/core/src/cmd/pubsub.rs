@@ -217,7 +217,10 @@ fn channel_list(ctx: &mut Ctx, args: &mut Args, scope: Scope) -> CmdResult {
         .pubsub
         .map(scope)
         .keys()
-        .filter(|ch| pattern.map_or(true, |p| crate::glob::glob_match(p, ch, false)))
+        .filter(|ch| match pattern {
+            Some(p) => crate::glob::glob_match(p, ch, false),
+            None => true,
+        })
         .map(|ch| Reply::Bulk(ch.clone()))
         .collect();
     // Redis lists in hash order; sorting makes Ember's order at least stable.

@@ -179,11 +179,7 @@ impl ZSetValue {
             .unwrap_or(0);
         let it = entries.iter().map(|(m, s)| (m.as_ref(), *s));
         if entries.len() <= limits.max_entries && maxlen <= limits.max_value {
-            let mut lp = Listpack::default();
-            for (m, s) in it {
-                lp.push_sorted(m, s);
-            }
-            ZSetValue::Listpack(lp)
+            ZSetValue::Listpack(Listpack::from_sorted(it))
         } else {
             ZSetValue::Skiplist(Box::new(Skiplist::from_sorted(it)))
         }
@@ -236,6 +232,11 @@ impl ZSetValue {
             let sl = Skiplist::from_sorted(lp.iter());
             *self = ZSetValue::Skiplist(Box::new(sl));
         }
+    }
+
+    /// Forces the large encoding, as Redis 7.0's SORT does to the set it sorts.
+    pub fn convert_to_skiplist(&mut self) {
+        self.convert();
     }
 
     /// Adds or updates one member with ZADD's flags (Redis's zsetAdd),

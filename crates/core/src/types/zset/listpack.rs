@@ -3,10 +3,12 @@
 //! length, the member bytes and the score as 8 little-endian bytes. Lookups
 //! are linear scans, as in Redis, which keeps this encoding to small sets.
 
-/// Flat sorted entries; `len` counts pairs.
+/// Flat sorted entries; `len` counts pairs. The buffer is kept at its exact
+/// size (each change reallocates, as Redis's listpack does): small sorted sets
+/// are numerous, so their spare capacity would add up.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listpack {
-    buf: Vec<u8>,
+    buf: Box<[u8]>,
     len: u32,
 }
 
@@ -134,23 +136,40 @@ impl Listpack {
             }
             pos = next;
         }
-        let mut enc = Vec::with_capacity(member.len() + 10);
-        encode(member, score, &mut enc);
-        self.buf.splice(pos..pos, enc);
+        let mut out = Vec::with_capacity(self.buf.len() + member.len() + 13);
+        out.extend_from_slice(&self.buf[..pos]);
+        encode(member, score, &mut out);
+        out.extend_from_slice(&self.buf[pos..]);
+        self.buf = out.into_boxed_slice();
         self.len += 1;
     }
 
-    /// Appends an entry that sorts after every present one (bulk building).
-    pub fn push_sorted(&mut self, member: &[u8], score: f64) {
-        let score = if score == 0.0 { 0.0 } else { score };
-        encode(member, score, &mut self.buf);
-        self.len += 1;
+    /// Builds from pairs already in order with distinct members.
+    pub fn from_sorted<'a>(entries: impl IntoIterator<Item = (&'a [u8], f64)>) -> Listpack {
+        let mut buf = Vec::new();
+        let mut len = 0;
+        for (m, s) in entries {
+            encode(m, if s == 0.0 { 0.0 } else { s }, &mut buf);
+            len += 1;
+        }
+        Listpack {
+            buf: buf.into_boxed_slice(),
+            len,
+        }
+    }
+
+    /// Removes the bytes `start..end`, keeping the buffer exact.
+    fn cut(&mut self, start: usize, end: usize) {
+        let mut out = Vec::with_capacity(self.buf.len() - (end - start));
+        out.extend_from_slice(&self.buf[..start]);
+        out.extend_from_slice(&self.buf[end..]);
+        self.buf = out.into_boxed_slice();
     }
 
     /// Removes the entry starting at byte offset `pos`.
     pub fn remove_at(&mut self, pos: usize) {
         let end = entry_at(&self.buf, pos).2;
-        self.buf.drain(pos..end);
+        self.cut(pos, end);
         self.len -= 1;
     }
 
@@ -174,7 +193,7 @@ impl Listpack {
         for _ in 0..count {
             end = entry_at(&self.buf, end).2;
         }
-        self.buf.drain(pos..end);
+        self.cut(pos, end);
         self.len -= count as u32;
     }
 
@@ -192,11 +211,6 @@ impl Listpack {
         let out = (m.to_vec(), s);
         self.remove_at(pos);
         Some(out)
-    }
-
-    pub fn clear(&mut self) {
-        self.buf = Vec::new();
-        self.len = 0;
     }
 }
 
@@ -258,10 +272,13 @@ mod tests {
 
     #[test]
     fn offsets_allow_reverse_walks() {
-        let mut lp = Listpack::default();
-        for i in 0..10 {
-            lp.push_sorted(format!("m{i}").as_bytes(), i as f64);
-        }
+        let names: Vec<String> = (0..10).map(|i| format!("m{i}")).collect();
+        let mut lp = Listpack::from_sorted(
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, n)| (n.as_bytes(), i as f64)),
+        );
         let offs = lp.offsets();
         assert_eq!(offs.len(), 10);
         assert_eq!(lp.entry(offs[9]), (&b"m9"[..], 9.0));

@@ -1,0 +1,52 @@
+//! Ember's persistence layer: one RDB codec over `std::io::Read`/`Write`,
+//! shared by RDB files, DUMP/RESTORE payloads and (later) replication
+//! transfers, and the commands that need it, registered into the engine's
+//! command table by [`install`].
+//!
+//! Layers of the codec, bottom up:
+//! - [`rio`]: lengths, strings (integer and LZF encodings), doubles, CRC-64;
+//! - [`packed`]: listpack, ziplist, zipmap and intset blobs;
+//! - [`codec`]: one value (type byte + body), every encoding since RDB v1;
+//! - [`rdb`]: whole streams (header, AUX, databases, keys, EOF, checksum);
+//! - [`dump`]: DUMP/RESTORE payloads.
+//!
+//! Untrusted input (files, RESTORE payloads, replication streams) is
+//! rejected with an [`RdbError`], never a panic: every length is checked
+//! against the input left, strings are allocated as their bytes arrive, and
+//! collections grow only as elements are actually read.
+//!
+//! Server wiring: build the engine with [`install`], call [`load_file`] at
+//! startup, [`cron`] from the server cron, and [`save_on_shutdown`] when the
+//! engine asks to stop.
+
+pub mod codec;
+pub mod commands;
+pub mod dump;
+pub mod error;
+pub mod lzf;
+pub mod packed;
+pub mod rdb;
+pub mod reload;
+pub mod rio;
+pub mod save;
+
+pub use commands::commands;
+pub use error::RdbError;
+pub use rdb::LoadStats;
+pub use reload::load_file;
+pub use save::{cron, save_on_shutdown};
+
+use ember_core::{Engine, EngineBuilder};
+
+/// Adds this layer to an engine under construction: its command rows (SAVE,
+/// BGSAVE, DUMP, RESTORE, DEBUG with RELOAD) and the INFO persistence section.
+pub fn install(builder: EngineBuilder) -> EngineBuilder {
+    builder
+        .commands(commands())
+        .info_provider("Persistence", save::info_section)
+}
+
+/// `install` then `build`, for embedders and tests.
+pub fn build(builder: EngineBuilder) -> Engine {
+    install(builder).build()
+}

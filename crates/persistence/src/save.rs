@@ -1,0 +1,364 @@
+//! Saving the dataset to `dir`/`dbfilename`: SAVE, BGSAVE [SCHEDULE], save
+//! points checked from the cron, save on shutdown, and the persistence
+//! section of INFO.
+//!
+//! Files are written to a temporary name in `dir`, flushed, fsync'ed and
+//! renamed over the target (then the directory is fsync'ed), so a crash leaves
+//! either the old file or the new one.
+//!
+//! BGSAVE: the engine is single-threaded and cannot fork, so the snapshot is
+//! taken on the engine thread as an owned copy of every key (values cloned,
+//! keys shared), then serialized and written by a background thread while
+//! commands go on. The file is a point-in-time image of the moment BGSAVE
+//! ran. The cost is a transient copy of the dataset in memory while the
+//! thread writes (Redis's fork shares pages copy-on-write instead); see the
+//! crate documentation for the incremental design meant to replace it.
+
+use crate::error::{RdbError, Result};
+use crate::rdb::{self, KeyRecord, RdbSink, SaveOptions};
+use bytes::Bytes;
+use ember_core::value::Value;
+use ember_core::{Config, Engine};
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+/// Redis waits this long after a failed background save before the save
+/// points may start another (CONFIG_BGSAVE_RETRY_DELAY).
+const BGSAVE_RETRY_DELAY_S: i64 = 5;
+
+/// Persistence state kept in the engine (`engine.ext`).
+pub struct State {
+    pub bgsave: Option<BgSave>,
+    /// BGSAVE SCHEDULE (or BGSAVE inside MULTI): start when possible.
+    pub bgsave_scheduled: bool,
+    pub last_bgsave_ok: bool,
+    pub last_bgsave_time_s: i64,
+    /// Unix seconds of the last background save attempt (for the retry delay).
+    pub last_bgsave_try_s: i64,
+    /// SAVE and BGSAVE runs (INFO `rdb_saves`).
+    pub rdb_saves: u64,
+    pub last_load_keys_loaded: u64,
+    pub last_load_keys_expired: u64,
+    pub loading: bool,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            bgsave: None,
+            bgsave_scheduled: false,
+            last_bgsave_ok: true,
+            last_bgsave_time_s: -1,
+            last_bgsave_try_s: 0,
+            rdb_saves: 0,
+            last_load_keys_loaded: 0,
+            last_load_keys_expired: 0,
+            loading: false,
+        }
+    }
+}
+
+/// A background save in progress.
+pub struct BgSave {
+    handle: JoinHandle<Result<()>>,
+    started_ms: i64,
+    /// `engine.dirty` when the snapshot was taken.
+    dirty_at_start: u64,
+    keys_total: u64,
+}
+
+pub fn state(engine: &mut Engine) -> &mut State {
+    engine.ext.get_or_default::<State>()
+}
+
+/// `dir`/`dbfilename`, as the server resolves file names.
+pub fn rdb_path(config: &Config) -> PathBuf {
+    Path::new(&config.dir).join(&config.dbfilename)
+}
+
+/// Writes `data` (an RDB stream written by `fill`) to `path` through a
+/// temporary file in the same directory, fsync and rename.
+pub fn write_file_atomically(
+    path: &Path,
+    tmp_name: &str,
+    fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
+) -> Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let tmp = dir.map(|d| d.join(tmp_name)).unwrap_or_else(|| PathBuf::from(tmp_name));
+    let file = File::create(&tmp).map_err(|e| {
+        tracing::warn!(
+            "Failed opening the temp RDB file {tmp_name} (in server root dir {}) for saving: {e}",
+            dir.map(|d| d.display().to_string()).unwrap_or_else(|| ".".into())
+        );
+        RdbError::Io(e)
+    })?;
+    let mut out = BufWriter::with_capacity(1 << 16, file);
+    let result = fill(&mut out)
+        .and_then(|()| out.flush().map_err(RdbError::from))
+        .and_then(|()| out.get_ref().sync_all().map_err(RdbError::from))
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(RdbError::from));
+    if let Err(e) = result {
+        tracing::warn!("Write error saving DB on disk: {e}");
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    if let Some(d) = dir {
+        if let Ok(f) = File::open(d) {
+            let _ = f.sync_all();
+        }
+    }
+    Ok(())
+}
+
+fn save_options(engine: &Engine) -> SaveOptions {
+    let mut opts = SaveOptions::from_config(&engine.config, engine.now_ms());
+    opts.used_mem = ember_core::cmd::info::used_memory();
+    opts
+}
+
+/// SAVE: serializes the dataset on the calling thread (Redis's rdbSave).
+pub fn save_now(engine: &mut Engine) -> Result<()> {
+    let path = rdb_path(&engine.config);
+    let opts = save_options(engine);
+    let tmp = format!("temp-{}.rdb", std::process::id());
+    let result = write_file_atomically(&path, &tmp, |out| {
+        let mut sink = RdbSink::start(out, opts)?;
+        rdb::write_dbs(&mut sink, &engine.dbs, &engine.config)?;
+        sink.finish().map(|_| ())
+    });
+    state(engine).rdb_saves += 1;
+    if result.is_ok() {
+        tracing::info!("DB saved on disk");
+        engine.dirty = 0;
+        engine.lastsave_s = engine.now_ms() / 1000;
+        state(engine).last_bgsave_ok = true;
+    }
+    result
+}
+
+/// An owned image of the dataset for the background writer.
+struct Snapshot {
+    config: Config,
+    opts: SaveOptions,
+    dbs: Vec<(usize, usize, Vec<(Bytes, Value, Option<i64>, u32)>)>,
+}
+
+fn take_snapshot(engine: &Engine) -> Snapshot {
+    let dbs = engine
+        .dbs
+        .iter()
+        .enumerate()
+        .filter(|(_, db)| !db.is_empty())
+        .map(|(i, db)| {
+            let keys = db
+                .keys()
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone(), db.expire_of(k), db.stamp_of(k).unwrap_or(0)))
+                .collect();
+            (i, db.expires_count(), keys)
+        })
+        .collect();
+    Snapshot {
+        config: engine.config.clone(),
+        opts: save_options(engine),
+        dbs,
+    }
+}
+
+impl Snapshot {
+    fn write(self, path: &Path, tmp: &str) -> Result<()> {
+        write_file_atomically(path, tmp, |out| {
+            let now = self.opts.now_ms;
+            let mut sink = RdbSink::start(out, self.opts.clone())?;
+            for (index, expires, keys) in &self.dbs {
+                sink.select_db(*index, keys.len(), *expires)?;
+                for (k, v, at, stamp) in keys {
+                    let rec: KeyRecord<'_> = rdb::record(&self.config, now, k, v, *at, *stamp);
+                    sink.key(&rec)?;
+                }
+            }
+            sink.finish().map(|_| ())
+        })
+    }
+}
+
+/// Starts a background save (Redis's rdbSaveBackground). Errors when one
+/// is already running.
+pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
+    if state(engine).bgsave.is_some() {
+        return Err(RdbError::Unsupported("Background save already in progress".into()));
+    }
+    let now = engine.now_ms();
+    let snapshot = take_snapshot(engine);
+    let keys_total = snapshot.dbs.iter().map(|d| d.2.len() as u64).sum();
+    let path = rdb_path(&engine.config);
+    let tmp = format!("temp-{}-bg.rdb", std::process::id());
+    let spawned = std::thread::Builder::new()
+        .name("ember-bgsave".into())
+        .spawn(move || {
+            let r = snapshot.write(&path, &tmp);
+            if r.is_ok() {
+                tracing::info!("DB saved on disk");
+            }
+            r
+        });
+    let dirty = engine.dirty;
+    let st = state(engine);
+    st.last_bgsave_try_s = now / 1000;
+    st.rdb_saves += 1;
+    match spawned {
+        Ok(handle) => {
+            st.bgsave = Some(BgSave {
+                handle,
+                started_ms: now,
+                dirty_at_start: dirty,
+                keys_total,
+            });
+            st.bgsave_scheduled = false;
+            tracing::info!("Background saving started");
+            Ok(())
+        }
+        Err(e) => {
+            st.last_bgsave_ok = false;
+            tracing::warn!("Can't save in background: {e}");
+            Err(RdbError::Io(e))
+        }
+    }
+}
+
+/// Collects a finished background save (Redis's backgroundSaveDoneHandler).
+/// With `wait`, blocks until it finishes.
+pub fn bgsave_collect(engine: &mut Engine, wait: bool) {
+    let st = state(engine);
+    let finished = st.bgsave.as_ref().is_some_and(|b| wait || b.handle.is_finished());
+    if !finished {
+        return;
+    }
+    let Some(job) = st.bgsave.take() else { return };
+    let result = job
+        .handle
+        .join()
+        .unwrap_or_else(|_| Err(RdbError::Unsupported("background save panicked".into())));
+    let now = engine.now_ms();
+    let st = state(engine);
+    st.last_bgsave_time_s = (now - job.started_ms) / 1000;
+    match result {
+        Ok(()) => {
+            st.last_bgsave_ok = true;
+            tracing::info!("Background saving terminated with success");
+            engine.dirty = engine.dirty.saturating_sub(job.dirty_at_start);
+            engine.lastsave_s = now / 1000;
+        }
+        Err(e) => {
+            st.last_bgsave_ok = false;
+            tracing::warn!("Background saving error: {e}");
+        }
+    }
+}
+
+/// True while a background save runs.
+pub fn bgsave_in_progress(engine: &Engine) -> bool {
+    engine.ext.get::<State>().is_some_and(|s| s.bgsave.is_some())
+}
+
+/// Periodic work (call from the server cron): collect a finished background
+/// save, start a scheduled one, and check the save points (Redis's
+/// serverCron persistence part).
+pub fn cron(engine: &mut Engine) {
+    bgsave_collect(engine, false);
+    if bgsave_in_progress(engine) {
+        return;
+    }
+    if state(engine).bgsave_scheduled {
+        let _ = bgsave_start(engine);
+        return;
+    }
+    let now_s = engine.now_ms() / 1000;
+    let (ok, last_try) = {
+        let st = state(engine);
+        (st.last_bgsave_ok, st.last_bgsave_try_s)
+    };
+    let since_save = now_s - engine.lastsave_s;
+    let point = engine.config.save.iter().copied().find(|&(secs, changes)| {
+        engine.dirty >= changes.max(0) as u64
+            && since_save > secs
+            && (ok || now_s - last_try > BGSAVE_RETRY_DELAY_S)
+    });
+    if let Some((secs, changes)) = point {
+        tracing::info!("{changes} changes in {secs} seconds. Saving...");
+        let _ = bgsave_start(engine);
+    }
+}
+
+/// Save on shutdown (call when the engine asks to stop): saves when SHUTDOWN
+/// SAVE was given, or save points are configured and SHUTDOWN NOSAVE was not.
+/// A running background save is waited for first. `Ok(false)`: nothing saved.
+pub fn save_on_shutdown(engine: &mut Engine) -> Result<bool> {
+    use ember_core::engine::ShutdownRequest;
+    bgsave_collect(engine, true);
+    let wanted = match engine.shutdown {
+        Some(ShutdownRequest::Save) => true,
+        Some(ShutdownRequest::NoSave) => false,
+        _ => !engine.config.save.is_empty(),
+    };
+    if !wanted {
+        return Ok(false);
+    }
+    tracing::info!("Saving the final RDB snapshot before exiting.");
+    match save_now(engine) {
+        Ok(()) => Ok(true),
+        Err(e) => {
+            tracing::warn!("Error trying to save the DB, can't exit.");
+            Err(e)
+        }
+    }
+}
+
+/// INFO persistence (replaces the core's placeholder section).
+pub fn info_section(engine: &Engine) -> String {
+    let default = State::default();
+    let st = engine.ext.get::<State>().unwrap_or(&default);
+    let now = engine.now_ms();
+    let (in_progress, current_s, keys_total) = match &st.bgsave {
+        Some(b) => (1, (now - b.started_ms) / 1000, b.keys_total),
+        None => (0, -1, 0),
+    };
+    let mut s = String::new();
+    let mut f = |name: &str, value: &dyn std::fmt::Display| {
+        let _ = write!(s, "{name}:{value}\r\n");
+    };
+    f("loading", &(st.loading as u8));
+    f("async_loading", &0);
+    f("current_cow_peak", &0);
+    f("current_cow_size", &0);
+    f("current_cow_size_age", &0);
+    f("current_fork_perc", &"0.00");
+    f("current_save_keys_processed", &0);
+    f("current_save_keys_total", &keys_total);
+    f("rdb_changes_since_last_save", &engine.dirty);
+    f("rdb_bgsave_in_progress", &in_progress);
+    f("rdb_last_save_time", &engine.lastsave_s);
+    f("rdb_last_bgsave_status", &if st.last_bgsave_ok { "ok" } else { "err" });
+    f("rdb_last_bgsave_time_sec", &st.last_bgsave_time_s);
+    f("rdb_current_bgsave_time_sec", &current_s);
+    f("rdb_saves", &st.rdb_saves);
+    f("rdb_last_cow_size", &0);
+    f("rdb_last_load_keys_expired", &st.last_load_keys_expired);
+    f("rdb_last_load_keys_loaded", &st.last_load_keys_loaded);
+    f("aof_enabled", &(engine.config.appendonly as u8));
+    f("aof_rewrite_in_progress", &0);
+    f("aof_rewrite_scheduled", &0);
+    f("aof_last_rewrite_time_sec", &-1);
+    f("aof_current_rewrite_time_sec", &-1);
+    f("aof_last_bgrewrite_status", &"ok");
+    f("aof_rewrites", &0);
+    f("aof_rewrites_consecutive_failures", &0);
+    f("aof_last_write_status", &"ok");
+    f("aof_last_cow_size", &0);
+    f("module_fork_in_progress", &0);
+    f("module_fork_last_cow_size", &0);
+    s
+}
