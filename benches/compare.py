@@ -1,16 +1,32 @@
 #!/usr/bin/env python3
 """Side-by-side load benchmark: redis-benchmark against ember-server and redis-server.
 
-Both servers run on this machine on free ports with the same flags; every
-(test, pipeline) pair is run alternately on each server for --rounds rounds and
-the median requests/second is compared as a ratio (Ember / Redis). Latencies
-(p50, p99) come from redis-benchmark's CSV output. Writes a Markdown table.
+Both servers run on this machine with the same flags. Every (mode, test,
+pipeline) cell is run on each server for --rounds rounds, alternating which
+server goes first from one round to the next, and the medians are compared as a
+ratio (Ember / Redis requests per second: above 1.0 means Ember is faster).
+Latencies (p50, p99, milliseconds) come from redis-benchmark's CSV output.
 
-    python3 benches/compare.py                      # issue defaults
-    python3 benches/compare.py --tests set,get -P 1,16 --rounds 5 --out benches/results/latest.md
+Modes (the issue's test matrix, all with -r 100000 random keys):
+    c50    -c 50   -d 3      at -P 1 and -P 16
+    d1024  -c 50   -d 1024   at -P 1 and -P 16
+    c1000  -c 1000 -d 3      at -P 1 and -P 16
+Then the memory table: used_memory and RSS on fresh servers after
+DEBUG POPULATE 1000000, after 1,000,000 SETs with TTLs, after 100,000 small
+hashes and after 100,000 small sorted sets (loaded with redis-cli --pipe).
+
+    python3 benches/compare.py                              # everything (~30 min on 2 cores)
+    python3 benches/compare.py --quick                      # one round, few requests, -P 1,16 of c50
+    python3 benches/compare.py --modes c50 --tests set,get --rounds 5
+    python3 benches/compare.py --no-load --memory           # memory table only
+
+The machine is usually shared and noisy: read ratios, never absolute numbers,
+and prefer medians of several rounds. Results go to benches/results/latest.md
+unless --out says otherwise.
 """
 import argparse
 import csv
+import datetime
 import io
 import os
 import platform
@@ -18,9 +34,26 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+ALL_TESTS = ("ping_inline,ping_mbulk,set,get,incr,lpush,rpush,lpop,rpop,sadd,hset,spop,zadd,zpopmin,"
+             "lrange_100,lrange_300,lrange_500,lrange_600,mset").split(",")
+
+# name -> (clients, datasize)
+MODES = {
+    "c50": (50, 3),
+    "d1024": (50, 1024),
+    "c1000": (1000, 3),
+}
+
+# Requests per run relative to --requests: the lrange tests answer up to 600
+# elements per request, so they run fewer requests to take similar time.
+WEIGHT = {"lrange_100": 0.25, "lrange_300": 0.1, "lrange_500": 0.06, "lrange_600": 0.05, "mset": 0.5}
+# With 1 KiB values an LRANGE_600 reply is 600 KiB: fewer still.
+WEIGHT_BIG = {"lrange_100": 0.05, "lrange_300": 0.02, "lrange_500": 0.01, "lrange_600": 0.01, "mset": 0.25}
 
 
 def free_port():
@@ -29,7 +62,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def wait_ready(port, timeout=10.0):
+def port_is_free(port):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_ready(port, timeout=15.0):
     deadline = time.time() + timeout
     while time.time() < deadline:
         try:
@@ -42,15 +84,37 @@ def wait_ready(port, timeout=10.0):
     raise RuntimeError(f"server on port {port} did not start")
 
 
-def start(kind, port, extra):
-    if kind == "ember":
-        exe = os.environ.get("EMBER_BIN", os.path.join(ROOT, "target", "release", "ember-server"))
-        cmd = [exe, "--port", str(port), "--save", "", "--appendonly", "no"] + extra
-    else:
-        cmd = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"] + extra
+def ember_bin():
+    return os.environ.get("EMBER_BIN", os.path.join(ROOT, "target", "release", "ember-server"))
+
+
+def redis_bin():
+    return os.environ.get("REDIS_BIN", "redis-server")
+
+
+# Same flags for both: no persistence, DEBUG allowed (for DEBUG POPULATE).
+COMMON = ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]
+
+
+def start(kind, port, extra=()):
+    exe = ember_bin() if kind == "ember" else redis_bin()
+    cmd = [exe, "--port", str(port), *COMMON, *extra]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_ready(port)
+    try:
+        wait_ready(port)
+    except RuntimeError:
+        proc.kill()
+        raise
     return proc
+
+
+def stop(proc):
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
 
 
 def cli(port, *args):
@@ -62,101 +126,273 @@ def bench(port, test, pipeline, clients, requests, keyspace, datasize):
            "-n", str(requests), "-d", str(datasize), "--csv"]
     if keyspace:
         cmd += ["-r", str(keyspace)]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600).stdout
-    rows = [r for r in csv.reader(io.StringIO(out)) if r and r[0] != "test"]
-    if not rows:
-        raise RuntimeError(f"no output from redis-benchmark for {test}: {out!r}")
-    # Some tests (mset, lrange_*) print one row; take the first.
-    r = rows[0]
-    return {"rps": float(r[1]), "p50": float(r[4]), "p99": float(r[6])}
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
+    # The lrange tests first run "LPUSH (needed to benchmark LRANGE)": pick the
+    # row named for the test itself ("LRANGE_600 (first 600 elements)", "MSET (10 keys)").
+    for r in csv.reader(io.StringIO(out)):
+        if len(r) >= 7 and r[0] != "test" and "needed" not in r[0] and r[0].split(" ")[0].lower() == test:
+            return {"rps": float(r[1]), "p50": float(r[4]), "p99": float(r[6])}
+    raise RuntimeError(f"no output from redis-benchmark for {test}: {out!r}")
 
 
-def memory_figures(port, keys):
-    cli(port, "FLUSHALL")
-    base = int(info_field(port, "used_memory") or 0)
-    out = cli(port, "DEBUG", "POPULATE", str(keys))
-    if "ERR" in out:
-        return None
-    used = int(info_field(port, "used_memory") or 0)
-    rss = int(info_field(port, "used_memory_rss") or 0)
-    cli(port, "FLUSHALL")
-    return {"used": used, "per_key": (used - base) / keys, "rss": rss}
-
-
-def info_field(port, name):
+def info_fields(port):
+    fields = {}
     for line in cli(port, "INFO", "memory").splitlines():
-        if line.startswith(name + ":"):
-            return line.split(":", 1)[1].strip()
-    return None
+        if ":" in line:
+            k, v = line.split(":", 1)
+            fields[k] = v.strip()
+    return fields
+
+
+def rss_bytes(pid):
+    # INFO's used_memory_rss may be sampled by cron; /proc is exact.
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def resp(*args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+
+
+def write_load_file(path, scenario, n):
+    """The commands of one memory scenario, as RESP for redis-cli --pipe."""
+    with open(path, "wb") as f:
+        chunk = []
+        for i in range(n):
+            if scenario == "ttl":
+                chunk.append(resp("SET", f"key:{i}", f"value:{i}", "EX", 100000 + i % 1000))
+            elif scenario == "hashes":
+                chunk.append(resp("HSET", f"hash:{i}", "name", f"user{i}", "age", i % 90, "city", "Paris",
+                                  "score", i % 1000, "active", "yes"))
+            elif scenario == "zsets":
+                chunk.append(resp("ZADD", f"zset:{i}", 1, "alpha", 2, "beta", 3.5, "gamma", i % 100,
+                                  "delta", 5, f"m{i}"))
+            if len(chunk) >= 10000:
+                f.write(b"".join(chunk))
+                chunk = []
+        f.write(b"".join(chunk))
+
+
+def memory_scenario(kind, port, scenario, n, load_file):
+    """Fresh server; used_memory and RSS after loading the scenario."""
+    proc = start(kind, port)
+    try:
+        time.sleep(0.2)
+        base = int(info_fields(port).get("used_memory", 0) or 0)
+        base_rss = rss_bytes(proc.pid)
+        if scenario == "populate":
+            out = cli(port, "DEBUG", "POPULATE", str(n))
+            if "ERR" in out:
+                return None
+        else:
+            with open(load_file, "rb") as f:
+                r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=f, capture_output=True,
+                                   text=True)
+            if "errors: 0" not in r.stdout:
+                return None
+        keys = int(cli(port, "DBSIZE").strip() or 0)
+        time.sleep(0.3)
+        fields = info_fields(port)
+        used = int(fields.get("used_memory", 0) or 0)
+        rss = rss_bytes(proc.pid)
+        return {"keys": keys, "used": used, "used_delta": used - base, "rss": rss, "rss_delta": rss - base_rss}
+    finally:
+        stop(proc)
+
+
+def pick_ports(base):
+    if base:
+        ports = [p for p in range(base, base + 100) if port_is_free(p)][:2]
+        if len(ports) < 2:
+            raise RuntimeError(f"no two free ports from {base}")
+        return ports
+    return [free_port(), free_port()]
+
+
+def machine_line():
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Linux {platform.release()}"
+
+
+def versions():
+    e = subprocess.run([ember_bin(), "--version"], capture_output=True, text=True).stdout.strip()
+    r = subprocess.run([redis_bin(), "--version"], capture_output=True, text=True).stdout.strip()
+    return e, r
+
+
+def fmt_bytes(n):
+    return f"{n / (1024 * 1024):.1f} MiB"
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tests", default="set,get,incr,mset,ping_mbulk")
+    ap.add_argument("--tests", default=",".join(ALL_TESTS))
+    ap.add_argument("--modes", default="c50,d1024,c1000", help="comma list of: " + ",".join(MODES))
     ap.add_argument("-P", "--pipelines", default="1,16")
-    ap.add_argument("-c", "--clients", type=int, default=50)
-    ap.add_argument("-n", "--requests", type=int, default=200000)
+    ap.add_argument("-n", "--requests", type=int, default=100000,
+                    help="requests per -P 1 run (x4 at -P 16; lrange tests fewer)")
     ap.add_argument("-r", "--keyspace", type=int, default=100000)
-    ap.add_argument("-d", "--datasize", type=int, default=3)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--memory-keys", type=int, default=0, help="also compare used_memory after DEBUG POPULATE N")
-    ap.add_argument("--out", default="")
+    ap.add_argument("--quick", action="store_true",
+                    help="fast check: one round, 20000 requests, mode c50 only, smaller memory loads")
+    ap.add_argument("--memory", dest="memory", action="store_true", default=True)
+    ap.add_argument("--no-memory", dest="memory", action="store_false")
+    ap.add_argument("--no-load", action="store_true", help="skip redis-benchmark (memory table only)")
+    ap.add_argument("--memory-keys", type=int, default=1000000)
+    ap.add_argument("--memory-small", type=int, default=100000, help="hashes and sorted sets to load")
+    ap.add_argument("--port-base", type=int, default=0, help="use the first free ports from here (default: any)")
+    ap.add_argument("--no-build", action="store_true", help="do not run cargo build --release first")
+    ap.add_argument("--out", default=os.path.join(ROOT, "benches", "results", "latest.md"))
     args = ap.parse_args()
+    if args.quick:
+        args.rounds = 1
+        args.requests = min(args.requests, 20000)
+        args.memory_keys = min(args.memory_keys, 200000)
+        args.memory_small = min(args.memory_small, 20000)
+        if args.modes == ap.get_default("modes"):
+            args.modes = "c50"
 
-    if "EMBER_BIN" not in os.environ:
+    if "EMBER_BIN" not in os.environ and not args.no_build:
         subprocess.run(["cargo", "build", "--release", "--bin", "ember-server"], cwd=ROOT, check=True)
-    ports = {"ember": free_port(), "redis": free_port()}
-    procs = {k: start(k, p, []) for k, p in ports.items()}
-    results = []
-    try:
-        for test in args.tests.split(","):
-            for p in [int(x) for x in args.pipelines.split(",")]:
-                runs = {"ember": [], "redis": []}
-                for _ in range(args.rounds):
-                    for kind in ("redis", "ember"):  # alternate, same order each round
-                        runs[kind].append(bench(ports[kind], test, p, args.clients, args.requests,
-                                                args.keyspace, args.datasize))
-                med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99")}
-                       for k, v in runs.items()}
-                ratio = med["ember"]["rps"] / med["redis"]["rps"]
-                results.append((test, p, med, ratio))
-                print(f"{test:>12} -P {p:<3} ember {med['ember']['rps']:>11.0f} rps  redis "
-                      f"{med['redis']['rps']:>11.0f} rps  ratio {ratio:5.2f}  "
-                      f"p50 {med['ember']['p50']:.3f}/{med['redis']['p50']:.3f}  "
-                      f"p99 {med['ember']['p99']:.3f}/{med['redis']['p99']:.3f}", flush=True)
-        mem = {}
-        if args.memory_keys:
-            for kind in ("ember", "redis"):
-                mem[kind] = memory_figures(ports[kind], args.memory_keys)
-    finally:
-        for proc in procs.values():
-            proc.terminate()
-            proc.wait()
+    tests = [t.strip().lower() for t in args.tests.split(",") if t.strip()]
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
+    for m in modes:
+        if m not in MODES:
+            ap.error(f"unknown mode {m!r}")
+    pipelines = [int(x) for x in args.pipelines.split(",")]
+    ember_port, redis_port = pick_ports(args.port_base)
+    ports = {"ember": ember_port, "redis": redis_port}
+    started = time.time()
 
-    lines = [f"# Ember vs redis-server ({time.strftime('%Y-%m-%d')}, {platform.machine()}, "
-             f"{os.cpu_count()} cores)", "",
-             f"redis-benchmark -c {args.clients} -n {args.requests} -r {args.keyspace} -d {args.datasize}, "
-             f"median of {args.rounds} alternating rounds.", "",
-             "| test | -P | Ember rps | Redis rps | ratio | Ember p50 | Redis p50 | Ember p99 | Redis p99 |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for test, p, med, ratio in results:
-        e, r = med["ember"], med["redis"]
-        lines.append(f"| {test} | {p} | {e['rps']:.0f} | {r['rps']:.0f} | {ratio:.2f} | {e['p50']:.3f} | "
-                     f"{r['p50']:.3f} | {e['p99']:.3f} | {r['p99']:.3f} |")
+    results = []  # (mode, test, pipeline, med, ratio)
+    if not args.no_load:
+        procs = {k: start(k, p) for k, p in ports.items()}
+        try:
+            for mode in modes:
+                clients, datasize = MODES[mode]
+                weights = WEIGHT_BIG if datasize > 100 else WEIGHT
+                for test in tests:
+                    for p in pipelines:
+                        n = int(args.requests * (4 if p > 1 else 1) * weights.get(test, 1.0))
+                        n = max(n, clients * 20)
+                        runs = {"ember": [], "redis": []}
+                        for rnd in range(args.rounds):
+                            order = ("redis", "ember") if rnd % 2 == 0 else ("ember", "redis")
+                            for kind in order:
+                                runs[kind].append(bench(ports[kind], test, p, clients, n, args.keyspace, datasize))
+                        med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99")}
+                               for k, v in runs.items()}
+                        ratio = med["ember"]["rps"] / med["redis"]["rps"]
+                        results.append((mode, test, p, med, ratio))
+                        print(f"{mode:>6} {test:>12} -P {p:<3} ember {med['ember']['rps']:>11.0f} rps  redis "
+                              f"{med['redis']['rps']:>11.0f} rps  ratio {ratio:5.2f}  "
+                              f"p50 {med['ember']['p50']:.3f}/{med['redis']['p50']:.3f}  "
+                              f"p99 {med['ember']['p99']:.3f}/{med['redis']['p99']:.3f}", flush=True)
+                # Modes must not see each other's data (lists grow by every LPUSH run).
+                for port in ports.values():
+                    cli(port, "FLUSHALL")
+        finally:
+            for proc in procs.values():
+                stop(proc)
+
+    mem = []  # (scenario, label, {kind: figures})
+    if args.memory:
+        scenarios = [
+            ("populate", f"DEBUG POPULATE {args.memory_keys}", args.memory_keys),
+            ("ttl", f"{args.memory_keys} SET key:N value:N EX ttl", args.memory_keys),
+            ("hashes", f"{args.memory_small} hashes of 5 small fields (HSET)", args.memory_small),
+            ("zsets", f"{args.memory_small} sorted sets of 5 members (ZADD)", args.memory_small),
+        ]
+        with tempfile.TemporaryDirectory() as tmp:
+            for scenario, label, n in scenarios:
+                load_file = os.path.join(tmp, scenario + ".resp")
+                if scenario != "populate":
+                    write_load_file(load_file, scenario, n)
+                figs = {}
+                for kind in ("redis", "ember"):
+                    figs[kind] = memory_scenario(kind, ports[kind], scenario, n, load_file)
+                mem.append((scenario, label, figs))
+                e, r = figs["ember"], figs["redis"]
+                if e and r:
+                    print(f"memory {scenario:>8}: used_memory ember {fmt_bytes(e['used'])} redis "
+                          f"{fmt_bytes(r['used'])} ratio {e['used'] / max(r['used'], 1):.2f}  rss ember "
+                          f"{fmt_bytes(e['rss'])} redis {fmt_bytes(r['rss'])} ratio {e['rss'] / max(r['rss'], 1):.2f}",
+                          flush=True)
+                else:
+                    print(f"memory {scenario:>8}: ember {e} redis {r}", flush=True)
+
+    ev, rv = versions()
+    lines = [f"# Ember vs redis-server, side by side",
+             "",
+             f"- Date: {datetime.datetime.now().strftime('%Y-%m-%d %H:%M')}",
+             f"- Machine: {machine_line()} (shared; client and servers on the same cores)",
+             f"- Ember: `{ev}`",
+             f"- Redis: `{rv}`",
+             f"- Command: `python3 benches/compare.py {' '.join(sys.argv[1:])}`".rstrip(),
+             f"- Wall time: {(time.time() - started) / 60:.1f} min",
+             "",
+             "ratio = Ember rps / Redis rps (> 1.00: Ember is faster). Each cell is the median of "
+             f"{args.rounds} round(s); rounds alternate which server runs first. Latencies in ms.",
+             ""]
+    for mode in modes:
+        rows = [r for r in results if r[0] == mode]
+        if not rows:
+            continue
+        clients, datasize = MODES[mode]
+        lines += [f"## {mode}: redis-benchmark -c {clients} -d {datasize} -r {args.keyspace}", "",
+                  "| test | -P | Ember rps | Redis rps | ratio | Ember p50 | Redis p50 | Ember p99 | Redis p99 |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for _, test, p, med, ratio in rows:
+            e, r = med["ember"], med["redis"]
+            lines.append(f"| {test} | {p} | {e['rps']:.0f} | {r['rps']:.0f} | **{ratio:.2f}** | {e['p50']:.3f} | "
+                         f"{r['p50']:.3f} | {e['p99']:.3f} | {r['p99']:.3f} |")
+        ratios = [r[4] for r in rows]
+        lines += ["", f"Geometric mean ratio: {statistics.geometric_mean(ratios):.2f}; "
+                      f"lowest: {min(ratios):.2f}.", ""]
     if mem:
-        lines += ["", f"Memory after DEBUG POPULATE {args.memory_keys}:", "",
-                  "| server | used_memory | bytes/key | RSS |", "|---|---|---|---|"]
-        for kind, m in mem.items():
-            if m:
-                lines.append(f"| {kind} | {m['used']} | {m['per_key']:.1f} | {m['rss']} |")
-            else:
-                lines.append(f"| {kind} | n/a | n/a | n/a |")
-    text = "\n".join(lines) + "\n"
+        lines += ["## Memory", "",
+                  "Fresh servers per scenario. used_memory as INFO reports it; RSS from /proc after loading; "
+                  "ratio = Ember / Redis (< 1.00: Ember is leaner).", "",
+                  "| scenario | keys | Ember used_memory | Redis used_memory | ratio | Ember bytes/key | "
+                  "Redis bytes/key | Ember RSS | Redis RSS | RSS ratio |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        for scenario, label, figs in mem:
+            e, r = figs["ember"], figs["redis"]
+            if not (e and r):
+                lines.append(f"| {label} | n/a | {'ok' if e else 'failed'} | {'ok' if r else 'failed'} | "
+                             "| | | | | |")
+                continue
+            keys = max(r["keys"], 1)
+            lines.append(f"| {label} | {r['keys']} | {fmt_bytes(e['used'])} | {fmt_bytes(r['used'])} | "
+                         f"**{e['used'] / max(r['used'], 1):.2f}** | {e['used_delta'] / keys:.0f} | "
+                         f"{r['used_delta'] / keys:.0f} | {fmt_bytes(e['rss'])} | {fmt_bytes(r['rss'])} | "
+                         f"**{e['rss'] / max(r['rss'], 1):.2f}** |")
+        lines.append("")
+    text = "\n".join(lines)
     print(text)
     if args.out:
         os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
         with open(args.out, "w") as f:
             f.write(text)
+    return 0
 
 
 if __name__ == "__main__":

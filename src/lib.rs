@@ -16,6 +16,8 @@ pub use ember_core::{
     SystemClock,
 };
 pub use ember_server::{start_background, ServerHandle};
+/// RDB persistence: the codec, SAVE/BGSAVE/DUMP/RESTORE, file loading.
+pub use ember_persistence as persistence;
 
 use std::sync::Arc;
 

@@ -11,7 +11,7 @@ mod support;
 
 use rand::rngs::SmallRng;
 use rand::Rng;
-use support::{gen, seeds, Diff, Pair};
+use support::{gen, seeds, Diff, Pair, Resp};
 
 fn rpush(d: &mut Pair, key: &str, items: &[&str]) {
     let mut cmd = vec!["RPUSH", key];
@@ -22,7 +22,11 @@ fn rpush(d: &mut Pair, key: &str, items: &[&str]) {
 #[test]
 fn numeric_alpha_desc_and_options() {
     let mut d = Diff::new();
-    rpush(&mut d, "l", &["3", "1", "10", "2", "-5", "1.5", "+2", "0x10", " 7", "1e2"]);
+    rpush(
+        &mut d,
+        "l",
+        &["3", "1", "10", "2", "-5", "1.5", "+2", "0x10", " 7", "1e2"],
+    );
     for opts in [
         &[][..],
         &["DESC"],
@@ -46,7 +50,11 @@ fn numeric_alpha_desc_and_options() {
     d.check(&["SORT", "t"]);
     d.check(&["SORT", "t", "LIMIT", "0", "3"]);
     d.check(&["DEL", "t"]);
-    rpush(&mut d, "t", &["1.0", "1", "01", "1e0", "+1", "0x1", "1", "1.0"]);
+    rpush(
+        &mut d,
+        "t",
+        &["1.0", "1", "01", "1e0", "+1", "0x1", "1", "1.0"],
+    );
     d.check(&["SORT", "t"]);
     d.check(&["SORT", "t", "DESC"]);
     d.check(&["SORT", "t", "ALPHA", "DESC"]);
@@ -55,8 +63,14 @@ fn numeric_alpha_desc_and_options() {
 #[test]
 fn limit_edge_cases() {
     let mut d = Diff::new();
-    rpush(&mut d, "l", &["5", "3", "9", "1", "7", "2", "8", "6", "4", "0"]);
-    d.check(&["ZADD", "z", "5", "e", "3", "c", "9", "i", "1", "a", "7", "g", "2", "b"]);
+    rpush(
+        &mut d,
+        "l",
+        &["5", "3", "9", "1", "7", "2", "8", "6", "4", "0"],
+    );
+    d.check(&[
+        "ZADD", "z", "5", "e", "3", "c", "9", "i", "1", "a", "7", "g", "2", "b",
+    ]);
     d.check(&["SADD", "s", "5", "3", "9", "1", "7", "2"]);
     let offsets = ["-5", "-1", "0", "1", "3", "5", "9", "10", "11", "100"];
     let counts = ["-5", "-1", "0", "1", "2", "5", "9", "10", "100"];
@@ -77,7 +91,13 @@ fn limit_edge_cases() {
     d.check(&["SORT", "l", "LIMIT", "0", "1", "LIMIT", "2", "3"]);
     d.check(&["SORT", "l", "LIMIT", "9223372036854775807", "1"]);
     d.check(&["SORT", "l", "LIMIT", "0", "9223372036854775807"]);
-    d.check(&["SORT", "l", "LIMIT", "-9223372036854775808", "-9223372036854775808"]);
+    d.check(&[
+        "SORT",
+        "l",
+        "LIMIT",
+        "-9223372036854775808",
+        "-9223372036854775808",
+    ]);
 }
 
 #[test]
@@ -206,8 +226,21 @@ fn strtod_values() {
 fn alpha_collation_and_store_compare_differently() {
     let mut d = Diff::new();
     d.check::<&[u8]>(&[
-        b"RPUSH", b"l", b"a\0c", b"a\0b", b"a", b"b", b"\xff", b"\xc3\xa9", b"Z", b"z", b"A",
-        b"\0", b"", b"a\0", b"ab",
+        b"RPUSH",
+        b"l",
+        b"a\0c",
+        b"a\0b",
+        b"a",
+        b"b",
+        b"\xff",
+        b"\xc3\xa9",
+        b"Z",
+        b"z",
+        b"A",
+        b"\0",
+        b"",
+        b"a\0",
+        b"ab",
     ]);
     d.check(&["SORT", "l", "ALPHA"]);
     d.check(&["SORT", "l", "ALPHA", "DESC"]);
@@ -217,7 +250,9 @@ fn alpha_collation_and_store_compare_differently() {
     d.check(&["LRANGE", "d", "0", "-1"]);
     // Through BY: the external values compare the same two ways.
     rpush(&mut d, "ids", &["1", "2", "3", "4", "5"]);
-    d.check::<&[u8]>(&[b"MSET", b"v_1", b"x\0b", b"v_2", b"x\0a", b"v_3", b"x", b"v_4", b"x\0"]);
+    d.check::<&[u8]>(&[
+        b"MSET", b"v_1", b"x\0b", b"v_2", b"x\0a", b"v_3", b"x", b"v_4", b"x\0",
+    ]);
     d.check(&["SORT", "ids", "BY", "v_*", "ALPHA"]);
     d.check(&["SORT", "ids", "BY", "v_*", "ALPHA", "DESC"]);
     d.check(&["SORT", "ids", "BY", "v_*", "ALPHA", "STORE", "d"]);
@@ -230,16 +265,35 @@ fn alpha_collation_and_store_compare_differently() {
 fn by_patterns() {
     let mut d = Diff::new();
     rpush(&mut d, "l", &["a", "b", "c", "d", "e", "f"]);
-    d.check(&["MSET", "w_a", "3", "w_b", "1", "w_c", "2", "w_e", "-1", "w_f", "2"]);
+    d.check(&[
+        "MSET", "w_a", "3", "w_b", "1", "w_c", "2", "w_e", "-1", "w_f", "2",
+    ]);
     d.check(&["HSET", "h_a", "f", "30", "g", "x"]);
     d.check(&["HSET", "h_b", "f", "10", "g", "y"]);
     d.check(&["HSET", "h_c", "f", "20"]);
     d.check(&["RPUSH", "w_d", "not a string"]);
     for by in [
-        "w_*", "h_*->f", "h_*->g", "h_*->", "*", "w_*->f", "h_*->f->x", "nosort", "w_", "**",
-        "x*y", "h_*-", "#",
+        "w_*",
+        "h_*->f",
+        "h_*->g",
+        "h_*->",
+        "*",
+        "w_*->f",
+        "h_*->f->x",
+        "nosort",
+        "w_",
+        "**",
+        "x*y",
+        "h_*-",
+        "#",
     ] {
-        for extra in [&[][..], &["DESC"], &["ALPHA"], &["ALPHA", "DESC"], &["LIMIT", "1", "3"]] {
+        for extra in [
+            &[][..],
+            &["DESC"],
+            &["ALPHA"],
+            &["ALPHA", "DESC"],
+            &["LIMIT", "1", "3"],
+        ] {
             let mut c = vec!["SORT", "l", "BY", by];
             c.extend_from_slice(extra);
             d.check(&c);
@@ -277,14 +331,22 @@ fn alpha_by_ties_with_limit_follow_the_partial_quicksort() {
     rpush(&mut d, "l", &refs);
     // Few distinct weights (and missing ones): lots of ties.
     for i in (0..120).step_by(2) {
-        d.check(&["SET", &format!("w_e{i}"), &["b", "a", "c"][i % 3].to_string()]);
+        d.check(&["SET", &format!("w_e{i}"), ["b", "a", "c"][i % 3]]);
     }
-    for (o, c) in [("0", "10"), ("5", "7"), ("50", "30"), ("100", "50"), ("0", "119"), ("1", "200")]
-    {
+    for (o, c) in [
+        ("0", "10"),
+        ("5", "7"),
+        ("50", "30"),
+        ("100", "50"),
+        ("0", "119"),
+        ("1", "200"),
+    ] {
         d.check(&["SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", o, c]);
         d.check(&["SORT", "l", "BY", "w_*", "ALPHA", "DESC", "LIMIT", o, c]);
         d.check(&["SORT", "l", "BY", "nokey_*", "ALPHA", "LIMIT", o, c]);
-        d.check(&["SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", o, c, "STORE", "d"]);
+        d.check(&[
+            "SORT", "l", "BY", "w_*", "ALPHA", "LIMIT", o, c, "STORE", "d",
+        ]);
         d.check(&["LRANGE", "d", "0", "-1"]);
     }
     d.check(&["SORT", "l", "BY", "w_*", "ALPHA"]);
@@ -309,8 +371,21 @@ fn get_patterns() {
     d.check(&["SADD", "o_2", "not a string"]);
     d.check(&["SORT", "l", "GET", "#"]);
     d.check(&["SORT", "l", "GET", "o_*"]);
-    d.check(&["SORT", "l", "GET", "o_*", "GET", "#", "GET", "h_*->name", "GET", "h_*->other"]);
-    d.check(&["SORT", "l", "GET", "o_*", "GET", "o_*", "DESC", "LIMIT", "1", "1"]);
+    d.check(&[
+        "SORT",
+        "l",
+        "GET",
+        "o_*",
+        "GET",
+        "#",
+        "GET",
+        "h_*->name",
+        "GET",
+        "h_*->other",
+    ]);
+    d.check(&[
+        "SORT", "l", "GET", "o_*", "GET", "o_*", "DESC", "LIMIT", "1", "1",
+    ]);
     d.check(&["SORT", "l", "GET", "nostar"]);
     d.check(&["SORT", "l", "GET", "h_*->"]);
     d.check(&["SORT", "l", "GET", "##"]);
@@ -386,7 +461,9 @@ fn sets_and_sorted_sets() {
     // Stored BY nosort over a set is sorted ALPHA, for determinism.
     d.check(&["SORT", "s", "BY", "nosort", "STORE", "d"]);
     d.check(&["LRANGE", "d", "0", "-1"]);
-    d.check(&["SORT", "s", "BY", "nosort", "DESC", "LIMIT", "1", "3", "STORE", "d"]);
+    d.check(&[
+        "SORT", "s", "BY", "nosort", "DESC", "LIMIT", "1", "3", "STORE", "d",
+    ]);
     d.check(&["LRANGE", "d", "0", "-1"]);
     d.check(&["SADD", "ns", "3", "1.5", "-2", "1e1", "abc"]);
     d.check(&["SREM", "ns", "abc"]);
@@ -395,16 +472,22 @@ fn sets_and_sorted_sets() {
     // Numeric BY is a total order (ties break on the element).
     d.check(&["MSET", "w_a", "2", "w_b", "1", "w_10", "1"]);
     d.check(&["SORT", "s", "BY", "w_*"]);
-    d.check(&["SORT", "s", "BY", "w_*", "DESC", "LIMIT", "1", "4", "GET", "#", "GET", "w_*"]);
+    d.check(&[
+        "SORT", "s", "BY", "w_*", "DESC", "LIMIT", "1", "4", "GET", "#", "GET", "w_*",
+    ]);
     // Sorted sets: BY nosort keeps score order (reversed by DESC).
-    d.check(&["ZADD", "z", "3", "c", "1", "a", "2", "b", "2", "bb", "-1", "z"]);
+    d.check(&[
+        "ZADD", "z", "3", "c", "1", "a", "2", "b", "2", "bb", "-1", "z",
+    ]);
     d.check(&["OBJECT", "ENCODING", "z"]);
     d.check(&["SORT", "z", "BY", "nosort"]);
     d.check(&["OBJECT", "ENCODING", "z"]);
     d.check(&["SORT", "z", "BY", "nosort", "DESC"]);
     d.check(&["SORT", "z", "BY", "nosort", "LIMIT", "1", "2"]);
     d.check(&["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "2"]);
-    d.check(&["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "4", "10", "STORE", "d"]);
+    d.check(&[
+        "SORT", "z", "BY", "nosort", "DESC", "LIMIT", "4", "10", "STORE", "d",
+    ]);
     d.check(&["LRANGE", "d", "0", "-1"]);
     d.check(&["SORT", "z", "ALPHA"]);
     d.check(&["SORT", "z", "ALPHA", "DESC", "LIMIT", "1", "3"]);
@@ -424,7 +507,10 @@ fn key_introspection() {
     for args in [
         &["COMMAND", "GETKEYS", "SORT", "k"][..],
         &["COMMAND", "GETKEYS", "SORT", "k", "STORE", "d"],
-        &["COMMAND", "GETKEYS", "SORT", "k", "LIMIT", "0", "1", "STORE", "d", "GET", "x", "STORE", "e"],
+        &[
+            "COMMAND", "GETKEYS", "SORT", "k", "LIMIT", "0", "1", "STORE", "d", "GET", "x",
+            "STORE", "e",
+        ],
         &["COMMAND", "GETKEYS", "SORT", "k", "STORE", "limit", "0"],
         &["COMMAND", "GETKEYS", "SORT", "k", "GET", "store", "x"],
         &["COMMAND", "GETKEYS", "SORT", "k", "BY", "store", "STORE"],
@@ -439,6 +525,84 @@ fn key_introspection() {
     ] {
         d.check(args);
     }
+}
+
+#[test]
+fn by_and_get_need_access_to_every_key() {
+    let mut d = Diff::new();
+    rpush(&mut d, "l", &["2", "1", "3"]);
+    d.check(&["SET", "w_1", "9"]);
+    d.check(&["ACL", "SETUSER", "some", "on", "nopass", "~l*", "+@all"]);
+    d.check(&["ACL", "SETUSER", "reader", "on", "nopass", "%R~*", "+@all"]);
+    d.check(&["AUTH", "some", "x"]);
+    for args in [
+        &["SORT", "l", "BY", "w_*"][..],
+        &["SORT", "l", "GET", "#"],
+        &["SORT_RO", "l", "GET", "w_*"],
+        &["SORT", "l", "BY", "nosort", "LIMIT", "0", "2"],
+        &["SORT", "l", "BY", "w_*", "FOO"],
+        &["SORT", "l", "FOO", "BY", "w_*"],
+        &["SORT", "l", "DESC"],
+    ] {
+        d.check(args);
+    }
+    d.check(&["AUTH", "reader", "x"]);
+    d.check(&["SORT", "l", "BY", "w_*", "GET", "#", "GET", "w_*"]);
+}
+
+/// Keyevent messages on `sub` up to the `set` of `marker`, from one server.
+fn events_until_marker(conn: &mut support::RawConn) -> Vec<support::Resp> {
+    let mut out = Vec::new();
+    loop {
+        let (_, msg) = conn.read_reply().expect("keyspace event");
+        let done = msg.items().last().and_then(|m| m.bytes()) == Some(&b"marker"[..]);
+        out.push(msg);
+        if done {
+            return out;
+        }
+    }
+}
+
+#[test]
+fn keyspace_events_and_stats() {
+    let mut d = Diff::new();
+    d.check(&["CONFIG", "SET", "notify-keyspace-events", "KEA"]);
+    let mut sub = d.connect();
+    sub.check(&["PSUBSCRIBE", "__keyevent@0__:*"]);
+    rpush(&mut d, "l", &["2", "1"]);
+    d.check(&["SORT", "l", "STORE", "dst"]);
+    d.check(&["SORT", "l", "BY", "nosort", "STORE", "dst"]);
+    d.check(&["SORT", "missing", "STORE", "dst"]);
+    d.check(&["SORT", "missing", "STORE", "dst"]);
+    d.check(&["SORT", "l", "BY", "w_*", "GET", "x_*"]);
+    // An expired destination still present is deleted with `del` (dbDelete).
+    d.check(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    d.check(&["SET", "exp", "v", "PX", "1"]);
+    std::thread::sleep(std::time::Duration::from_millis(5));
+    d.check(&["SORT", "missing", "STORE", "exp"]);
+    d.check(&["SET", "marker", "1"]);
+    let r = events_until_marker(&mut sub.redis);
+    let e = events_until_marker(&mut sub.ember);
+    assert_eq!(r, e, "keyspace events differ");
+    // BY and GET lookups count as keyspace hits and misses.
+    let stats = |p: &mut Pair| -> (String, String) {
+        let pick = |info: &Resp| {
+            info.text()
+                .lines()
+                .filter(|l| l.starts_with("keyspace_"))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        let (r, e) = p.both(&["INFO", "stats"]);
+        (pick(&r), pick(&e))
+    };
+    d.check(&["CONFIG", "RESETSTAT"]);
+    d.check(&["SET", "w_1", "5"]);
+    d.check(&[
+        "SORT", "l", "BY", "w_*", "GET", "#", "GET", "w_*", "GET", "h_*->f",
+    ]);
+    let (r, e) = stats(&mut d);
+    assert_eq!(r, e);
 }
 
 #[test]
@@ -473,7 +637,11 @@ fn numericish(rng: &mut SmallRng) -> String {
 
 /// Keys ending in `1` hold only numbers, so numeric sorts over them succeed.
 fn elem_for(rng: &mut SmallRng, key: &str) -> String {
-    let pool = if key.ends_with('1') { &ELEMS[..8] } else { ELEMS };
+    let pool = if key.ends_with('1') {
+        &ELEMS[..8]
+    } else {
+        ELEMS
+    };
     gen::pick(rng, pool).to_string()
 }
 
@@ -506,7 +674,13 @@ fn gen_write(rng: &mut SmallRng) -> Vec<String> {
         ],
         _ => vec![
             "DEL".into(),
-            gen::pick(rng, &["l0", "l1", "l2", "s0", "s1", "z0", "z1", "w_1", "w_a", "dst"]).into(),
+            gen::pick(
+                rng,
+                &[
+                    "l0", "l1", "l2", "s0", "s1", "z0", "z1", "w_1", "w_a", "dst",
+                ],
+            )
+            .into(),
         ],
     }
 }
@@ -538,7 +712,11 @@ fn gen_sort(rng: &mut SmallRng) -> Vec<String> {
         c.extend(["BY".to_string(), p]);
     }
     if gen::chance(rng, 0.5) {
-        c.extend(["LIMIT".to_string(), gen::int(rng, -2, 8), gen::int(rng, -2, 8)]);
+        c.extend([
+            "LIMIT".to_string(),
+            gen::int(rng, -2, 8),
+            gen::int(rng, -2, 8),
+        ]);
     }
     for _ in 0..rng.gen_range(0..3) {
         c.extend([

@@ -352,8 +352,8 @@ impl Acl {
     }
 }
 
-/// The client's CLIENT LIST line, as the ACL log records it.
-fn client_info(engine: &Engine, id: ClientId) -> String {
+/// The client's CLIENT LIST line without newline (ACL log entries, log lines).
+pub fn client_info(engine: &Engine, id: ClientId) -> String {
     let mut line = String::new();
     if let Some(c) = engine.clients.get(&id) {
         crate::cmd::client::write_client_line(&mut line, c, engine.now_ms(), 0);
@@ -635,3 +635,6 @@ pub fn kill_pubsub_clients_if_needed(engine: &mut Engine, new: &User, old: &User
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

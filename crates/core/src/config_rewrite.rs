@@ -372,12 +372,28 @@ pub fn default_user_line(c: &Config) -> String {
 
 /// The new content for the config file at `c.config_file`.
 pub fn rewritten_content(c: &Config) -> std::io::Result<String> {
+    rewritten_content_with_users(c, None)
+}
+
+/// Like [`rewritten_content`], with one `user` line per ACL user (`None`:
+/// the default user as `requirepass` describes it).
+pub fn rewritten_content_with_users(
+    c: &Config,
+    users: Option<&[Vec<u8>]>,
+) -> std::io::Result<String> {
     let mut st = State::read(&c.config_file)?;
     for p in PARAMS {
         rewrite_param(&mut st, p, c);
     }
     if c.aclfile.is_empty() {
-        st.rewrite_line("user", default_user_line(c), true);
+        match users {
+            Some(lines) => {
+                for l in lines {
+                    st.rewrite_line("user", String::from_utf8_lossy(l).into_owned(), true);
+                }
+            }
+            None => st.rewrite_line("user", default_user_line(c), true),
+        }
     }
     st.mark("user");
     st.mark("loadmodule");
@@ -386,7 +402,12 @@ pub fn rewritten_content(c: &Config) -> std::io::Result<String> {
 
 /// CONFIG REWRITE: rewrites `c.config_file` in place, atomically.
 pub fn rewrite(c: &Config) -> std::io::Result<()> {
-    let content = rewritten_content(c)?;
+    rewrite_with_users(c, None)
+}
+
+/// CONFIG REWRITE with the ACL users' `user` lines.
+pub fn rewrite_with_users(c: &Config, users: Option<&[Vec<u8>]>) -> std::io::Result<()> {
+    let content = rewritten_content_with_users(c, users)?;
     let path = std::path::Path::new(&c.config_file);
     let tmp = format!(
         "{}.{}{:06}",

@@ -26,6 +26,10 @@ pub type PropagationSink = Box<dyn FnMut(usize, &[Bytes]) + Send>;
 pub type InfoProvider = fn(&Engine) -> String;
 /// Receives keyspace events when `notify-keyspace-events` enables them.
 pub type EventSink = Box<dyn FnMut(&KeyspaceEvent) + Send>;
+/// Acts on a CONFIG SET of parameters an upper layer owns (e.g. `appendonly`),
+/// given the configuration as it was before; an `Err(text)` undoes the whole
+/// CONFIG SET and becomes its reply (`-ERR text`).
+pub type ConfigHook = fn(&mut Engine, &Config) -> Result<(), String>;
 
 /// Why the engine wants the process to stop (set by SHUTDOWN).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,6 +72,8 @@ pub struct Engine {
     event_sink: Option<EventSink>,
     /// Extra information sections contributed by upper layers (persistence, replication).
     pub info_providers: Vec<(String, InfoProvider)>,
+    /// Run after every successful CONFIG SET (see `ConfigHook`).
+    pub config_hooks: Vec<ConfigHook>,
     /// Pub/sub registries (channels, shard channels, patterns).
     pub pubsub: crate::pubsub::PubSub,
     /// Clients in MONITOR mode, in the order they started monitoring.
@@ -101,6 +107,8 @@ pub struct EngineBuilder {
     pub clock: Arc<dyn Clock>,
     /// INFO sections from upper layers (see `Engine::info_providers`).
     pub info_providers: Vec<(String, InfoProvider)>,
+    /// CONFIG SET hooks from upper layers (see `Engine::config_hooks`).
+    pub config_hooks: Vec<ConfigHook>,
 }
 
 impl Default for EngineBuilder {
@@ -112,6 +120,7 @@ impl Default for EngineBuilder {
             config: Config::default(),
             clock: Arc::new(SystemClock),
             info_providers: Vec::new(),
+            config_hooks: Vec::new(),
         }
     }
 }
@@ -137,6 +146,12 @@ impl EngineBuilder {
     pub fn info_provider(mut self, name: &str, f: InfoProvider) -> Self {
         self.info_providers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.info_providers.push((name.to_string(), f));
+        self
+    }
+
+    /// Adds a CONFIG SET hook from an upper layer.
+    pub fn config_hook(mut self, f: ConfigHook) -> Self {
+        self.config_hooks.push(f);
         self
     }
 
@@ -182,6 +197,7 @@ impl EngineBuilder {
             sinks: Vec::new(),
             event_sink: None,
             info_providers: self.info_providers,
+            config_hooks: self.config_hooks,
             pubsub: Default::default(),
             monitors: Vec::new(),
             pause: None,
@@ -258,6 +274,8 @@ impl Engine {
 
     fn execute_command(&mut self, client: ClientId, argv: &[Bytes]) -> Option<Reply> {
         self.self_monitor_out.clear();
+        self.postponed_now = false;
+        self.reply_suppressed = false;
         let reply = self.dispatch(client, argv);
         if let Some(req) = self.blocking.request.take() {
             crate::blocking::block_client(self, client, argv, req);

@@ -9,7 +9,7 @@
 
 use crate::error::{RdbError, Result};
 use crate::packed::{self, Entry, ListpackBuilder};
-use crate::rio::{rdb_type as t, parse_strtod, RdbReader, RdbWriter, Str};
+use crate::rio::{parse_strtod, rdb_type as t, RdbReader, RdbWriter, Str};
 use ember_core::types::hash::Limits as HashLimits;
 use ember_core::types::set::Member;
 use ember_core::types::zset::Limits as ZLimits;
@@ -154,7 +154,11 @@ fn write_set<W: Write>(w: &mut RdbWriter<W>, set: &SetValue) -> Result<()> {
 /// (within 2^52) as integers, -0 as "-0", others with %.17g.
 fn push_score(lp: &mut ListpackBuilder, score: f64) {
     if score == 0.0 {
-        lp.push(if score.is_sign_negative() { b"-0" } else { b"0" });
+        lp.push(if score.is_sign_negative() {
+            b"-0"
+        } else {
+            b"0"
+        });
     } else if score.is_infinite() {
         lp.push(if score < 0.0 { b"-inf" } else { b"inf" });
     } else if score > -4503599627370495.0 && score < 4503599627370496.0 && score.fract() == 0.0 {
@@ -273,8 +277,9 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
             for pair in entries.chunks_exact(2) {
                 let score = match pair[1] {
                     Entry::Int(n) => n as f64,
-                    Entry::Bytes(b) => parse_strtod(b)
-                        .ok_or_else(|| RdbError::corrupt("Zset listpack integrity check failed."))?,
+                    Entry::Bytes(b) => parse_strtod(b).ok_or_else(|| {
+                        RdbError::corrupt("Zset listpack integrity check failed.")
+                    })?,
                 };
                 pairs.push((pair[0].to_vec(), score));
             }
@@ -333,7 +338,9 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
             )))
         }
         other => {
-            return Err(RdbError::corrupt(format!("Unknown RDB encoding type {other}")));
+            return Err(RdbError::corrupt(format!(
+                "Unknown RDB encoding type {other}"
+            )));
         }
     };
     let empty = match &value {
@@ -357,7 +364,10 @@ fn string_value(b: Vec<u8>) -> StrValue {
 }
 
 fn list_value<B: AsRef<[u8]>>(items: impl IntoIterator<Item = B>, enc: &Encodings) -> Value {
-    Value::List(Box::new(ListValue::from_iter_with_fill(enc.list_fill, items)))
+    Value::List(Box::new(ListValue::from_iter_with_fill(
+        enc.list_fill,
+        items,
+    )))
 }
 
 fn read_quicklist<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Result<Value> {
@@ -425,8 +435,10 @@ fn zset_value(mut pairs: Vec<(Vec<u8>, f64)>, limits: ZLimits) -> Result<Value> 
     if !pairs.iter().all(|(m, _)| seen.insert(&m[..])) {
         return Err(RdbError::corrupt("Duplicate zset fields detected"));
     }
-    Ok(Value::ZSet(Box::new(ZSetValue::from_sorted(&pairs, limits))))
+    Ok(Value::ZSet(Box::new(ZSetValue::from_sorted(
+        &pairs, limits,
+    ))))
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

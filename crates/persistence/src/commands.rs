@@ -19,7 +19,13 @@ pub fn commands() -> Vec<Command> {
         let _ = CORE_DEBUG.set(h);
     }
     vec![
-        Command::new("save", 1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI, 0, save_cmd),
+        Command::new(
+            "save",
+            1,
+            ADMIN | NOSCRIPT | NO_ASYNC_LOADING | NO_MULTI,
+            0,
+            save_cmd,
+        ),
         Command::new("bgsave", -1, ADMIN | NOSCRIPT | NO_ASYNC_LOADING, 0, bgsave),
         Command::new("dump", 2, READONLY, acl::KEYSPACE, crate::dump::dump).keys(1, 1, 1),
         Command::new(
@@ -74,6 +80,9 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let allowed = ember_core::cmd::config::protected_allowed(ctx, &setting);
     if allowed && is(&argv[1], "reload") {
         return crate::reload::debug_reload(ctx, &argv[2..]);
+    }
+    if allowed && is(&argv[1], "loadaof") {
+        return crate::aof::debug_loadaof(ctx);
     }
     match CORE_DEBUG.get() {
         Some(core) => core(ctx, args),

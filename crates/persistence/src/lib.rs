@@ -19,6 +19,7 @@
 //! startup, [`cron`] from the server cron, and [`save_on_shutdown`] when the
 //! engine asks to stop.
 
+pub mod aof;
 pub mod codec;
 pub mod commands;
 pub mod dump;
@@ -43,6 +44,8 @@ use ember_core::{Engine, EngineBuilder};
 pub fn install(builder: EngineBuilder) -> EngineBuilder {
     builder
         .commands(commands())
+        .commands(aof::commands())
+        .config_hook(aof::config_hook)
         .info_provider("Persistence", save::info_section)
 }
 
@@ -50,3 +53,6 @@ pub fn install(builder: EngineBuilder) -> EngineBuilder {
 pub fn build(builder: EngineBuilder) -> Engine {
     install(builder).build()
 }
+
+#[cfg(test)]
+mod tests;

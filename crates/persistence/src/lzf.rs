@@ -62,9 +62,9 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
                 }
                 out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop run
                 op -= (lit == 0) as usize; // undo run if length is zero
-                // liblzf first compares 16 bytes unrolled without looking at
-                // maxlen (so a match may run up to 2 bytes past it, still
-                // inside the input), then goes on byte by byte.
+                                           // liblzf first compares 16 bytes unrolled without looking at
+                                           // maxlen (so a match may run up to 2 bytes past it, still
+                                           // inside the input), then goes on byte by byte.
                 let mut done = false;
                 if maxlen > 16 {
                     for _ in 0..16 {

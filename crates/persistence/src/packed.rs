@@ -134,7 +134,11 @@ impl ListpackBuilder {
         self.buf.push(LP_EOF);
         let total = self.buf.len() as u32;
         self.buf[0..4].copy_from_slice(&total.to_le_bytes());
-        let n = if self.count < 65535 { self.count as u16 } else { 65535 };
+        let n = if self.count < 65535 {
+            self.count as u16
+        } else {
+            65535
+        };
         self.buf[4..6].copy_from_slice(&n.to_le_bytes());
         self.buf
     }
@@ -181,7 +185,13 @@ pub fn listpack_entries(lp: &[u8]) -> Result<Vec<Entry<'_>>> {
     let mut p = LP_HEADER;
     while p < end {
         let b = lp[p];
-        let need = |n: usize| if p + n <= end { Ok(()) } else { Err(bad_listpack()) };
+        let need = |n: usize| {
+            if p + n <= end {
+                Ok(())
+            } else {
+                Err(bad_listpack())
+            }
+        };
         let (entry, size) = if b & 0x80 == 0 {
             (Entry::Int((b & 0x7f) as i64), 1)
         } else if b & 0xc0 == 0x80 {
@@ -191,7 +201,11 @@ pub fn listpack_entries(lp: &[u8]) -> Result<Vec<Entry<'_>>> {
         } else if b & 0xe0 == 0xc0 {
             need(2)?;
             let u = (((b & 0x1f) as u16) << 8) | lp[p + 1] as u16;
-            let v = if u >= 1 << 12 { u as i64 - (1 << 13) } else { u as i64 };
+            let v = if u >= 1 << 12 {
+                u as i64 - (1 << 13)
+            } else {
+                u as i64
+            };
             (Entry::Int(v), 2)
         } else if b & 0xf0 == 0xe0 {
             need(2)?;
@@ -202,8 +216,8 @@ pub fn listpack_entries(lp: &[u8]) -> Result<Vec<Entry<'_>>> {
             match b {
                 0xf0 => {
                     need(5)?;
-                    let len = u32::from_le_bytes([lp[p + 1], lp[p + 2], lp[p + 3], lp[p + 4]])
-                        as usize;
+                    let len =
+                        u32::from_le_bytes([lp[p + 1], lp[p + 2], lp[p + 3], lp[p + 4]]) as usize;
                     need(5usize.checked_add(len).ok_or_else(bad_listpack)?)?;
                     (Entry::Bytes(&lp[p + 5..p + 5 + len]), 5 + len)
                 }
@@ -259,7 +273,13 @@ pub fn ziplist_entries(zl: &[u8]) -> Result<Vec<Entry<'_>>> {
     let mut prev_size = 0usize;
     while p < end {
         let start = p;
-        let need = |p: usize, n: usize| if p + n <= end { Ok(()) } else { Err(bad_ziplist()) };
+        let need = |p: usize, n: usize| {
+            if p + n <= end {
+                Ok(())
+            } else {
+                Err(bad_ziplist())
+            }
+        };
         // prevlen: 1 byte, or 0xfe and 4 bytes.
         let prevlen = if zl[p] < 254 {
             p += 1;
@@ -296,8 +316,7 @@ pub fn ziplist_entries(zl: &[u8]) -> Result<Vec<Entry<'_>>> {
                     return Err(bad_ziplist());
                 }
                 need(p, 5)?;
-                let len =
-                    u32::from_be_bytes([zl[p + 1], zl[p + 2], zl[p + 3], zl[p + 4]]) as usize;
+                let len = u32::from_be_bytes([zl[p + 1], zl[p + 2], zl[p + 3], zl[p + 4]]) as usize;
                 need(p, 5usize.checked_add(len).ok_or_else(bad_ziplist)?)?;
                 p += 5 + len;
                 Entry::Bytes(&zl[p - len..p])
@@ -356,16 +375,17 @@ pub fn zipmap_pairs(zm: &[u8]) -> Result<Vec<(&[u8], &[u8])>> {
             _ => Ok(None),
         }
     };
-    loop {
-        let Some(flen) = read_len(&mut p)? else {
-            break;
-        };
-        let field = zm.get(p..p.checked_add(flen).ok_or_else(bad)?).ok_or_else(bad)?;
+    while let Some(flen) = read_len(&mut p)? {
+        let field = zm
+            .get(p..p.checked_add(flen).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
         p += flen;
         let vlen = read_len(&mut p)?.ok_or_else(bad)?;
         let free = *zm.get(p).ok_or_else(bad)? as usize;
         p += 1;
-        let value = zm.get(p..p.checked_add(vlen).ok_or_else(bad)?).ok_or_else(bad)?;
+        let value = zm
+            .get(p..p.checked_add(vlen).ok_or_else(bad)?)
+            .ok_or_else(bad)?;
         p += vlen + free;
         out.push((field, value));
     }
@@ -504,13 +524,19 @@ mod tests {
 
     #[test]
     fn zipmap_and_intset() {
-        let zm = [2u8, 1, b'a', 1, 0, b'x', 2, b'b', b'c', 3, 1, b'y', b'z', b'w', 0, 0xff];
+        let zm = [
+            2u8, 1, b'a', 1, 0, b'x', 2, b'b', b'c', 3, 1, b'y', b'z', b'w', 0, 0xff,
+        ];
         assert_eq!(
             zipmap_pairs(&zm).unwrap(),
             vec![(&b"a"[..], &b"x"[..]), (&b"bc"[..], &b"yzw"[..])]
         );
         assert!(zipmap_pairs(&zm[..zm.len() - 1]).is_err());
-        for members in [vec![1i64, 2, 3], vec![-70000, 5], vec![i64::MIN, 0, i64::MAX]] {
+        for members in [
+            vec![1i64, 2, 3],
+            vec![-70000, 5],
+            vec![i64::MIN, 0, i64::MAX],
+        ] {
             let blob = intset_blob(&members);
             assert_eq!(intset_members(&blob).unwrap(), members);
         }

@@ -198,7 +198,12 @@ pub struct LoadOptions {
 }
 
 /// The access stamp of a loaded key (Redis's objectSetLRUOrLFU).
-pub(crate) fn restored_stamp(config: &Config, now_ms: i64, idle_s: Option<u64>, freq: Option<u8>) -> AccessStamp {
+pub(crate) fn restored_stamp(
+    config: &Config,
+    now_ms: i64,
+    idle_s: Option<u64>,
+    freq: Option<u8>,
+) -> AccessStamp {
     if object::lfu_policy(config) {
         if let Some(f) = freq {
             let minutes = ((now_ms.max(0) / 60_000) & 0xffff) as u32;

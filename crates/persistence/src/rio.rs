@@ -174,9 +174,7 @@ impl<R: Read> RdbReader<R> {
     pub fn read_len(&mut self) -> Result<u64> {
         match self.read_len_enc()? {
             Len::Len(n) => Ok(n),
-            Len::Encoded(e) => Err(RdbError::corrupt(format!(
-                "Unexpected encoded length {e}"
-            ))),
+            Len::Encoded(e) => Err(RdbError::corrupt(format!("Unexpected encoded length {e}"))),
         }
     }
 
@@ -412,7 +410,17 @@ mod tests {
 
     #[test]
     fn lengths_round_trip() {
-        for n in [0u64, 1, 63, 64, 16383, 16384, u32::MAX as u64, u32::MAX as u64 + 1, u64::MAX] {
+        for n in [
+            0u64,
+            1,
+            63,
+            64,
+            16383,
+            16384,
+            u32::MAX as u64,
+            u32::MAX as u64 + 1,
+            u64::MAX,
+        ] {
             let buf = written(|w| w.write_len(n).unwrap());
             let mut r = RdbReader::new(&buf[..]);
             assert_eq!(r.read_len().unwrap(), n);
@@ -424,13 +432,19 @@ mod tests {
     #[test]
     fn strings_pick_redis_encodings() {
         assert_eq!(written(|w| w.write_string(b"12").unwrap()), vec![0xc0, 12]);
-        assert_eq!(written(|w| w.write_string(b"-200").unwrap()), vec![0xc1, 0x38, 0xff]);
+        assert_eq!(
+            written(|w| w.write_string(b"-200").unwrap()),
+            vec![0xc1, 0x38, 0xff]
+        );
         assert_eq!(
             written(|w| w.write_string(b"100000").unwrap()),
             vec![0xc2, 0xa0, 0x86, 0x01, 0x00]
         );
         // Too long for the integer path, or not canonical: verbatim.
-        assert_eq!(written(|w| w.write_string(b"012").unwrap()), b"\x03012".to_vec());
+        assert_eq!(
+            written(|w| w.write_string(b"012").unwrap()),
+            b"\x03012".to_vec()
+        );
         assert_eq!(
             written(|w| w.write_string(b"12345678901").unwrap())[0],
             11,
@@ -444,7 +458,17 @@ mod tests {
         let mut plain = RdbWriter::new(Vec::new(), false);
         plain.write_string(&long).unwrap();
         assert_eq!(plain.into_inner().len(), 41);
-        for n in [0i64, -1, 127, 128, -32768, 40000, i32::MIN as i64, i64::MAX, i64::MIN] {
+        for n in [
+            0i64,
+            -1,
+            127,
+            128,
+            -32768,
+            40000,
+            i32::MIN as i64,
+            i64::MAX,
+            i64::MIN,
+        ] {
             let buf = written(|w| w.write_int_string(n).unwrap());
             let mut r = RdbReader::new(&buf[..]);
             assert_eq!(r.read_string().unwrap(), n.to_string().into_bytes());

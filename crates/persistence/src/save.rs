@@ -87,11 +87,14 @@ pub fn write_file_atomically(
     fill: impl FnOnce(&mut BufWriter<File>) -> Result<()>,
 ) -> Result<()> {
     let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
-    let tmp = dir.map(|d| d.join(tmp_name)).unwrap_or_else(|| PathBuf::from(tmp_name));
+    let tmp = dir
+        .map(|d| d.join(tmp_name))
+        .unwrap_or_else(|| PathBuf::from(tmp_name));
     let file = File::create(&tmp).map_err(|e| {
         tracing::warn!(
             "Failed opening the temp RDB file {tmp_name} (in server root dir {}) for saving: {e}",
-            dir.map(|d| d.display().to_string()).unwrap_or_else(|| ".".into())
+            dir.map(|d| d.display().to_string())
+                .unwrap_or_else(|| ".".into())
         );
         RdbError::Io(e)
     })?;
@@ -139,11 +142,15 @@ pub fn save_now(engine: &mut Engine) -> Result<()> {
     result
 }
 
-/// An owned image of the dataset for the background writer.
+/// One key of a snapshot: name, value, expiry, access stamp.
+type SnapKey = (Bytes, Value, Option<i64>, u32);
+
+/// An owned image of the dataset for the background writer: per non-empty
+/// database, its index, its count of keys with a TTL, and its keys.
 struct Snapshot {
     config: Config,
     opts: SaveOptions,
-    dbs: Vec<(usize, usize, Vec<(Bytes, Value, Option<i64>, u32)>)>,
+    dbs: Vec<(usize, usize, Vec<SnapKey>)>,
 }
 
 fn take_snapshot(engine: &Engine) -> Snapshot {
@@ -156,7 +163,14 @@ fn take_snapshot(engine: &Engine) -> Snapshot {
             let keys = db
                 .keys()
                 .iter()
-                .map(|(k, v)| (k.clone(), v.clone(), db.expire_of(k), db.stamp_of(k).unwrap_or(0)))
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        v.clone(),
+                        db.expire_of(k),
+                        db.stamp_of(k).unwrap_or(0),
+                    )
+                })
                 .collect();
             (i, db.expires_count(), keys)
         })
@@ -189,7 +203,9 @@ impl Snapshot {
 /// is already running.
 pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
     if state(engine).bgsave.is_some() {
-        return Err(RdbError::Unsupported("Background save already in progress".into()));
+        return Err(RdbError::Unsupported(
+            "Background save already in progress".into(),
+        ));
     }
     let now = engine.now_ms();
     let snapshot = take_snapshot(engine);
@@ -233,7 +249,10 @@ pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
 /// With `wait`, blocks until it finishes.
 pub fn bgsave_collect(engine: &mut Engine, wait: bool) {
     let st = state(engine);
-    let finished = st.bgsave.as_ref().is_some_and(|b| wait || b.handle.is_finished());
+    let finished = st
+        .bgsave
+        .as_ref()
+        .is_some_and(|b| wait || b.handle.is_finished());
     if !finished {
         return;
     }
@@ -261,7 +280,10 @@ pub fn bgsave_collect(engine: &mut Engine, wait: bool) {
 
 /// True while a background save runs.
 pub fn bgsave_in_progress(engine: &Engine) -> bool {
-    engine.ext.get::<State>().is_some_and(|s| s.bgsave.is_some())
+    engine
+        .ext
+        .get::<State>()
+        .is_some_and(|s| s.bgsave.is_some())
 }
 
 /// Periodic work (call from the server cron): collect a finished background
@@ -341,24 +363,19 @@ pub fn info_section(engine: &Engine) -> String {
     f("rdb_changes_since_last_save", &engine.dirty);
     f("rdb_bgsave_in_progress", &in_progress);
     f("rdb_last_save_time", &engine.lastsave_s);
-    f("rdb_last_bgsave_status", &if st.last_bgsave_ok { "ok" } else { "err" });
+    f(
+        "rdb_last_bgsave_status",
+        &if st.last_bgsave_ok { "ok" } else { "err" },
+    );
     f("rdb_last_bgsave_time_sec", &st.last_bgsave_time_s);
     f("rdb_current_bgsave_time_sec", &current_s);
     f("rdb_saves", &st.rdb_saves);
     f("rdb_last_cow_size", &0);
     f("rdb_last_load_keys_expired", &st.last_load_keys_expired);
     f("rdb_last_load_keys_loaded", &st.last_load_keys_loaded);
-    f("aof_enabled", &(engine.config.appendonly as u8));
-    f("aof_rewrite_in_progress", &0);
-    f("aof_rewrite_scheduled", &0);
-    f("aof_last_rewrite_time_sec", &-1);
-    f("aof_current_rewrite_time_sec", &-1);
-    f("aof_last_bgrewrite_status", &"ok");
-    f("aof_rewrites", &0);
-    f("aof_rewrites_consecutive_failures", &0);
-    f("aof_last_write_status", &"ok");
-    f("aof_last_cow_size", &0);
-    f("module_fork_in_progress", &0);
-    f("module_fork_last_cow_size", &0);
+    // The AOF fields come from the AOF layer (aof_current_size... only while on).
+    s.push_str(&crate::aof::info_fields(engine));
+    s.push_str("module_fork_in_progress:0\r\nmodule_fork_last_cow_size:0\r\n");
+    s.push_str(&crate::aof::info_tail(engine));
     s
 }

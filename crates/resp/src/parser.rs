@@ -98,9 +98,11 @@ impl RequestParser {
                 let Some(count) = self.read_count_line(buf, b"mbulk")? else {
                     return Ok(None);
                 };
-                let unauth_limit = self.unauthenticated && count > 10;
-                if count > i32::MAX as i64 || unauth_limit {
+                if count > i32::MAX as i64 {
                     return Err(ProtocolError::new("invalid multibulk length"));
+                }
+                if self.unauthenticated && count > 10 {
+                    return Err(ProtocolError::new("unauthenticated multibulk length"));
                 }
                 if count <= 0 {
                     continue;
@@ -120,11 +122,7 @@ impl RequestParser {
         &mut self,
         buf: &mut BytesMut,
     ) -> Result<Option<Vec<Bytes>>, ProtocolError> {
-        let max_bulk = if self.unauthenticated {
-            16384
-        } else {
-            self.max_bulk_len
-        };
+        let (max_bulk, unauthenticated) = (self.max_bulk_len, self.unauthenticated);
         let mb = self.pending.as_mut().expect("pending multibulk");
         while mb.remaining > 0 {
             let len = match mb.bulk_len {
@@ -142,6 +140,9 @@ impl RequestParser {
                     };
                     if n < 0 || n > max_bulk {
                         return Err(ProtocolError::new("invalid bulk length"));
+                    }
+                    if unauthenticated && n > 16384 {
+                        return Err(ProtocolError::new("unauthenticated bulk length"));
                     }
                     let n = n as usize;
                     mb.bulk_len = Some(n);
@@ -403,11 +404,19 @@ mod tests {
         let mut p = RequestParser::default();
         p.set_unauthenticated(true);
         let mut buf = BytesMut::from(&b"*11\r\n"[..]);
-        assert!(p.parse(&mut buf).is_err());
+        let err = p.parse(&mut buf).unwrap_err();
+        assert_eq!(err.message(), "ERR Protocol error: unauthenticated multibulk length");
         let mut p = RequestParser::default();
         p.set_unauthenticated(true);
         let mut buf = BytesMut::from(&b"*1\r\n$16385\r\n"[..]);
-        assert!(p.parse(&mut buf).is_err());
+        let err = p.parse(&mut buf).unwrap_err();
+        assert_eq!(err.message(), "ERR Protocol error: unauthenticated bulk length");
+        // Limits still come first.
+        let mut p = RequestParser::default();
+        p.set_unauthenticated(true);
+        let mut buf = BytesMut::from(&b"*1\r\n$-2\r\n"[..]);
+        let err = p.parse(&mut buf).unwrap_err();
+        assert_eq!(err.message(), "ERR Protocol error: invalid bulk length");
     }
 
     #[test]

@@ -8,12 +8,15 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
+use tracing::warn;
 
 /// What the listener tells a connection about itself.
 pub struct ConnInfo {
     pub addr: String,
     pub laddr: String,
     pub fd: i64,
+    /// Peer is 127.0.0.1, ::1 or a unix socket (Redis's connIsLocal).
+    pub local: bool,
 }
 
 const READ_CHUNK: usize = 16 * 1024;
@@ -27,6 +30,22 @@ pub async fn serve<S>(
     S: AsyncRead + AsyncWrite + Unpin,
 {
     let wake = Arc::new(Notify::new());
+    let refused = {
+        let mut eng = engine.lock();
+        eng.stats.total_connections_received += 1;
+        // Protected mode: no password and a non-local peer (Redis's clientAcceptHandler).
+        let refused = ember_core::acl::protected_mode_refuses(&eng, info.local);
+        if refused {
+            eng.stats.rejected_connections += 1;
+        }
+        refused
+    };
+    if refused {
+        let denied = ember_core::acl::PROTECTED_MODE_DENIED.as_bytes();
+        let _ = stream.write_all(denied).await;
+        let _ = stream.shutdown().await;
+        return;
+    }
     let (id, max_bulk, authenticated) = {
         let mut eng = engine.lock();
         let id = eng.add_client();
@@ -37,10 +56,10 @@ pub async fn serve<S>(
             c.laddr = info.laddr;
             c.fd = info.fd;
             c.is_local = false;
+            c.loopback = info.local;
             c.waker = Some(Arc::new(move || w.notify_one()));
         }
-        eng.stats.total_connections_received += 1;
-        let authenticated = eng.client_mut(id).map(|c| c.authenticated).unwrap_or(true);
+        let authenticated = eng.is_authenticated(id);
         (id, max_bulk, authenticated)
     };
     let mut parser = RequestParser::new(max_bulk);
@@ -105,15 +124,34 @@ pub async fn serve<S>(
         {
             let mut eng = engine.lock();
             eng.stats.total_net_input_bytes += n as u64;
+            // Unprocessed input past `client-query-buffer-limit` closes the
+            // client without a reply (Redis's readQueryFromClient).
+            if buf.len() as u64 > eng.config.client_query_buffer_limit {
+                let info = ember_core::acl::client_info(&eng, id);
+                warn!(
+                    "Closing client that reached max query buffer length: {info} (qbuf initial bytes: {})",
+                    repr(&buf[..buf.len().min(64)])
+                );
+                break 'conn;
+            }
             eng.handle_block_timeouts();
             held = ember_core::blocking::is_blocked(&eng, id);
             // Parse and run until input is exhausted or the client is held
             // (input that arrived while held is parsed once it is released).
             while !held && keep_open {
                 if batch.is_empty() {
+                    // Before AUTH, one command at a time: its size limits
+                    // depend on whether the previous one authenticated.
+                    let one = !eng.is_authenticated(id);
+                    parser.set_unauthenticated(one);
                     while protocol_error.is_none() {
                         match parser.parse(&mut buf) {
-                            Ok(Some(argv)) => batch.push_back(argv),
+                            Ok(Some(argv)) => {
+                                batch.push_back(argv);
+                                if one {
+                                    break;
+                                }
+                            }
                             Ok(None) => break,
                             Err(e) => protocol_error = Some(e),
                         }
@@ -121,14 +159,17 @@ pub async fn serve<S>(
                 }
                 let Some(argv) = batch.front() else { break };
                 let open = eng.execute_into(id, argv, &mut out);
-                if eng.client_mut(id).is_some_and(|c| c.postponed) {
+                // (Field checks first: the lookups only happen while a pause
+                // is set or some client is blocked.)
+                if eng.pause.is_some() && eng.client_mut(id).is_some_and(|c| c.postponed) {
                     // Not run: keep it first in line and stop here.
                     held = true;
                     break;
                 }
                 batch.pop_front();
                 keep_open = open;
-                held = ember_core::blocking::is_blocked(&eng, id);
+                held = eng.blocking.blocked_clients() > 0
+                    && ember_core::blocking::is_blocked(&eng, id);
             }
             if keep_open && !held && batch.is_empty() {
                 if let Some(e) = protocol_error.take() {
@@ -142,8 +183,8 @@ pub async fn serve<S>(
             }
             eng.stats.total_net_output_bytes += out.len() as u64;
             parser.set_max_bulk_len(eng.config.proto_max_bulk_len);
+            parser.set_unauthenticated(!eng.is_authenticated(id));
             if let Some(c) = eng.client_mut(id) {
-                parser.set_unauthenticated(!c.authenticated);
                 c.tot_net_in += n as u64;
                 c.tot_net_out += out.len() as u64;
                 c.qbuf = buf.len();
@@ -223,4 +264,24 @@ where
         }
     }
     true
+}
+
+/// Redis's sdscatrepr: a quoted, escaped rendering of bytes for log lines.
+fn repr(bytes: &[u8]) -> String {
+    let mut s = String::from("\"");
+    for &b in bytes {
+        match b {
+            b'\\' => s.push_str("\\\\"),
+            b'"' => s.push_str("\\\""),
+            b'\n' => s.push_str("\\n"),
+            b'\r' => s.push_str("\\r"),
+            b'\t' => s.push_str("\\t"),
+            7 => s.push_str("\\a"),
+            8 => s.push_str("\\b"),
+            0x20..=0x7e => s.push(b as char),
+            _ => s.push_str(&format!("\\x{b:02x}")),
+        }
+    }
+    s.push('"');
+    s
 }

@@ -130,7 +130,13 @@ impl Server {
                             socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
                         let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
                     }
+                    // Redis trusts exactly 127.0.0.1 and ::1 (not all of 127/8).
+                    let local = match peer.ip() {
+                        std::net::IpAddr::V4(a) => a == std::net::Ipv4Addr::LOCALHOST,
+                        std::net::IpAddr::V6(a) => a == std::net::Ipv6Addr::LOCALHOST,
+                    };
                     let info = ConnInfo {
+                        local,
                         addr: peer.to_string(),
                         laddr: stream
                             .local_addr()
@@ -153,6 +159,7 @@ impl Server {
                     let path = gate.engine.lock().config.unixsocket.clone();
                     use std::os::fd::AsRawFd;
                     let info = ConnInfo {
+                        local: true,
                         addr: format!("{path}:0"),
                         laddr: format!("{path}:0"),
                         fd: stream.as_raw_fd() as i64,

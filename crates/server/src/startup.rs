@@ -15,7 +15,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Directives that only appear in config files and that Ember accepts but does
 /// not act on yet (logged as warnings instead of failing the start).
-const FILE_ONLY_UNSUPPORTED: &[&str] = &["rename-command", "user", "loadmodule", "sentinel"];
+const FILE_ONLY_UNSUPPORTED: &[&str] = &["loadmodule", "sentinel"];
 
 fn cli() -> clap::Command {
     clap::Command::new("ember-server")
@@ -92,7 +92,22 @@ pub fn load_config(args: &[String]) -> Result<Config, ConfigError> {
         }
     }
     let mut deferred_warnings = Vec::new();
+    let mut command_names = None;
     config_file::visit_config_bytes(&text, |d: Directive| {
+        // ACL users, checked now and loaded when the engine is built.
+        if d.name == "user" && !d.args.is_empty() {
+            let user = ember_core::acl::file::check_config_user(&d.args, &config.acl_users)
+                .map_err(|msg| ConfigError::at(&d, msg))?;
+            config.acl_users.push(user);
+            return Ok(());
+        }
+        if d.name == "rename-command" && d.args.len() == 2 {
+            let known = command_names.get_or_insert_with(ember_core::acl::file::known_command_names);
+            ember_core::acl::file::check_rename(known, &d.args[0], &d.args[1])
+                .map_err(|msg| ConfigError::at(&d, msg))?;
+            config.renamed_commands.push((d.args[0].clone(), d.args[1].clone()));
+            return Ok(());
+        }
         if FILE_ONLY_UNSUPPORTED.contains(&d.name.as_str()) {
             deferred_warnings.push(format!("Config directive '{}' is not supported by Ember yet; ignored", d.name));
             return Ok(());
@@ -197,6 +212,15 @@ async fn serve(config: Config) -> i32 {
         info!("Running mode=standalone, port={}.", if port == 0 { server.port } else { port });
     }
     warn!("Server initialized");
+    // `user` lines or the `aclfile` that failed to load stop the start (Redis
+    // loads them right after initializing, and exits on errors).
+    let acl_error = server.engine.lock().acl.startup_error.clone();
+    if let Some(err) = acl_error {
+        for line in err.lines() {
+            warn!("{line}");
+        }
+        return 1;
+    }
     info!("Ready to accept connections");
     let engine = server.engine.clone();
     let shutdown = server.shutdown.clone();

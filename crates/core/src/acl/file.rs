@@ -21,14 +21,18 @@ fn redis_universe() -> Universe {
 /// (name, then the rules with selectors merged). `earlier` holds the users
 /// declared before. Unknown commands are accepted here and refused at load.
 pub fn check_config_user(args: &[Vec<u8>], earlier: &[Vec<Vec<u8>>]) -> Result<Vec<Vec<u8>>, String> {
-    // Redis prints argv[index of the bad rule], not the rule itself.
-    let shown = |i: usize| String::from_utf8_lossy(args.get(i + 1).map_or(&b""[..], |a| a)).into_owned();
+    // Redis prints argv[index of the bad rule among the rules] of the whole
+    // line (`user` being argv[0]), not the rule itself.
+    let shown = |i: usize| match i {
+        0 => "user".to_string(),
+        i => String::from_utf8_lossy(args.get(i - 1).map_or(&b""[..], |a| a)).into_owned(),
+    };
     let fail = |i: usize, e: SetError| format!("Error in user declaration '{}': {}", shown(i), e.text());
     let Some(name) = args.first() else {
         return Err(fail(0, SetError::Syntax));
     };
     if earlier.iter().any(|u| u.first() == Some(name)) {
-        return Err(fail(0, SetError::Duplicate));
+        return Err(fail(1, SetError::Duplicate));
     }
     let rules = merge_selector_args(&args[1..]).map_err(|i| fail(i, SetError::Syntax))?;
     let universe = redis_universe();
@@ -197,4 +201,36 @@ pub fn save_file(acl: &Acl, path: &str, now_ms: i64) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Names a `rename-command` line may refer to: Redis's commands and Ember's.
+pub fn known_command_names() -> std::collections::HashSet<Vec<u8>> {
+    let mut names: std::collections::HashSet<Vec<u8>> = crate::command_docs::names()
+        .filter(|n| !n.contains('|'))
+        .map(|n| n.as_bytes().to_vec())
+        .collect();
+    names.extend(
+        crate::cmd::all_commands()
+            .iter()
+            .map(|c| c.name.as_bytes().to_vec()),
+    );
+    names
+}
+
+/// Checks a `rename-command <from> <to>` line against the names known so far
+/// (which it then updates), with Redis's config errors. `to` empty disables.
+pub fn check_rename(
+    known: &mut std::collections::HashSet<Vec<u8>>,
+    from: &[u8],
+    to: &[u8],
+) -> Result<(), &'static str> {
+    let from = from.to_ascii_lowercase();
+    if !known.remove(&from) {
+        return Err("No such command in rename-command");
+    }
+    if !to.is_empty() && !known.insert(to.to_ascii_lowercase()) {
+        known.insert(from);
+        return Err("Target command name already exists");
+    }
+    Ok(())
 }

@@ -154,9 +154,9 @@ fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 /// One CLIENT LIST line in Redis 7.0's field order, with its newline. The
-/// memory figures describe Ember's buffers and so differ from Redis's; `sub`,
-/// `psub`, `ssub`, `multi` and the `x`/`b`/`t` flags are fixed until the
-/// pub/sub, transaction and blocking state they report lives on `Client`.
+/// memory figures describe Ember's buffers and so differ from Redis's (`omem`
+/// counts output waiting for the connection); tracking (`t`, `redir`) is not
+/// implemented.
 pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize) {
     let mut flags = String::new();
     if c.monitor {
@@ -267,7 +267,10 @@ fn wanted<T: PartialEq>(filter: Option<T>, value: T) -> bool {
     }
 }
 
-fn parse_kill_filter<'a>(rest: &'a [Bytes]) -> Result<KillFilter<'a>, CmdError> {
+fn parse_kill_filter<'a>(
+    rest: &'a [Bytes],
+    users: &crate::acl::Acl,
+) -> Result<KillFilter<'a>, CmdError> {
     let mut f = KillFilter {
         skip_me: true,
         ..KillFilter::default()
@@ -291,8 +294,7 @@ fn parse_kill_filter<'a>(rest: &'a [Bytes]) -> Result<KillFilter<'a>, CmdError> 
             b"addr" => f.addr = Some(value),
             b"laddr" => f.laddr = Some(value),
             b"user" => {
-                // Only the default user exists until ACL users do.
-                if &value[..] != b"default" {
+                if users.user(value).is_none() {
                     return Err(CmdError::err(format!(
                         "No such user '{}'",
                         String::from_utf8_lossy(value)
@@ -326,7 +328,7 @@ fn kill(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             ..KillFilter::default()
         }
     } else {
-        parse_kill_filter(rest)?
+        parse_kill_filter(rest, &ctx.engine.acl)?
     };
     let caller = ctx.client_id;
     let mut killed = 0;

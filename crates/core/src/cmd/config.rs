@@ -40,19 +40,11 @@ fn get(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ))
 }
 
-/// True when the client connects from the local machine (loopback address,
-/// unix socket or in-process), for `enable-*` options set to `local`.
+/// True when the client connects from 127.0.0.1, ::1 (exactly: Redis's
+/// connIsLocal), a unix socket or in-process, for `enable-*` options set to
+/// `local`.
 pub fn client_is_local(ctx: &mut Ctx) -> bool {
-    let c = ctx.client();
-    if c.is_local {
-        return true;
-    }
-    let addr = c.addr.as_str();
-    addr.starts_with("127.")
-        || addr.starts_with("[::1]")
-        || addr.starts_with("::1")
-        || addr.starts_with('/')
-        || addr.is_empty()
+    crate::acl::client_is_local(ctx.engine, ctx.client_id)
 }
 
 /// Redis's allowProtectedAction for an `enable-*` option's value.
@@ -73,8 +65,22 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let protected_ok = protected_allowed(ctx, &setting);
     let engine = &mut *ctx.engine;
     engine.config.notify_keyspace_events = engine.notify_flags;
+    let requirepass = engine.config.requirepass.clone();
+    let before = (!engine.config_hooks.is_empty()).then(|| engine.config.clone());
     config_table::config_set(&mut engine.config, &pairs, protected_ok).map_err(CmdError::err)?;
+    // Upper layers act on their parameters; a failure undoes the whole call.
+    if let Some(before) = before {
+        for hook in engine.config_hooks.clone() {
+            if let Err(text) = hook(engine, &before) {
+                engine.config = before;
+                return Err(CmdError::err(text));
+            }
+        }
+    }
     engine.notify_flags = engine.config.notify_keyspace_events;
+    if engine.config.requirepass != requirepass {
+        crate::acl::requirepass_changed(engine);
+    }
     Ok(Reply::OK)
 }
 
@@ -96,7 +102,8 @@ fn rewrite(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         return Err(CmdError::err("The server is running without a config file"));
     }
     engine.config.notify_keyspace_events = engine.notify_flags;
-    crate::config_rewrite::rewrite(&engine.config).map_err(|e| {
+    let users = engine.acl.user_lines();
+    crate::config_rewrite::rewrite_with_users(&engine.config, Some(&users)).map_err(|e| {
         CmdError::err(format!(
             "Rewriting config file: {}",
             crate::config_table::strerror(&e)
@@ -267,6 +274,7 @@ mod tests {
             "ERR CONFIG SET failed (possibly related to argument 'dbfilename') - can't set protected config"
         );
         e.client_mut(id).unwrap().addr = "127.0.0.1:4000".into();
+        e.client_mut(id).unwrap().loopback = true;
         assert_eq!(
             run(&mut e, id, &["config", "set", "dbfilename", "x.rdb"]),
             Reply::OK

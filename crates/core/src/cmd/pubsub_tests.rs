@@ -247,3 +247,25 @@ fn slow_subscriber_is_disconnected_at_the_hard_limit() {
     e.remove_client(a);
     assert_eq!(run(&mut e, p, &["PUBLISH", "c", "m"]), ":0\r\n");
 }
+
+#[test]
+fn killed_subscribers_stop_receiving_at_once() {
+    let mut e = Engine::builder().build();
+    let (a, m, p) = (e.add_client(), e.add_client(), e.add_client());
+    e.clients.get_mut(&a).unwrap().addr = "10.0.0.1:1".into();
+    run(&mut e, a, &["SUBSCRIBE", "c"]);
+    run(&mut e, m, &["MONITOR"]);
+    run(&mut e, m, &["SUBSCRIBE", "c"]);
+    let list = run(&mut e, p, &["CLIENT", "LIST"]);
+    assert!(list.contains("flags=OP db=0 sub=1 psub=0 ssub=0"), "{list}");
+    assert_eq!(
+        run(&mut e, p, &["CLIENT", "KILL", "ADDR", "10.0.0.1:1"]),
+        ":1\r\n"
+    );
+    assert_eq!(
+        run(&mut e, p, &["PUBSUB", "NUMSUB", "c"]),
+        "*2\r\n$1\r\nc\r\n:1\r\n"
+    );
+    assert_eq!(run(&mut e, p, &["PUBLISH", "c", "m"]), ":1\r\n");
+    assert_eq!(e.pubsub.subscribed_clients, 1);
+}

@@ -463,6 +463,7 @@ mod tests {
         e.client_mut(id).unwrap().addr = "10.1.2.3:5555".into();
         assert!(run(&mut e, id, &["debug", "help"]).is_error());
         e.client_mut(id).unwrap().addr = "127.0.0.1:5555".into();
+        e.client_mut(id).unwrap().loopback = true;
         assert!(!run(&mut e, id, &["debug", "help"]).is_error());
     }
 

@@ -86,7 +86,11 @@ struct Opts<'a> {
     gets: Vec<&'a [u8]>,
 }
 
-fn parse_opts<'a>(args: &mut Args<'a>, readonly: bool) -> Result<Opts<'a>, CmdError> {
+fn parse_opts<'a>(
+    args: &mut Args<'a>,
+    readonly: bool,
+    full_key_access: bool,
+) -> Result<Opts<'a>, CmdError> {
     let mut o = Opts {
         desc: false,
         alpha: false,
@@ -114,15 +118,36 @@ fn parse_opts<'a>(args: &mut Args<'a>, readonly: bool) -> Result<Opts<'a>, CmdEr
             let pat = args.next()?;
             if !c_str(pat).contains(&b'*') {
                 o.dontsort = true;
+            } else if !full_key_access {
+                return Err(denied("BY"));
             }
             o.by = Some(pat);
         } else if is(word, "get") && left >= 1 {
+            if !full_key_access {
+                return Err(denied("GET"));
+            }
             o.gets.push(args.next()?);
         } else {
             return Err(CmdError::Syntax);
         }
     }
     Ok(o)
+}
+
+/// BY and GET read keys no key position names, so Redis allows them only to
+/// users who may read every key (ACLUserCheckKeyPerm on "*").
+fn full_key_access(ctx: &mut Ctx) -> bool {
+    let name = ctx.client().user.clone();
+    match ctx.engine.acl.user(name.as_bytes()) {
+        Some(u) => crate::acl::check::user_key_allowed(u, b"*", crate::acl::selector::KEY_READ),
+        None => true,
+    }
+}
+
+fn denied(option: &str) -> CmdError {
+    CmdError::err(format_args!(
+        "{option} option of SORT denied due to insufficient ACL permissions."
+    ))
 }
 
 /// The part of `b` a C string function sees: up to the first NUL.
@@ -157,7 +182,8 @@ impl Item {
 
 fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
     let key = args.next()?;
-    let mut o = parse_opts(args, readonly)?;
+    let full_access = full_key_access(ctx);
+    let mut o = parse_opts(args, readonly, full_access)?;
 
     let kind = match ctx.lookup_read(key) {
         None => None,
@@ -211,7 +237,7 @@ fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
             let cmp = |a: &Item, b: &Item| mode.compare(a, b);
             let n = items.len() as i64;
             if o.by.is_some() && (start != 0 || end != n - 1) {
-                items.sort_by(cmp);
+                pqsort(&mut items, start, end, &cmp);
             } else {
                 items.sort_by(cmp);
             }
@@ -308,13 +334,18 @@ fn load(ctx: &mut Ctx, key: &[u8], kind: Kind, o: &Opts) -> (Vec<Item>, i64, i64
         let items: Vec<Item> = match value {
             Some(Value::List(l)) if count > 0 => {
                 if o.desc {
-                    l.iter().rev().skip(skip).take(count).map(Item::new).collect()
+                    let to = l.len() - skip;
+                    l.range(to - count, to).rev().map(Item::new).collect()
                 } else {
                     l.range(skip, skip + count).map(Item::new).collect()
                 }
             }
             Some(Value::ZSet(z)) if count > 0 => {
-                let rank = if o.desc { len as usize - 1 - skip } else { skip };
+                let rank = if o.desc {
+                    len as usize - 1 - skip
+                } else {
+                    skip
+                };
                 z.iter_from(rank, o.desc)
                     .take(count)
                     .map(|(m, _)| Item::new(m))

@@ -79,14 +79,25 @@ fn argv(words: &[&str]) -> Vec<Bytes> {
 fn key_positions_follow_sort_get_keys() {
     assert_eq!(sort_keys(&argv(&["sort", "k"])), vec![1]);
     assert_eq!(
-        sort_keys(&argv(&["sort", "k", "limit", "0", "1", "store", "d", "get", "x", "store", "e"])),
+        sort_keys(&argv(&[
+            "sort", "k", "limit", "0", "1", "store", "d", "get", "x", "store", "e"
+        ])),
         vec![1, 10]
     );
     // The destination is read as an option word too.
-    assert_eq!(sort_keys(&argv(&["sort", "k", "store", "limit", "0"])), vec![1, 3]);
-    assert_eq!(sort_keys(&argv(&["sort", "k", "get", "store", "x"])), vec![1]);
+    assert_eq!(
+        sort_keys(&argv(&["sort", "k", "store", "limit", "0"])),
+        vec![1, 3]
+    );
+    assert_eq!(
+        sort_keys(&argv(&["sort", "k", "get", "store", "x"])),
+        vec![1]
+    );
     assert_eq!(sort_keys(&argv(&["sort", "k", "store"])), vec![1]);
-    assert_eq!(sort_ro_keys(&argv(&["sort_ro", "k", "store", "d"])), vec![1]);
+    assert_eq!(
+        sort_ro_keys(&argv(&["sort_ro", "k", "store", "d"])),
+        vec![1]
+    );
 }
 
 #[test]
@@ -121,7 +132,9 @@ fn scores_parse_like_strtod_with_erange() {
 fn partial_quicksort_orders_the_requested_range() {
     let mut seed = 12345u64;
     let mut next = move || {
-        seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         (seed >> 33) as u32
     };
     for n in [0usize, 1, 5, 7, 8, 40, 41, 100, 333] {
@@ -130,7 +143,11 @@ fn partial_quicksort_orders_the_requested_range() {
             let mut want = v.clone();
             want.sort();
             let lo = if n == 0 { 0 } else { (next() as usize) % n };
-            let hi = if n == 0 { 0 } else { lo + (next() as usize) % (n - lo) };
+            let hi = if n == 0 {
+                0
+            } else {
+                lo + (next() as usize) % (n - lo)
+            };
             let mut got = v.clone();
             pqsort(&mut got, lo as i64, hi as i64, &|a: &u32, b: &u32| a.cmp(b));
             if n > 0 {
@@ -151,14 +168,23 @@ fn sorts_lists_sets_and_zsets() {
     assert_eq!(t.strs(&["SORT", "l", "DESC"]), ["10", "3", "2", "1"]);
     assert_eq!(t.strs(&["SORT", "l", "ALPHA"]), ["1", "10", "2", "3"]);
     assert_eq!(t.strs(&["SORT", "l", "LIMIT", "1", "2"]), ["2", "3"]);
-    assert_eq!(t.strs(&["SORT", "l", "BY", "nosort", "DESC"]), ["2", "10", "1", "3"]);
-    assert_eq!(t.strs(&["SORT", "l", "BY", "nosort", "LIMIT", "1", "2"]), ["1", "10"]);
+    assert_eq!(
+        t.strs(&["SORT", "l", "BY", "nosort", "DESC"]),
+        ["2", "10", "1", "3"]
+    );
+    assert_eq!(
+        t.strs(&["SORT", "l", "BY", "nosort", "LIMIT", "1", "2"]),
+        ["1", "10"]
+    );
     assert!(t.strs(&["SORT", "missing"]).is_empty());
     t.run(&["SADD", "s", "5", "4", "6"]);
     assert_eq!(t.strs(&["SORT_RO", "s", "DESC"]), ["6", "5", "4"]);
     t.run(&["ZADD", "z", "1", "c", "2", "a", "3", "b"]);
     assert_eq!(t.strs(&["SORT", "z", "BY", "nosort"]), ["c", "a", "b"]);
-    assert_eq!(t.strs(&["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "5"]), ["a", "c"]);
+    assert_eq!(
+        t.strs(&["SORT", "z", "BY", "nosort", "DESC", "LIMIT", "1", "5"]),
+        ["a", "c"]
+    );
     assert_eq!(t.strs(&["SORT", "z", "ALPHA"]), ["a", "b", "c"]);
     // Redis 7.0 converts the sorted set it sorts.
     assert_eq!(t.run(&["OBJECT", "ENCODING", "z"]), Reply::bulk("skiplist"));
@@ -169,28 +195,45 @@ fn sorts_lists_sets_and_zsets() {
         t.run(&["SORT", "bad"]),
         Reply::error("ERR One or more scores can't be converted into double")
     );
-    assert_eq!(t.run(&["SORT_RO", "l", "STORE", "d"]), Reply::error("ERR syntax error"));
+    assert_eq!(
+        t.run(&["SORT_RO", "l", "STORE", "d"]),
+        Reply::error("ERR syntax error")
+    );
 }
 
 #[test]
 fn by_and_get_patterns() {
     let mut t = T::new();
     t.run(&["RPUSH", "l", "a", "b", "c"]);
-    t.run(&["MSET", "w_a", "3", "w_b", "1", "w_c", "2", "n_a", "A", "n_c", "C"]);
+    t.run(&[
+        "MSET", "w_a", "3", "w_b", "1", "w_c", "2", "n_a", "A", "n_c", "C",
+    ]);
     t.run(&["HSET", "h_a", "f", "30"]);
     t.run(&["HSET", "h_b", "f", "10"]);
     t.run(&["HSET", "h_c", "f", "20"]);
     assert_eq!(t.strs(&["SORT", "l", "BY", "w_*"]), ["b", "c", "a"]);
-    assert_eq!(t.strs(&["SORT", "l", "BY", "h_*->f", "DESC"]), ["a", "c", "b"]);
+    assert_eq!(
+        t.strs(&["SORT", "l", "BY", "h_*->f", "DESC"]),
+        ["a", "c", "b"]
+    );
     assert_eq!(
         t.strs(&["SORT", "l", "BY", "w_*", "GET", "#", "GET", "n_*", "GET", "h_*->f"]),
         ["b", "nil", "10", "c", "C", "20", "a", "A", "30"]
     );
     // A pattern without `*` fetches nothing; `->` at the very end is no field.
-    assert_eq!(t.strs(&["SORT", "l", "ALPHA", "GET", "w_a"]), ["nil", "nil", "nil"]);
-    assert_eq!(t.strs(&["SORT", "l", "ALPHA", "GET", "h_*->"]), ["nil", "nil", "nil"]);
+    assert_eq!(
+        t.strs(&["SORT", "l", "ALPHA", "GET", "w_a"]),
+        ["nil", "nil", "nil"]
+    );
+    assert_eq!(
+        t.strs(&["SORT", "l", "ALPHA", "GET", "h_*->"]),
+        ["nil", "nil", "nil"]
+    );
     // Missing BY keys sort as 0 (numeric) or first (ALPHA).
-    assert_eq!(t.strs(&["SORT", "l", "BY", "n_*", "ALPHA"]), ["b", "a", "c"]);
+    assert_eq!(
+        t.strs(&["SORT", "l", "BY", "n_*", "ALPHA"]),
+        ["b", "a", "c"]
+    );
 }
 
 #[test]
@@ -205,7 +248,10 @@ fn store_events_dirty_and_propagation() {
     assert_eq!(T::take(&t.events), ["sortstore:d"]);
     assert_eq!(T::take(&t.props), ["SORT l STORE d"]);
     assert_eq!(t.strs(&["LRANGE", "d", "0", "-1"]), ["1", "2"]);
-    assert_eq!(t.run(&["SORT", "l", "GET", "#", "GET", "x*", "STORE", "d"]), Reply::Integer(4));
+    assert_eq!(
+        t.run(&["SORT", "l", "GET", "#", "GET", "x*", "STORE", "d"]),
+        Reply::Integer(4)
+    );
     assert_eq!(t.strs(&["LRANGE", "d", "0", "-1"]), ["1", "", "2", ""]);
     T::take(&t.events);
     // An empty result deletes the destination.

@@ -175,18 +175,26 @@ impl Tree {
             self.rebuild();
             return;
         }
-        let c = self.chunk_for(node.score, &node.member);
-        let chunk = &mut self.chunks[c];
-        let p = chunk.partition_point(|n| n.cmp_key(node.score, &node.member) == Ordering::Less);
-        chunk.insert(p, node);
+        let mut c = self.chunk_for(node.score, &node.member);
+        let below = |n: &Node| n.cmp_key(node.score, &node.member) == Ordering::Less;
+        let mut p = self.chunks[c].partition_point(below);
         self.len += 1;
-        if chunk.len() > MAX_CHUNK {
-            let tail = chunk.split_off(chunk.len() / 2);
-            self.chunks.insert(c + 1, tail);
-            self.rebuild();
-        } else {
+        if self.chunks[c].len() < MAX_CHUNK {
+            self.chunks[c].insert(p, node);
             self.touch(c, 1);
+            return;
         }
+        // Split a full chunk before inserting, so no chunk ever grows past
+        // MAX_CHUNK's capacity.
+        let half = MAX_CHUNK / 2;
+        let tail = self.chunks[c].split_off(half);
+        self.chunks.insert(c + 1, tail);
+        if p > half {
+            c += 1;
+            p -= half;
+        }
+        self.chunks[c].insert(p, node);
+        self.rebuild();
     }
 
     /// Removes the node with exactly this score and member.

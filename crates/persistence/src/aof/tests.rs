@@ -1,0 +1,1 @@
+//! AOF tests: see the module docs.
