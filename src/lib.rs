@@ -36,16 +36,16 @@ impl Default for Ember {
 impl Ember {
     /// An instance with default configuration (16 databases) and the system clock.
     pub fn new() -> Self {
-        Self::from_engine(Engine::builder().build())
+        Self::from_engine(builder().build())
     }
 
     pub fn with_config(config: Config) -> Self {
-        Self::from_engine(Engine::builder().config(config).build())
+        Self::from_engine(builder().config(config).build())
     }
 
     /// An instance whose time only moves when the given clock does (for tests of expiry).
     pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
-        Self::from_engine(Engine::builder().clock(clock).build())
+        Self::from_engine(builder().clock(clock).build())
     }
 
     pub fn from_engine(mut engine: Engine) -> Self {
@@ -88,5 +88,11 @@ impl Ember {
 /// Starts a RESP server for `config` on a background thread; `config.port = 0`
 /// picks a free port, reported by [`ServerHandle::port`]. Dropping the handle stops it.
 pub fn start_server(config: Config) -> std::io::Result<ServerHandle> {
-    start_background(Engine::builder().config(config).build())
+    start_background(builder().config(config).build())
+}
+
+/// An engine builder with every layer's commands installed (core plus
+/// persistence: SAVE, BGSAVE, DUMP, RESTORE, BGREWRITEAOF ...).
+pub fn builder() -> EngineBuilder {
+    ember_persistence::install(Engine::builder())
 }

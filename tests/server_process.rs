@@ -228,3 +228,25 @@ fn example_config_loads() {
     assert!(wait_for_pong(port), "redis.conf.example did not start");
     assert_eq!(ask(port, "CONFIG GET hz").as_deref(), Some("*2"));
 }
+
+#[test]
+fn dataset_survives_shutdown_save_and_restart() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("ember-restart-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let mut p = spawn(&["--port", &port.to_string(), "--dir", d, "--save", ""]);
+    assert!(wait_for_pong(port));
+    assert_eq!(ask(port, "SET survivor yes").as_deref(), Some("+OK"));
+    assert_eq!(ask(port, "RPUSH list a b c").as_deref(), Some(":3"));
+    let _ = ask(port, "SHUTDOWN SAVE");
+    let _ = p.0.wait();
+    assert!(dir.join("dump.rdb").exists(), "SHUTDOWN SAVE wrote dump.rdb");
+    let mut p2 = spawn(&["--port", &port.to_string(), "--dir", d, "--save", ""]);
+    let log = read_until(&mut p2, "Ready to accept connections");
+    assert!(log.contains("DB loaded from disk"), "{log}");
+    assert_eq!(ask(port, "LLEN list").as_deref(), Some(":3"));
+    assert_eq!(ask(port, "STRLEN survivor").as_deref(), Some(":3"));
+    drop(p2);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -145,7 +145,14 @@ pub struct Diff {
 impl Diff {
     /// Fresh redis-server and Ember with default configurations.
     pub fn new() -> Diff {
-        Diff::with_config(&[], ember::Config::default())
+        // Like the redis-server side (`--save ''`), no save points.
+        Diff::with_config(
+            &[],
+            ember::Config {
+                save: vec![],
+                ..Default::default()
+            },
+        )
     }
 
     /// Fresh servers with extra redis-server arguments and an Ember configuration

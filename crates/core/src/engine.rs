@@ -30,6 +30,9 @@ pub type EventSink = Box<dyn FnMut(&KeyspaceEvent) + Send>;
 /// given the configuration as it was before; an `Err(text)` undoes the whole
 /// CONFIG SET and becomes its reply (`-ERR text`).
 pub type ConfigHook = fn(&mut Engine, &Config) -> Result<(), String>;
+/// Periodic work of an upper layer (save points, AOF fsync, replication pings),
+/// run at the end of every `Engine::cron`.
+pub type CronHook = fn(&mut Engine);
 
 /// Why the engine wants the process to stop (set by SHUTDOWN).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -74,6 +77,8 @@ pub struct Engine {
     pub info_providers: Vec<(String, InfoProvider)>,
     /// Run after every successful CONFIG SET (see `ConfigHook`).
     pub config_hooks: Vec<ConfigHook>,
+    /// Run at the end of every cron tick (see `CronHook`).
+    pub cron_hooks: Vec<CronHook>,
     /// Pub/sub registries (channels, shard channels, patterns).
     pub pubsub: crate::pubsub::PubSub,
     /// Clients in MONITOR mode, in the order they started monitoring.
@@ -109,6 +114,8 @@ pub struct EngineBuilder {
     pub info_providers: Vec<(String, InfoProvider)>,
     /// CONFIG SET hooks from upper layers (see `Engine::config_hooks`).
     pub config_hooks: Vec<ConfigHook>,
+    /// Cron hooks from upper layers (see `Engine::cron_hooks`).
+    pub cron_hooks: Vec<CronHook>,
 }
 
 impl Default for EngineBuilder {
@@ -121,6 +128,7 @@ impl Default for EngineBuilder {
             clock: Arc::new(SystemClock),
             info_providers: Vec::new(),
             config_hooks: Vec::new(),
+            cron_hooks: Vec::new(),
         }
     }
 }
@@ -152,6 +160,12 @@ impl EngineBuilder {
     /// Adds a CONFIG SET hook from an upper layer.
     pub fn config_hook(mut self, f: ConfigHook) -> Self {
         self.config_hooks.push(f);
+        self
+    }
+
+    /// Adds periodic work from an upper layer, run by every `Engine::cron`.
+    pub fn cron_hook(mut self, f: CronHook) -> Self {
+        self.cron_hooks.push(f);
         self
     }
 
@@ -198,6 +212,7 @@ impl EngineBuilder {
             event_sink: None,
             info_providers: self.info_providers,
             config_hooks: self.config_hooks,
+            cron_hooks: self.cron_hooks,
             pubsub: Default::default(),
             monitors: Vec::new(),
             pause: None,
@@ -670,6 +685,9 @@ impl Engine {
         crate::blocking::handle_timeouts(self);
         crate::blocking::serve_ready(self);
         self.close_idle_clients();
+        for hook in self.cron_hooks.clone() {
+            hook(self);
+        }
     }
 
     /// True while client `id` waits in a blocking command: its front end must

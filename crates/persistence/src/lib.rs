@@ -47,6 +47,7 @@ pub fn install(builder: EngineBuilder) -> EngineBuilder {
         .commands(aof::commands())
         .config_hook(aof::config_hook)
         .info_provider("Persistence", save::info_section)
+        .cron_hook(save::cron)
 }
 
 /// `install` then `build`, for embedders and tests.

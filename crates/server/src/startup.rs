@@ -190,7 +190,7 @@ pub fn run(mut config: Config) -> i32 {
 async fn serve(config: Config) -> i32 {
     let show_logo = config.always_show_logo;
     let port = config.port;
-    let engine = Engine::builder().config(config).build();
+    let engine = ember_persistence::install(Engine::builder().config(config)).build();
     let server = match Server::bind(engine).await {
         Ok(s) => s,
         Err(e) => {
@@ -219,6 +219,10 @@ async fn serve(config: Config) -> i32 {
         for line in err.lines() {
             warn!("{line}");
         }
+        return 1;
+    }
+    // Connections wait in the listen backlog until the dataset is loaded.
+    if !load_dataset(&mut server.engine.lock()) {
         return 1;
     }
     info!("Ready to accept connections");
@@ -254,6 +258,9 @@ async fn serve(config: Config) -> i32 {
     });
     server.run().await;
     warn!("User requested shutdown...");
+    if let Err(e) = ember_persistence::save_on_shutdown(&mut engine.lock()) {
+        warn!("Error trying to save the DB, can't exit: {e}");
+    }
     warn!("Ember is now ready to exit, bye bye...");
     0
 }
@@ -290,4 +297,18 @@ fn daemonize() -> std::io::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Loads the RDB file named by `dir`/`dbfilename` at startup. A missing file
+/// means an empty dataset; a corrupt one stops the start, as in Redis.
+fn load_dataset(engine: &mut Engine) -> bool {
+    let path = ember_persistence::save::rdb_path(&engine.config);
+    match ember_persistence::load_file(engine, &path) {
+        Ok(_) => true,
+        Err(ember_persistence::RdbError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => true,
+        Err(e) => {
+            warn!("Fatal error loading the DB: {e}. Exiting.");
+            false
+        }
+    }
 }
