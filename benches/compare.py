@@ -30,6 +30,7 @@ import datetime
 import io
 import os
 import platform
+import shutil
 import socket
 import statistics
 import subprocess
@@ -98,8 +99,11 @@ COMMON = ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]
 
 def start(kind, port, extra=()):
     exe = ember_bin() if kind == "ember" else redis_bin()
-    cmd = [exe, "--port", str(port), *COMMON, *extra]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # An empty working directory: no dump.rdb from elsewhere gets loaded.
+    workdir = tempfile.mkdtemp(prefix=f"compare-{kind}-")
+    cmd = [exe, "--port", str(port), "--dir", workdir, *COMMON, *extra]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=workdir)
+    proc.workdir = workdir
     try:
         wait_ready(port)
     except RuntimeError:
@@ -115,6 +119,7 @@ def stop(proc):
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+    shutil.rmtree(proc.workdir, ignore_errors=True)
 
 
 def cli(port, *args):

@@ -80,7 +80,10 @@ const RULE_SETS: &[&[&str]] = &[
     &["reset"],
     &["+select|0", "+config|get", "+debug|object"],
     &["on", ">pass", ">pass", ">pass2", "<pass2"],
-    &["#5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f", "nopass"],
+    &[
+        "#5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f",
+        "nopass",
+    ],
     &["allkeys", "allchannels", "allcommands", "nopass", "on"],
     &["+@all", "-@dangerous", "-keys", "+@admin", "-flushall"],
     &["-@all", "+@read", "+@write", "-@dangerous"],
@@ -109,7 +112,15 @@ fn setuser_rules_and_their_descriptions() {
         check_rules(&mut d, &["ACL", "GETUSER", &name]);
     }
     // Applying rules on top of an existing user.
-    d.check(&["ACL", "SETUSER", "user00", "-@all", "+get", "resetpass", "nopass"]);
+    d.check(&[
+        "ACL",
+        "SETUSER",
+        "user00",
+        "-@all",
+        "+get",
+        "resetpass",
+        "nopass",
+    ]);
     check_rules(&mut d, &["ACL", "GETUSER", "user00"]);
     check_rules(&mut d, &["ACL", "LIST"]);
     d.check(&["ACL", "USERS"]);
@@ -136,7 +147,10 @@ fn setuser_errors() {
         &["u", "-select|0"],
         &["u", "<nope"],
         &["u", "#abc"],
-        &["u", "!5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f"],
+        &[
+            "u",
+            "!5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f",
+        ],
         &["u 8"],
         &["u\x008"],
         &["u", "~*", "~foo"],
@@ -166,9 +180,27 @@ fn acl_subcommands() {
     let mut d = Diff::new();
     d.check(&["ACL", "CAT"]);
     for cat in [
-        "keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap",
-        "hyperloglog", "geo", "stream", "pubsub", "admin", "fast", "slow", "blocking",
-        "dangerous", "connection", "transaction", "scripting",
+        "keyspace",
+        "read",
+        "write",
+        "set",
+        "sortedset",
+        "list",
+        "hash",
+        "string",
+        "bitmap",
+        "hyperloglog",
+        "geo",
+        "stream",
+        "pubsub",
+        "admin",
+        "fast",
+        "slow",
+        "blocking",
+        "dangerous",
+        "connection",
+        "transaction",
+        "scripting",
     ] {
         d.check_unordered(&["ACL", "CAT", cat]);
     }
@@ -207,9 +239,28 @@ fn acl_subcommands() {
 fn dryrun_reports_denials() {
     let mut d = Diff::new();
     d.check(&[
-        "ACL", "SETUSER", "al", "on", ">pw", "%R~r*", "%W~w*", "~k*", "&ch*", "-@all", "+get",
-        "+set", "+publish", "+subscribe", "+psubscribe", "+copy", "+select|0", "+mget",
-        "+object|freq", "+sort", "+bitfield", "+lmove",
+        "ACL",
+        "SETUSER",
+        "al",
+        "on",
+        ">pw",
+        "%R~r*",
+        "%W~w*",
+        "~k*",
+        "&ch*",
+        "-@all",
+        "+get",
+        "+set",
+        "+publish",
+        "+subscribe",
+        "+psubscribe",
+        "+copy",
+        "+select|0",
+        "+mget",
+        "+object|freq",
+        "+sort",
+        "+bitfield",
+        "+lmove",
     ]);
     for cmd in [
         &["get", "k1"][..],
@@ -262,9 +313,26 @@ fn auth_and_permission_denials() {
     d.check(&["AUTH", "default", "anything"]);
     d.check(&["AUTH", "a", "b", "c"]);
     d.check(&[
-        "ACL", "SETUSER", "al", "on", ">pw", "~k*", "&ch*", "-@all", "+get", "+set", "+publish",
-        "+subscribe", "+multi", "+exec", "+ping", "+mget", "+object|freq", "+acl|whoami",
-        "+select|0", "+lpush",
+        "ACL",
+        "SETUSER",
+        "al",
+        "on",
+        ">pw",
+        "~k*",
+        "&ch*",
+        "-@all",
+        "+get",
+        "+set",
+        "+publish",
+        "+subscribe",
+        "+multi",
+        "+exec",
+        "+ping",
+        "+mget",
+        "+object|freq",
+        "+acl|whoami",
+        "+select|0",
+        "+lpush",
     ]);
     d.check(&["ACL", "SETUSER", "off-user", "off", ">pw", "+@all", "~*"]);
     let mut c = d.connect();
@@ -350,7 +418,10 @@ fn log_essentials(r: &Resp) -> Resp {
                 "client-info" => {
                     let info = pair[1].text();
                     assert!(info.starts_with("id=") && info.contains(" user="), "{info}");
-                    let cmd = info.split(' ').find(|f| f.starts_with("cmd=")).unwrap_or("");
+                    let cmd = info
+                        .split(' ')
+                        .find(|f| f.starts_with("cmd="))
+                        .unwrap_or("");
                     kept.push(Resp::Bulk(cmd.as_bytes().to_vec()));
                 }
                 _ => kept.extend_from_slice(pair),
@@ -365,7 +436,9 @@ fn log_essentials(r: &Resp) -> Resp {
 fn acl_log_entries() {
     let mut d = Diff::new();
     d.check(&["ACL", "LOG"]);
-    d.check(&["ACL", "SETUSER", "al", "on", ">pw", "~k*", "&ch*", "-@all", "+get", "+multi", "+publish"]);
+    d.check(&[
+        "ACL", "SETUSER", "al", "on", ">pw", "~k*", "&ch*", "-@all", "+get", "+multi", "+publish",
+    ]);
     let mut c = d.connect();
     c.check(&["AUTH", "al", "nope"]);
     c.check(&["AUTH", "AL", "pw"]);
@@ -449,7 +522,8 @@ fn limits_before_authentication() {
     }
     d.check_raw(&big);
     let mut pair = d.connect();
-    let mut payload = b"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n*2\r\n$4\r\nECHO\r\n$20000\r\n".to_vec();
+    let mut payload =
+        b"*2\r\n$4\r\nAUTH\r\n$6\r\nsecret\r\n*2\r\n$4\r\nECHO\r\n$20000\r\n".to_vec();
     payload.extend_from_slice(&[b'x'; 20000]);
     payload.extend_from_slice(b"\r\n");
     pair.check_raw_replies(&payload, 2);
@@ -474,8 +548,8 @@ fn debug_and_protected_configs_are_refused() {
 /// Connects to `port` from `source` (a loopback address other than
 /// 127.0.0.1) and returns what the server sent before closing.
 fn exchange_from(source: &str, port: u16) -> Vec<u8> {
-    let sock = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)
-        .expect("socket");
+    let sock =
+        socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).expect("socket");
     let src: SocketAddr = format!("{source}:0").parse().unwrap();
     sock.bind(&src.into()).expect("bind source address");
     let dst: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
@@ -506,11 +580,16 @@ fn protected_mode_refuses_other_loopback_addresses() {
         exchange_from("127.0.0.2", d.redis_port()),
         exchange_from("127.0.0.2", d.ember_port()),
     );
-    assert!(r.starts_with(b"-DENIED Redis is running in protected mode"), "{r:?}");
+    assert!(
+        r.starts_with(b"-DENIED Redis is running in protected mode"),
+        "{r:?}"
+    );
     assert_eq!(String::from_utf8_lossy(&e), String::from_utf8_lossy(&r));
     d.check_normalized(&["INFO", "stats"], |r| {
         let text = r.text();
-        let line = text.lines().find(|l| l.starts_with("rejected_connections:"));
+        let line = text
+            .lines()
+            .find(|l| l.starts_with("rejected_connections:"));
         Resp::Bulk(line.unwrap_or("").as_bytes().to_vec())
     });
     // With a password, or protected mode off, they are let in.
@@ -554,12 +633,42 @@ impl Netns {
         };
         let peer_if = format!("eap{}", pid % 100_000);
         let ok = Self::sh(&["ip", "netns", "add", &ns.name])
-            && Self::sh(&["ip", "link", "add", &ns.host_if, "type", "veth", "peer", "name", &peer_if])
+            && Self::sh(&[
+                "ip",
+                "link",
+                "add",
+                &ns.host_if,
+                "type",
+                "veth",
+                "peer",
+                "name",
+                &peer_if,
+            ])
             && Self::sh(&["ip", "link", "set", &peer_if, "netns", &ns.name])
-            && Self::sh(&["ip", "addr", "add", &format!("{}/30", ns.host_ip), "dev", &ns.host_if])
+            && Self::sh(&[
+                "ip",
+                "addr",
+                "add",
+                &format!("{}/30", ns.host_ip),
+                "dev",
+                &ns.host_if,
+            ])
             && Self::sh(&["ip", "link", "set", &ns.host_if, "up"])
-            && Self::sh(&["ip", "netns", "exec", &ns.name, "ip", "addr", "add", &format!("198.18.{net}.2/30"), "dev", &peer_if])
-            && Self::sh(&["ip", "netns", "exec", &ns.name, "ip", "link", "set", &peer_if, "up"]);
+            && Self::sh(&[
+                "ip",
+                "netns",
+                "exec",
+                &ns.name,
+                "ip",
+                "addr",
+                "add",
+                &format!("198.18.{net}.2/30"),
+                "dev",
+                &peer_if,
+            ])
+            && Self::sh(&[
+                "ip", "netns", "exec", &ns.name, "ip", "link", "set", &peer_if, "up",
+            ]);
         ok.then_some(ns)
     }
 
@@ -600,7 +709,10 @@ fn protected_mode_refuses_clients_from_another_network() {
     });
     let r = ns.ping_from_inside(redis.port);
     let e = ns.ping_from_inside(ember.port);
-    assert!(r.starts_with(b"-DENIED Redis is running in protected mode"), "{r:?}");
+    assert!(
+        r.starts_with(b"-DENIED Redis is running in protected mode"),
+        "{r:?}"
+    );
     assert_eq!(String::from_utf8_lossy(&e), String::from_utf8_lossy(&r));
 }
 
@@ -625,4 +737,133 @@ fn deleting_a_user_closes_its_connections() {
         let (_, closed) = conn.read_until_close(Duration::from_millis(500));
         assert!(closed, "{} kept the connection", conn.name);
     }
+}
+
+/// The `ember-server` binary (built on demand, as tests/server_process.rs does).
+fn ember_binary() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let bin = target.join("debug").join("ember-server");
+    if !bin.exists() {
+        let ok = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
+            .status()
+            .expect("cargo build")
+            .success();
+        assert!(ok, "building ember-server failed");
+    }
+    bin
+}
+
+/// Runs a server binary on a config file; returns (exit code, stdout+stderr)
+/// when it exits within 5 s, or kills it and returns None if it kept running.
+fn run_config(binary: &std::path::Path, conf: &std::path::Path) -> Option<(i32, String)> {
+    let mut child = std::process::Command::new(binary)
+        .arg(conf)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn server");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::time::Instant::now() < deadline {
+        if let Ok(Some(status)) = child.try_wait() {
+            let out = child.wait_with_output().expect("output");
+            let text = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            return Some((status.code().unwrap_or(-1), text));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    None
+}
+
+#[test]
+fn config_file_user_lines_and_rename_command() {
+    let dir = std::env::temp_dir().join(format!("ember-acl-conf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("acl.conf");
+    // Fatal errors: both servers refuse to start with the same message.
+    let fatal = [
+        ("user alice on >pw badrule ~*", "Error in user declaration 'on': Syntax error"),
+        ("user alice on\nuser alice off", "Error in user declaration 'alice': Duplicate user found. A user can only be defined once in config files"),
+        ("rename-command nosuch foo", "No such command in rename-command"),
+        ("rename-command get set", "Target command name already exists"),
+        ("user alice on +nosuchcmd ~*", "Error loading ACL rule '+nosuchcmd' for the user named 'alice': Unknown command or category name in ACL"),
+        ("aclfile /nonexistent/users.acl", "Aborting Redis startup because of ACL errors: Error loading ACLs, opening file '/nonexistent/users.acl': No such file or directory"),
+    ];
+    for (lines, message) in fatal {
+        let port = support::free_port();
+        std::fs::write(&conf, format!("port {port}\nsave \"\"\n{lines}\n")).unwrap();
+        for bin in [std::path::PathBuf::from("redis-server"), ember_binary()] {
+            let (code, out) = run_config(&bin, &conf)
+                .unwrap_or_else(|| panic!("{bin:?} started despite `{lines}`"));
+            assert_eq!(code, 1, "{bin:?}: {out}");
+            assert!(out.contains(message), "{bin:?} for `{lines}`:\n{out}");
+        }
+    }
+    // A working configuration: both servers agree on what it means.
+    let (rport, eport) = (support::free_port(), support::free_port());
+    let body = "user default on >adminpw ~* &* +@all\n\
+                user alice on >pw ~app:* -@all +get +set\n\
+                rename-command GET fetch\nrename-command flushall \"\"\n";
+    let (rconf, econf) = (dir.join("r.conf"), dir.join("e.conf"));
+    std::fs::write(
+        &rconf,
+        format!("port {rport}\nsave \"\"\ndir {}\n{body}", dir.display()),
+    )
+    .unwrap();
+    std::fs::write(
+        &econf,
+        format!("port {eport}\nsave \"\"\ndir {}\n{body}", dir.display()),
+    )
+    .unwrap();
+    let spawn = |bin: &std::path::Path, conf: &std::path::Path| {
+        std::process::Command::new(bin)
+            .arg(conf)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn")
+    };
+    let mut children = [
+        spawn(std::path::Path::new("redis-server"), &rconf),
+        spawn(&ember_binary(), &econf),
+    ];
+    let connect = |port: u16| {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Ok(c) = support::RawConn::connect("server", port) {
+                return c;
+            }
+            assert!(std::time::Instant::now() < deadline, "no server on {port}");
+            std::thread::sleep(Duration::from_millis(30));
+        }
+    };
+    let mut p = Pair {
+        ember: connect(eport),
+        redis: connect(rport),
+    };
+    p.check(&["GET", "k"]);
+    p.check(&["AUTH", "adminpw"]);
+    p.check(&["ACL", "LIST"]);
+    p.check(&["GET", "k"]);
+    p.check(&["FETCH", "k"]);
+    p.check(&["FETCH"]);
+    p.check(&["FLUSHALL"]);
+    p.check(&["ACL", "DRYRUN", "alice", "fetch", "app:1"]);
+    p.check(&["AUTH", "alice", "pw"]);
+    p.check(&["FETCH", "app:1"]);
+    p.check(&["FETCH", "other"]);
+    p.check(&["SET", "app:1", "v"]);
+    for c in children.iter_mut() {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -119,6 +119,29 @@ const SCRIPT: &[Step] = &[
     Cmd(&["HDEL", "h", "b", "c"]),
     Cmd(&["HMSET", "h", "x", "1"]),
     Cmd(&["HGET", "nohash", "f"]),
+    // sorted sets
+    Cmd(&["ZADD", "z", "1", "a", "2", "b"]),
+    Cmd(&["ZADD", "z", "NX", "5", "a"]),
+    Cmd(&["ZADD", "z", "INCR", "5", "a"]),
+    Cmd(&["ZINCRBY", "z", "1", "b"]),
+    Cmd(&["ZREM", "z", "a", "nope"]),
+    Cmd(&["ZADD", "z", "1", "a", "2", "c", "3", "d"]),
+    Cmd(&["ZREMRANGEBYSCORE", "z", "0", "1"]),
+    Cmd(&["ZREMRANGEBYRANK", "z", "0", "0"]),
+    Cmd(&["ZREMRANGEBYLEX", "z", "-", "+"]),
+    Cmd(&["ZADD", "z", "1", "a", "2", "b", "3", "c"]),
+    Cmd(&["ZPOPMIN", "z"]),
+    Cmd(&["ZPOPMAX", "z"]),
+    Cmd(&["ZUNIONSTORE", "zu", "1", "z"]),
+    Cmd(&["ZINTERSTORE", "zi", "1", "z"]),
+    Cmd(&["ZDIFFSTORE", "zd", "1", "z"]),
+    Cmd(&["ZRANGESTORE", "zr", "z", "0", "-1"]),
+    Cmd(&["ZUNIONSTORE", "zu", "1", "nothing"]),
+    Cmd(&["ZMPOP", "1", "z", "MIN"]),
+    Cmd(&["BZPOPMIN", "z", "0.01"]),
+    Cmd(&["RPUSH", "sl", "3", "1", "2"]),
+    Cmd(&["SORT", "sl", "STORE", "sorted"]),
+    Cmd(&["SORT", "nolist", "STORE", "sorted"]),
     // another database, transactions
     Cmd(&["SELECT", "5"]),
     Cmd(&["SET", "k", "v"]),
@@ -208,7 +231,7 @@ fn all_classes_to_a_resp3_subscriber() {
 
 #[test]
 fn selected_classes_only() {
-    for flags in ["Kg", "E$", "Klsh", "Ex", "Kn", "Em"] {
+    for flags in ["Kg", "E$", "Klsh", "Kz", "Ex", "Kn", "Em"] {
         run_script(flags, false);
     }
 }

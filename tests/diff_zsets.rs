@@ -912,6 +912,25 @@ fn resp3_reply_types() {
 }
 
 #[test]
+fn key_positions() {
+    let mut d = Diff::new();
+    for c in [
+        &["COMMAND", "GETKEYS", "ZUNIONSTORE", "d", "2", "a", "b", "WEIGHTS", "1", "2"][..],
+        &["COMMAND", "GETKEYS", "ZINTERSTORE", "d", "1", "a"],
+        &["COMMAND", "GETKEYS", "ZDIFFSTORE", "d", "3", "a", "b"],
+        &["COMMAND", "GETKEYS", "ZUNION", "2", "a", "b", "WITHSCORES"],
+        &["COMMAND", "GETKEYS", "ZINTER", "3", "a", "b"],
+        &["COMMAND", "GETKEYS", "ZDIFF", "0", "a"],
+        &["COMMAND", "GETKEYS", "ZINTERCARD", "2", "a", "b", "LIMIT", "1"],
+        &["COMMAND", "GETKEYS", "ZMPOP", "2", "a", "b", "MIN"],
+        &["COMMAND", "GETKEYS", "ZRANGESTORE", "d", "s", "0", "1"],
+        &["COMMAND", "GETKEYS", "ZADD", "z", "1", "a"],
+    ] {
+        d.check(c);
+    }
+}
+
+#[test]
 fn expired_keys_are_missing() {
     let mut d = Diff::new();
     fill(&mut d, "z", 5, 2);

@@ -80,9 +80,7 @@ impl SetError {
             SetError::Duplicate => {
                 "Duplicate user found. A user can only be defined once in config files"
             }
-            SetError::FirstArgOfSubcommand => {
-                "Allowing first-arg of a subcommand is not supported"
-            }
+            SetError::FirstArgOfSubcommand => "Allowing first-arg of a subcommand is not supported",
         }
     }
 }
@@ -416,7 +414,7 @@ pub fn authenticate(
 }
 
 /// The user a client runs as (a deleted user's clients fall back to default).
-fn client_user<'a>(engine: &'a Engine, id: ClientId) -> &'a User {
+fn client_user(engine: &Engine, id: ClientId) -> &User {
     engine
         .clients
         .get(&id)
@@ -523,8 +521,16 @@ pub fn addr_is_loopback(addr: &str) -> bool {
 /// forbid them: refused before authentication, as Redis does.
 pub fn protected_command_refusal(engine: &Engine, id: ClientId, cmd: &Command) -> Option<CmdError> {
     let (setting, upper, option) = match cmd.name {
-        "debug" => (&engine.config.enable_debug_command, "DEBUG", "enable-debug-command"),
-        "module" => (&engine.config.enable_module_command, "MODULE", "enable-module-command"),
+        "debug" => (
+            &engine.config.enable_debug_command,
+            "DEBUG",
+            "enable-debug-command",
+        ),
+        "module" => (
+            &engine.config.enable_module_command,
+            "MODULE",
+            "enable-module-command",
+        ),
         _ => return None,
     };
     let allowed = setting == "yes" || (setting == "local" && client_is_local(engine, id));
@@ -587,7 +593,12 @@ pub fn kill_user_clients(engine: &mut Engine, name: &[u8], caller: ClientId) {
 /// After ACL SETUSER changed `old` into `new`: pub/sub clients of that user
 /// whose subscriptions the new channel rules no longer allow are closed
 /// (Redis's ACLKillPubsubClientsIfNeeded).
-pub fn kill_pubsub_clients_if_needed(engine: &mut Engine, new: &User, old: &User, caller: ClientId) {
+pub fn kill_pubsub_clients_if_needed(
+    engine: &mut Engine,
+    new: &User,
+    old: &User,
+    caller: ClientId,
+) {
     if new.selectors.iter().any(|s| s.allchannels) {
         return;
     }

@@ -62,12 +62,19 @@ fn bgsave(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if save::bgsave_in_progress(ctx.engine) {
         return Err(CmdError::err("Background save already in progress"));
     }
-    // Inside EXEC the save waits for the transaction (Redis's in_exec case).
-    if ctx.engine.in_exec() {
-        save::state(ctx.engine).bgsave_scheduled = true;
-        return Ok(Reply::status("Background saving scheduled"));
+    // A running AOF rewrite (Redis's other child) or an EXEC in progress:
+    // the save is scheduled for the cron, or refused without SCHEDULE.
+    let in_exec = ctx.engine.in_exec();
+    if crate::aof::rewrite_in_progress(ctx.engine) || in_exec {
+        if schedule || in_exec {
+            save::state(ctx.engine).bgsave_scheduled = true;
+            return Ok(Reply::status("Background saving scheduled"));
+        }
+        return Err(CmdError::err(
+            "Another child process is active (AOF?): can't BGSAVE right now. Use BGSAVE \
+             SCHEDULE in order to schedule a BGSAVE whenever possible.",
+        ));
     }
-    let _ = schedule; // Nothing else (AOF rewrite) can be running yet.
     match save::bgsave_start(ctx.engine) {
         Ok(()) => Ok(Reply::status("Background saving started")),
         Err(_) => Ok(Reply::error("ERR")),

@@ -291,7 +291,7 @@ pub fn bgsave_in_progress(engine: &Engine) -> bool {
 /// serverCron persistence part).
 pub fn cron(engine: &mut Engine) {
     bgsave_collect(engine, false);
-    if bgsave_in_progress(engine) {
+    if bgsave_in_progress(engine) || crate::aof::rewrite_in_progress(engine) {
         return;
     }
     if state(engine).bgsave_scheduled {

@@ -40,7 +40,11 @@ fn spec_perms(spec_flags: &[String]) -> u8 {
 /// Key positions and the permissions each needs (Redis's
 /// getKeysFromCommandWithSpecs, with the getkeys functions of the commands
 /// whose specs are incomplete or argument-dependent).
-pub fn keys_with_perms(cmd: &Command, data: Option<&CommandData>, argv: &[Bytes]) -> Vec<(usize, u8)> {
+pub fn keys_with_perms(
+    cmd: &Command,
+    data: Option<&CommandData>,
+    argv: &[Bytes],
+) -> Vec<(usize, u8)> {
     let name = cmd.full_name.as_str();
     match name {
         // SET ... GET reads; without GET the key is only overwritten.

@@ -20,14 +20,18 @@ fn redis_universe() -> Universe {
 /// ACLAppendUserForLoading) and returns the user as stored for loading
 /// (name, then the rules with selectors merged). `earlier` holds the users
 /// declared before. Unknown commands are accepted here and refused at load.
-pub fn check_config_user(args: &[Vec<u8>], earlier: &[Vec<Vec<u8>>]) -> Result<Vec<Vec<u8>>, String> {
+pub fn check_config_user(
+    args: &[Vec<u8>],
+    earlier: &[Vec<Vec<u8>>],
+) -> Result<Vec<Vec<u8>>, String> {
     // Redis prints argv[index of the bad rule among the rules] of the whole
     // line (`user` being argv[0]), not the rule itself.
     let shown = |i: usize| match i {
         0 => "user".to_string(),
         i => String::from_utf8_lossy(args.get(i - 1).map_or(&b""[..], |a| a)).into_owned(),
     };
-    let fail = |i: usize, e: SetError| format!("Error in user declaration '{}': {}", shown(i), e.text());
+    let fail =
+        |i: usize, e: SetError| format!("Error in user declaration '{}': {}", shown(i), e.text());
     let Some(name) = args.first() else {
         return Err(fail(0, SetError::Syntax));
     };
@@ -52,18 +56,23 @@ pub fn check_config_user(args: &[Vec<u8>], earlier: &[Vec<Vec<u8>>]) -> Result<V
 /// (Redis's ACLLoadUsersAtStartup). Err is the log text of a fatal error.
 pub fn load_at_startup(acl: &mut Acl, config: &Config) -> Result<(), String> {
     if !config.aclfile.is_empty() && !config.acl_users.is_empty() {
-        return Err("Configuring Redis with users defined in redis.conf and at the same setting \
+        return Err(
+            "Configuring Redis with users defined in redis.conf and at the same setting \
                     an ACL file path is invalid. This setup is very likely to lead to \
                     configuration errors and security holes, please define either an ACL file \
                     or declare users directly in your redis.conf, but not both."
-            .into());
+                .into(),
+        );
     }
     let pubsub_all = config.acl_pubsub_default == "allchannels";
     let universe = acl.universe.clone();
     for def in &config.acl_users {
         let name = &def[0];
         if has_spaces(name) {
-            return Err("Spaces not allowed in ACL usernames\nCritical error while loading ACLs. Exiting.".into());
+            return Err(
+                "Spaces not allowed in ACL usernames\nCritical error while loading ACLs. Exiting."
+                    .into(),
+            );
         }
         let user = acl
             .users
@@ -107,7 +116,10 @@ fn os_error_text(e: &std::io::Error) -> String {
 /// names of the users that were replaced (their clients must go).
 pub fn load_file(acl: &mut Acl, path: &str, pubsub_all: bool) -> Result<Vec<Vec<u8>>, String> {
     let content = std::fs::read(path).map_err(|e| {
-        format!("Error loading ACLs, opening file '{path}': {}", os_error_text(&e))
+        format!(
+            "Error loading ACLs, opening file '{path}': {}",
+            os_error_text(&e)
+        )
     })?;
     let universe = acl.universe.clone();
     let mut users: BTreeMap<Vec<u8>, User> = BTreeMap::new();
@@ -179,7 +191,10 @@ pub fn load_file(acl: &mut Acl, path: &str, pubsub_all: bool) -> Result<Vec<Vec<
 
 fn trim<'a>(s: &'a [u8], set: &[u8]) -> &'a [u8] {
     let start = s.iter().position(|b| !set.contains(b)).unwrap_or(s.len());
-    let end = s.iter().rposition(|b| !set.contains(b)).map_or(start, |e| e + 1);
+    let end = s
+        .iter()
+        .rposition(|b| !set.contains(b))
+        .map_or(start, |e| e + 1);
     &s[start..end]
 }
 

@@ -32,15 +32,60 @@ fn setuser_rules_describe_like_redis() {
     let mut e = Engine::builder().build();
     let id = e.add_client();
     let ok = |e: &mut Engine, w: &[&str]| assert_eq!(run(e, id, w), Reply::OK, "{w:?}");
-    ok(&mut e, &["ACL", "SETUSER", "u4", "%RW~foo", "%R~bar", "%W~bar", "~baz", "%R~baz"]);
+    ok(
+        &mut e,
+        &[
+            "ACL", "SETUSER", "u4", "%RW~foo", "%R~bar", "%W~bar", "~baz", "%R~baz",
+        ],
+    );
     ok(&mut e, &["ACL", "SETUSER", "u5", "reset"]);
     ok(&mut e, &["ACL", "SETUSER", "u", "%R"]);
-    ok(&mut e, &["ACL", "SETUSER", "u13", "+@all", "-@string", "+get", "-@list"]);
-    ok(&mut e, &["ACL", "SETUSER", "u16", "-@all", "+@fast", "+@connection"]);
-    ok(&mut e, &["ACL", "SETUSER", "u12", "(~a +get)", "(%R~b", "+@all)"]);
-    ok(&mut e, &["ACL", "SETUSER", "u6", "+select|0", "+config|get", "-config|get"]);
-    ok(&mut e, &["ACL", "SETUSER", "u7", "on", ">pass", ">pass", "#5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f"]);
-    ok(&mut e, &["ACL", "SETUSER", "u7", "!5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f"]);
+    ok(
+        &mut e,
+        &[
+            "ACL", "SETUSER", "u13", "+@all", "-@string", "+get", "-@list",
+        ],
+    );
+    ok(
+        &mut e,
+        &["ACL", "SETUSER", "u16", "-@all", "+@fast", "+@connection"],
+    );
+    ok(
+        &mut e,
+        &["ACL", "SETUSER", "u12", "(~a +get)", "(%R~b", "+@all)"],
+    );
+    ok(
+        &mut e,
+        &[
+            "ACL",
+            "SETUSER",
+            "u6",
+            "+select|0",
+            "+config|get",
+            "-config|get",
+        ],
+    );
+    ok(
+        &mut e,
+        &[
+            "ACL",
+            "SETUSER",
+            "u7",
+            "on",
+            ">pass",
+            ">pass",
+            "#5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f",
+        ],
+    );
+    ok(
+        &mut e,
+        &[
+            "ACL",
+            "SETUSER",
+            "u7",
+            "!5e884898da28047151d0e56f8dc6292773603d0d61aabdf7273c4a7f1b8b1d2f",
+        ],
+    );
     let lines = [
         "user default on nopass ~* &* +@all",
         "user u off %R~ resetchannels -@all",
@@ -63,7 +108,19 @@ fn setuser_rules_describe_like_redis() {
         Reply::Set(vec![Reply::bulk("off"), Reply::bulk("sanitize-payload")])
     );
     // Redis's greedy category fit: categories first, then single commands.
-    ok(&mut e, &["ACL", "SETUSER", "u10", "+@all", "-@dangerous", "-keys", "+@admin", "-flushall"]);
+    ok(
+        &mut e,
+        &[
+            "ACL",
+            "SETUSER",
+            "u10",
+            "+@all",
+            "-@dangerous",
+            "-keys",
+            "+@admin",
+            "-flushall",
+        ],
+    );
     let Reply::Bulk(rules) = getuser_field(&mut e, id, "u10", "commands") else {
         panic!()
     };
@@ -109,15 +166,41 @@ fn permissions_keys_channels_and_first_args() {
     let mut e = Engine::builder().build();
     let admin = e.add_client();
     assert_eq!(
-        run(&mut e, admin, &["ACL", "SETUSER", "al", "on", ">pw", "%R~r*", "%W~w*", "~k*", "&ch*", "-@all", "+get", "+set", "+publish", "+psubscribe", "+multi", "+exec", "+select|0", "+copy", "+acl|whoami"]),
+        run(
+            &mut e,
+            admin,
+            &[
+                "ACL",
+                "SETUSER",
+                "al",
+                "on",
+                ">pw",
+                "%R~r*",
+                "%W~w*",
+                "~k*",
+                "&ch*",
+                "-@all",
+                "+get",
+                "+set",
+                "+publish",
+                "+psubscribe",
+                "+multi",
+                "+exec",
+                "+select|0",
+                "+copy",
+                "+acl|whoami"
+            ]
+        ),
         Reply::OK
     );
     assert!(!e.acl.unrestricted);
     let id = e.add_client();
     assert_eq!(run(&mut e, id, &["AUTH", "al", "pw"]), Reply::OK);
     assert_eq!(run(&mut e, id, &["ACL", "WHOAMI"]), Reply::bulk("al"));
-    let key_err = err("NOPERM this user has no permissions to access one of the keys used as arguments");
-    let chan_err = err("NOPERM this user has no permissions to access one of the channels used as arguments");
+    let key_err =
+        err("NOPERM this user has no permissions to access one of the keys used as arguments");
+    let chan_err =
+        err("NOPERM this user has no permissions to access one of the channels used as arguments");
     assert_eq!(run(&mut e, id, &["GET", "k1"]), Reply::Nil);
     assert_eq!(run(&mut e, id, &["GET", "r1"]), Reply::Nil);
     assert_eq!(run(&mut e, id, &["GET", "w1"]), key_err);
@@ -152,13 +235,18 @@ fn permissions_keys_channels_and_first_args() {
     let Reply::Array(entries) = run(&mut e, admin, &["ACL", "LOG", "1"]) else {
         panic!()
     };
-    let Reply::Map(fields) = &entries[0] else { panic!() };
+    let Reply::Map(fields) = &entries[0] else {
+        panic!()
+    };
     assert_eq!(fields[1].1, Reply::bulk("key"));
     assert_eq!(fields[2].1, Reply::bulk("multi"));
     assert_eq!(fields[3].1, Reply::bulk("zz"));
     assert_eq!(fields[4].1, Reply::bulk("al"));
     // DRYRUN answers for any user without running anything.
-    assert_eq!(run(&mut e, admin, &["ACL", "DRYRUN", "al", "GET", "k1"]), Reply::OK);
+    assert_eq!(
+        run(&mut e, admin, &["ACL", "DRYRUN", "al", "GET", "k1"]),
+        Reply::OK
+    );
     assert_eq!(
         run(&mut e, admin, &["ACL", "DRYRUN", "al", "GET", "w1"]),
         Reply::bulk("This user has no permissions to access the 'w1' key")
@@ -168,7 +256,11 @@ fn permissions_keys_channels_and_first_args() {
         Reply::bulk("This user has no permissions to access the 'x' channel")
     );
     assert_eq!(
-        run(&mut e, admin, &["ACL", "DRYRUN", "al", "CONFIG", "GET", "x"]),
+        run(
+            &mut e,
+            admin,
+            &["ACL", "DRYRUN", "al", "CONFIG", "GET", "x"]
+        ),
         Reply::bulk("This user has no permissions to run the 'config|get' command")
     );
     assert_eq!(
@@ -186,7 +278,20 @@ fn selectors_widen_permissions() {
     let mut e = Engine::builder().build();
     let id = e.add_client();
     assert_eq!(
-        run(&mut e, id, &["ACL", "SETUSER", "s", "on", "nopass", "~a*", "+get", "(~b* +set)"]),
+        run(
+            &mut e,
+            id,
+            &[
+                "ACL",
+                "SETUSER",
+                "s",
+                "on",
+                "nopass",
+                "~a*",
+                "+get",
+                "(~b* +set)"
+            ]
+        ),
         Reply::OK
     );
     let c = e.add_client();
@@ -208,7 +313,10 @@ fn authentication_follows_the_default_user() {
     };
     let mut e = Engine::builder().config(config).build();
     let id = e.add_client();
-    assert_eq!(run(&mut e, id, &["PING"]), err("NOAUTH Authentication required."));
+    assert_eq!(
+        run(&mut e, id, &["PING"]),
+        err("NOAUTH Authentication required.")
+    );
     assert_eq!(
         run(&mut e, id, &["AUTH", "nope"]),
         err("WRONGPASS invalid username-password pair or user is disabled.")
@@ -221,11 +329,17 @@ fn authentication_follows_the_default_user() {
         )])
     );
     // CONFIG SET requirepass "" opens the door for new connections.
-    assert_eq!(run(&mut e, id, &["CONFIG", "SET", "requirepass", ""]), Reply::OK);
+    assert_eq!(
+        run(&mut e, id, &["CONFIG", "SET", "requirepass", ""]),
+        Reply::OK
+    );
     let fresh = e.add_client();
     assert_eq!(run(&mut e, fresh, &["PING"]), Reply::status("PONG"));
     // A disabled user cannot log in, even with the right password.
-    assert_eq!(run(&mut e, id, &["ACL", "SETUSER", "bob", ">pw", "off"]), Reply::OK);
+    assert_eq!(
+        run(&mut e, id, &["ACL", "SETUSER", "bob", ">pw", "off"]),
+        Reply::OK
+    );
     assert_eq!(
         run(&mut e, id, &["AUTH", "bob", "pw"]),
         err("WRONGPASS invalid username-password pair or user is disabled.")
@@ -233,7 +347,10 @@ fn authentication_follows_the_default_user() {
     assert_eq!(run(&mut e, id, &["ACL", "SETUSER", "bob", "on"]), Reply::OK);
     assert_eq!(run(&mut e, fresh, &["AUTH", "bob", "pw"]), Reply::OK);
     // Deleting a user closes its connections.
-    assert_eq!(run(&mut e, id, &["ACL", "DELUSER", "bob", "nosuch"]), Reply::Integer(1));
+    assert_eq!(
+        run(&mut e, id, &["ACL", "DELUSER", "bob", "nosuch"]),
+        Reply::Integer(1)
+    );
     assert!(e.clients[&fresh].killed);
     assert_eq!(
         run(&mut e, id, &["ACL", "DELUSER", "default"]),
@@ -244,7 +361,9 @@ fn authentication_follows_the_default_user() {
         panic!()
     };
     assert_eq!(entries.len(), 2);
-    let Reply::Map(fields) = &entries[0] else { panic!() };
+    let Reply::Map(fields) = &entries[0] else {
+        panic!()
+    };
     assert_eq!(fields[1].1, Reply::bulk("auth"));
     assert_eq!(fields[3].1, Reply::bulk("AUTH"));
     assert_eq!(fields[4].1, Reply::bulk("bob"));
@@ -290,7 +409,8 @@ fn config_user_lines_and_rename_command() {
         file::check_config_user(&args(&["alice", "on", ">pw", "badrule", "~*"]), &[]),
         Err("Error in user declaration 'on': Syntax error".to_string())
     );
-    let alice = file::check_config_user(&args(&["alice", "on", ">pw", "~*", "+nosuch"]), &[]).unwrap();
+    let alice =
+        file::check_config_user(&args(&["alice", "on", ">pw", "~*", "+nosuch"]), &[]).unwrap();
     assert_eq!(
         file::check_config_user(&args(&["alice", "off"]), std::slice::from_ref(&alice)),
         Err("Error in user declaration 'alice': Duplicate user found. A user can only be defined once in config files".to_string())
@@ -305,22 +425,34 @@ fn config_user_lines_and_rename_command() {
         e.acl.startup_error.as_deref(),
         Some("Error loading ACL rule '+nosuch' for the user named 'alice': Unknown command or category name in ACL\nCritical error while loading ACLs. Exiting.")
     );
-    let good = file::check_config_user(&args(&["default", "on", ">pw", "~*", "+@all"]), &[]).unwrap();
+    let good =
+        file::check_config_user(&args(&["default", "on", ">pw", "~*", "+@all"]), &[]).unwrap();
     let mut known = file::known_command_names();
-    assert_eq!(file::check_rename(&mut known, b"nosuch", b"x"), Err("No such command in rename-command"));
-    assert_eq!(file::check_rename(&mut known, b"get", b"set"), Err("Target command name already exists"));
+    assert_eq!(
+        file::check_rename(&mut known, b"nosuch", b"x"),
+        Err("No such command in rename-command")
+    );
+    assert_eq!(
+        file::check_rename(&mut known, b"get", b"set"),
+        Err("Target command name already exists")
+    );
     assert_eq!(file::check_rename(&mut known, b"GET", b"fetch"), Ok(()));
     assert_eq!(file::check_rename(&mut known, b"flushall", b""), Ok(()));
     let config = crate::config::Config {
         acl_users: vec![good],
-        renamed_commands: vec![(b"GET".to_vec(), b"fetch".to_vec()), (b"flushall".to_vec(), Vec::new())],
+        renamed_commands: vec![
+            (b"GET".to_vec(), b"fetch".to_vec()),
+            (b"flushall".to_vec(), Vec::new()),
+        ],
         ..Default::default()
     };
     let mut e = Engine::builder().config(config).build();
     assert_eq!(e.acl.startup_error, None);
     let id = e.add_client();
     assert_eq!(run(&mut e, id, &["AUTH", "pw"]), Reply::OK);
-    assert!(matches!(run(&mut e, id, &["GET", "k"]), Reply::Error(m) if m.starts_with("ERR unknown command 'GET'")));
+    assert!(
+        matches!(run(&mut e, id, &["GET", "k"]), Reply::Error(m) if m.starts_with("ERR unknown command 'GET'"))
+    );
     assert_eq!(run(&mut e, id, &["FETCH", "k"]), Reply::Nil);
     assert_eq!(
         run(&mut e, id, &["FETCH"]),
@@ -335,7 +467,11 @@ fn acl_file_load_and_save() {
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("users.acl");
     let path_s = path.to_str().unwrap().to_string();
-    std::fs::write(&path, "user alice on >pw ~a* +get\n\nuser default on nopass ~* &* +@all\n").unwrap();
+    std::fs::write(
+        &path,
+        "user alice on >pw ~a* +get\n\nuser default on nopass ~* &* +@all\n",
+    )
+    .unwrap();
     let config = crate::config::Config {
         aclfile: path_s.clone(),
         ..Default::default()

@@ -67,7 +67,10 @@ impl Universe {
         // Parents sort before their `parent|sub` children.
         names.sort_by(|a, b| a.0.cmp(&b.0));
         names.dedup_by(|a, b| a.0 == b.0);
-        assert!(names.len() < FUTURE_BIT, "too many commands for the ACL bitmap");
+        assert!(
+            names.len() < FUTURE_BIT,
+            "too many commands for the ACL bitmap"
+        );
         let mut u = Universe {
             cmds: Vec::with_capacity(names.len()),
             top: Vec::new(),

@@ -98,7 +98,10 @@ fn selector_fields(sel: &selector::Selector, u: &acl::universe::Universe) -> Vec
             Reply::bulk_static(b"commands"),
             Reply::bulk(describe::command_rules(sel, u)),
         ),
-        (Reply::bulk_static(b"keys"), Reply::bulk(describe::keys_field(sel))),
+        (
+            Reply::bulk_static(b"keys"),
+            Reply::bulk(describe::keys_field(sel)),
+        ),
         (
             Reply::bulk_static(b"channels"),
             Reply::bulk(describe::channels_field(sel)),
@@ -172,8 +175,8 @@ fn load(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         return Err(CmdError::other(NO_ACL_FILE));
     }
     let all_channels = pubsub_all(ctx);
-    let replaced = acl::file::load_file(&mut ctx.engine.acl, &path, all_channels)
-        .map_err(CmdError::err)?;
+    let replaced =
+        acl::file::load_file(&mut ctx.engine.acl, &path, all_channels).map_err(CmdError::err)?;
     let caller = ctx.client_id;
     for name in replaced {
         acl::kill_user_clients(ctx.engine, &name, caller);

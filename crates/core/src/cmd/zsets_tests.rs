@@ -298,3 +298,39 @@ fn large_sets_answer_like_small_ones() {
         t.run(&["ZRANGE", "b", "0", "-1", "WITHSCORES"])
     );
 }
+
+/// In-process costs of the benchmarked commands (run with
+/// `cargo test --release -p ember-core zset_command_costs -- --ignored --nocapture`).
+#[test]
+#[ignore]
+fn zset_command_costs() {
+    use std::time::Instant;
+    let mut t = T::new();
+    let n = 100_000;
+    let argv: Vec<Vec<Bytes>> = (0..n)
+        .map(|i| {
+            let r = (i * 7919 + 13) % n;
+            vec![
+                Bytes::from_static(b"ZADD"),
+                Bytes::from_static(b"myzset"),
+                Bytes::from(r.to_string()),
+                Bytes::from(format!("element:{r}")),
+            ]
+        })
+        .collect();
+    let start = Instant::now();
+    for a in &argv {
+        t.e.execute(t.id, a).unwrap();
+    }
+    let zadd = start.elapsed().as_nanos() as f64 / n as f64;
+    let pop = vec![Bytes::from_static(b"ZPOPMIN"), Bytes::from_static(b"myzset")];
+    let start = Instant::now();
+    let mut out = Vec::new();
+    for _ in 0..n {
+        let r = t.e.execute(t.id, &pop).unwrap();
+        ember_resp::encode(&r, ember_resp::Proto::Resp2, &mut out);
+        out.clear();
+    }
+    let zpop = start.elapsed().as_nanos() as f64 / n as f64;
+    println!("ZADD {zadd:.0} ns, ZPOPMIN (with encoding) {zpop:.0} ns");
+}
