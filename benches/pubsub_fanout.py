@@ -10,7 +10,9 @@ no output buffer limit is reached); the clock stops when every subscriber has
 received every message. Delivered messages/s = messages published x
 subscribers / elapsed. Subscribers only count bytes (every message frame has
 the same size), so the client side stays cheap. Rounds alternate between the
-servers; the median is reported with the Ember/Redis ratio.
+servers; the median is reported with the Ember/Redis ratio. The server's CPU
+time per million deliveries (from /proc, Linux only) is reported as well: on a
+busy machine it is steadier than the wall-clock rate.
 
     python3 benches/pubsub_fanout.py
     python3 benches/pubsub_fanout.py --subscribers 50 --size 64 --seconds 3 --rounds 3 --out benches/results/pubsub.md
@@ -76,7 +78,17 @@ def read_exactly(sock, n):
     return data
 
 
-def one_round(port, subscribers, size, seconds, batch, window):
+def cpu_seconds(pid):
+    """User + system CPU time of a process (all threads), or None off Linux."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def one_round(port, pid, subscribers, size, seconds, batch, window):
     payload = b"x" * size
     frame_len = len(b"*3\r\n$7\r\nmessage\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(CHANNEL), CHANNEL, size, payload))
     confirm = b"*3\r\n$9\r\nsubscribe\r\n$%d\r\n%s\r\n:1\r\n" % (len(CHANNEL), CHANNEL)
@@ -109,6 +121,7 @@ def one_round(port, subscribers, size, seconds, batch, window):
     batch_bytes = command(b"PUBLISH", CHANNEL, payload) * batch
     published = 0
     replies = 0
+    cpu_start = cpu_seconds(pid)
     start = time.perf_counter()
     stop_publishing = start + seconds
     while True:
@@ -134,11 +147,13 @@ def one_round(port, subscribers, size, seconds, batch, window):
             else:
                 received[sock] += len(data)
     elapsed = time.perf_counter() - start
+    cpu_end = cpu_seconds(pid)
     for s in subs + [pub]:
         sel.unregister(s)
         s.close()
     total = published * subscribers
-    return {"delivered": total / elapsed, "published": published / elapsed, "messages": total}
+    cpu = None if cpu_start is None or cpu_end is None else (cpu_end - cpu_start) / total * 1e6
+    return {"delivered": total / elapsed, "published": published / elapsed, "messages": total, "cpu": cpu}
 
 
 def main():
@@ -160,10 +175,12 @@ def main():
     try:
         for i in range(args.rounds):
             for kind in ("redis", "ember"):  # alternate, same order each round
-                r = one_round(ports[kind], args.subscribers, args.size, args.seconds, args.batch, args.window)
+                r = one_round(ports[kind], procs[kind].pid, args.subscribers, args.size, args.seconds,
+                              args.batch, args.window)
                 runs[kind].append(r)
+                cpu = f", server CPU {r['cpu']:.3f} s per 1M deliveries" if r["cpu"] is not None else ""
                 print(f"round {i + 1} {kind:>5}: {r['delivered']:>12.0f} msgs/s delivered "
-                      f"({r['published']:.0f} publishes/s, {r['messages']} messages)", flush=True)
+                      f"({r['published']:.0f} publishes/s, {r['messages']} messages{cpu})", flush=True)
     finally:
         for proc in procs.values():
             proc.terminate()
@@ -175,11 +192,18 @@ def main():
              f"1 publisher, {args.subscribers} subscribers on one channel, {args.size}-byte payloads, "
              f"PUBLISH pipelined {args.batch} at a time for {args.seconds}s per round (window "
              f"{args.window}), median of {args.rounds} alternating rounds.", "",
-             "| server | messages/s delivered | publishes/s |", "|---|---|---|"]
+             "| server | messages/s delivered | publishes/s | server CPU s per 1M deliveries |",
+             "|---|---|---|---|"]
+    cpu = {}
     for kind in ("ember", "redis"):
         pubs = statistics.median(r["published"] for r in runs[kind])
-        lines.append(f"| {kind} | {med[kind]:.0f} | {pubs:.0f} |")
-    lines += ["", f"Ember / Redis: {ratio:.2f}"]
+        samples = [r["cpu"] for r in runs[kind] if r["cpu"] is not None]
+        cpu[kind] = statistics.median(samples) if samples else None
+        shown = f"{cpu[kind]:.3f}" if cpu[kind] is not None else "n/a"
+        lines.append(f"| {kind} | {med[kind]:.0f} | {pubs:.0f} | {shown} |")
+    lines += ["", f"Ember / Redis delivered rate: {ratio:.2f}"]
+    if cpu["ember"] and cpu["redis"]:
+        lines.append(f"Redis / Ember CPU per delivery: {cpu['redis'] / cpu['ember']:.2f} (above 1: Ember cheaper)")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.out:

@@ -51,7 +51,14 @@ fn start(dir: &Path, fsync: &str) -> Server {
     for _ in 0..10 {
         let port = support::free_port();
         let child = Command::new(binary())
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", ""])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+            ])
             .args(["--appendonly", "yes", "--appendfsync", fsync, "--dir"])
             .arg(dir)
             .args(["--logfile"])
@@ -76,7 +83,10 @@ fn start(dir: &Path, fsync: &str) -> Server {
             std::thread::sleep(Duration::from_millis(20));
         }
         let log = std::fs::read_to_string(dir.join("ember.log")).unwrap_or_default();
-        assert!(!log.contains("Exiting") && !log.contains("FATAL"), "ember-server failed:\n{log}");
+        assert!(
+            !log.contains("Exiting") && !log.contains("FATAL"),
+            "ember-server failed:\n{log}"
+        );
     }
     panic!("ember-server did not start");
 }
@@ -163,7 +173,9 @@ fn verify(port: u16, acked: &Acked, round: usize) {
     for (key, value) in &acked.sets {
         let got = c.cmd(&["GET", &format!("key:{key}")]);
         // A later write of the same key may have landed without its reply.
-        let v: u64 = got.bytes().map_or(0, |b| String::from_utf8_lossy(b).parse().unwrap_or(0));
+        let v: u64 = got
+            .bytes()
+            .map_or(0, |b| String::from_utf8_lossy(b).parse().unwrap_or(0));
         assert!(
             v >= *value,
             "round {round}: key:{key} holds {got:?}, acknowledged {value}"
@@ -186,7 +198,8 @@ fn verify(port: u16, acked: &Acked, round: usize) {
         .map(|r| r.text().parse().unwrap())
         .collect();
     assert!(
-        list.len() >= acked.pushes.len() && list.len() <= acked.pushes.len() + acked.in_doubt as usize,
+        list.len() >= acked.pushes.len()
+            && list.len() <= acked.pushes.len() + acked.in_doubt as usize,
         "round {round}: list has {} items, {} acknowledged",
         list.len(),
         acked.pushes.len()
@@ -201,14 +214,15 @@ fn verify(port: u16, acked: &Acked, round: usize) {
 
 #[test]
 fn acknowledged_writes_survive_kill_9() {
-    for seed in support::seeds(&[7, 1234]) {
-        let dir = std::env::temp_dir().join(format!("ember-crash-aof-{}-{seed}", std::process::id()));
+    for seed in support::seeds(&[7, 1234, 99]) {
+        let dir =
+            std::env::temp_dir().join(format!("ember-crash-aof-{}-{seed}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         let mut rng = SmallRng::seed_from_u64(seed);
         let mut acked = Acked::default();
         let mut next = 0u64;
-        for round in 0..6 {
+        for round in 0..8 {
             let fsync = if round % 3 == 2 { "everysec" } else { "always" };
             let mut server = start(&dir, fsync);
             verify(server.port, &acked, round);
@@ -235,13 +249,23 @@ fn acknowledged_writes_survive_kill_9() {
                     done.store(true, Ordering::SeqCst);
                 })
             };
+            let before = next;
             write_until_killed(port, &mut rng, &mut next, &mut acked);
+            eprintln!(
+                "seed {seed} round {round} ({fsync}): {} writes, killed after {kill_after:?}{}",
+                next - before,
+                if rewrite_at.is_some() {
+                    " with a rewrite"
+                } else {
+                    ""
+                }
+            );
             killer.join().unwrap();
             assert!(done.load(Ordering::SeqCst));
             let _ = server.child.wait();
         }
         let server = start(&dir, "always");
-        verify(server.port, &acked, 6);
+        verify(server.port, &acked, 8);
         assert!(acked.sets.len() > 10, "the test wrote something");
         drop(server);
         let _ = std::fs::remove_dir_all(&dir);

@@ -99,3 +99,30 @@ fn proto_max_bulk_len_is_enforced() {
     d.check_raw(b"*2\r\n$4\r\nECHO\r\n$1048576\r\n");
     d.check(&["CONFIG", "SET", "proto-max-bulk-len", "1000"]);
 }
+
+#[test]
+fn output_buffer_limit_closes_normal_clients() {
+    let mut d = Diff::new();
+    d.check(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "normal 1mb 0 0",
+    ]);
+    d.check(&["CONFIG", "GET", "client-output-buffer-limit"]);
+    let big = "x".repeat(2_000_000);
+    d.check(&["SET", "big", big.as_str()]);
+    d.check(&["SET", "small", "v"]);
+    // The 2 MB reply is never sent, nor what was still buffered before it:
+    // the client is closed instead.
+    let (reply, closed) = d.check_raw(b"GET small\r\nGET big\r\n");
+    assert_eq!((reply.as_slice(), closed), (&b""[..], true));
+    d.check(&[
+        "CONFIG",
+        "SET",
+        "client-output-buffer-limit",
+        "normal 0 0 0",
+    ]);
+    let (reply, closed) = d.check_raw(b"STRLEN big\r\n");
+    assert_eq!((reply.as_slice(), closed), (&b":2000000\r\n"[..], false));
+}

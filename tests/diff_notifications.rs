@@ -181,7 +181,7 @@ fn run_script(flags: &str, resp3_subscriber: bool) -> usize {
 
 /// Reads messages on both sides up to the sentinel and compares the streams.
 fn compare_until_sentinel(sub: &mut Pair, flags: &str) -> usize {
-    let mut read = |c: &mut support::RawConn| {
+    let read = |c: &mut support::RawConn| {
         let mut raw = Vec::new();
         let mut count = 0;
         loop {

@@ -18,7 +18,7 @@ fn send(p: &mut Pair, cmd: &[&str]) {
 
 /// Reads `n` replies (or pushes) from each side and asserts identical bytes.
 fn recv(p: &mut Pair, n: usize) -> Vec<Resp> {
-    let mut read = |c: &mut support::RawConn| {
+    let read = |c: &mut support::RawConn| {
         let mut raw = Vec::new();
         let mut parsed = Vec::new();
         for i in 0..n {
@@ -44,7 +44,7 @@ fn recv(p: &mut Pair, n: usize) -> Vec<Resp> {
 /// iterates a client's channels in hash order). Confirmations carry a running
 /// count, so names and counts are compared as separate multisets.
 fn recv_unordered(p: &mut Pair, n: usize) {
-    let mut read = |c: &mut support::RawConn| {
+    let read = |c: &mut support::RawConn| {
         let mut items = Vec::new();
         let mut counts = Vec::new();
         for i in 0..n {
@@ -379,7 +379,7 @@ fn monitor_lines(raw: &[u8]) -> Vec<String> {
 
 #[test]
 fn monitor_streams_commands_in_redis_format() {
-    let mut d = Diff::new();
+    let d = Diff::new();
     let mut m = d.connect();
     m.check(&["MONITOR"]);
     send(&mut m, &["MONITOR"]);

@@ -193,6 +193,9 @@ fn engine_random_commands() {
                 d.reset();
             }
         }
+        if verbose() {
+            eprintln!("seed {seed}: {} errors, {} other replies", d.errors, d.successes);
+        }
         d.assert_alive();
     }
 }

@@ -44,7 +44,14 @@ fn ember_in(dir: &Path, preamble: bool) -> Result<ember::ServerHandle, String> {
 fn redis_in(dir: &Path, preamble: bool, extra: &[&str]) -> RedisServer {
     let d = dir.to_string_lossy().into_owned();
     let p = if preamble { "yes" } else { "no" };
-    let mut args = vec!["--dir", d.as_str(), "--appendonly", "yes", "--aof-use-rdb-preamble", p];
+    let mut args = vec![
+        "--dir",
+        d.as_str(),
+        "--appendonly",
+        "yes",
+        "--aof-use-rdb-preamble",
+        p,
+    ];
     args.extend_from_slice(&["--enable-debug-command", "yes"]);
     args.extend_from_slice(extra);
     RedisServer::start(&args)
@@ -71,11 +78,25 @@ fn dataset_before() -> Vec<Vec<Vec<u8>>> {
     c.push(vec![s("SET"), s("long"), vec![b'a'; 1000]]);
     c.push(vec![s("SET"), s("appended"), s("x")]);
     c.push(vec![s("APPEND"), s("appended"), s("yz")]);
-    c.push(vec![s("RPUSH"), s("list:small"), s("a"), s("1"), s(""), b"\x00\xff".to_vec()]);
+    c.push(vec![
+        s("RPUSH"),
+        s("list:small"),
+        s("a"),
+        s("1"),
+        s(""),
+        b"\x00\xff".to_vec(),
+    ]);
     let mut big = vec![s("RPUSH"), s("list:big")];
     big.extend((0..1000).map(|i| s(&format!("{}{i}", "v".repeat(i % 40)))));
     c.push(big);
-    c.push(vec![s("HSET"), s("hash:small"), s("f"), s("v"), s("n"), s("42")]);
+    c.push(vec![
+        s("HSET"),
+        s("hash:small"),
+        s("f"),
+        s("v"),
+        s("n"),
+        s("42"),
+    ]);
     let mut h = vec![s("HSET"), s("hash:big")];
     for i in 0..300 {
         h.push(s(&format!("field{i}")));
@@ -86,12 +107,25 @@ fn dataset_before() -> Vec<Vec<Vec<u8>>> {
     let mut si = vec![s("SADD"), s("set:bigints")];
     si.extend((0..700).map(|i| s(&(i * 3).to_string())));
     c.push(si);
-    c.push(vec![s("SADD"), s("set:strs"), s("apple"), s("1"), b"\x00".to_vec()]);
+    c.push(vec![
+        s("SADD"),
+        s("set:strs"),
+        s("apple"),
+        s("1"),
+        b"\x00".to_vec(),
+    ]);
     let mut ss = vec![s("SADD"), s("set:bigstrs")];
     ss.extend((0..300).map(|i| s(&format!("member:{i}"))));
     c.push(ss);
     let mut zs = vec![s("ZADD"), s("zset:small")];
-    for (score, m) in [("1", "one"), ("2.5", "x"), ("-inf", "bottom"), ("inf", "top"), ("0.1", "tenth"), ("1e100", "huge")] {
+    for (score, m) in [
+        ("1", "one"),
+        ("2.5", "x"),
+        ("-inf", "bottom"),
+        ("inf", "top"),
+        ("0.1", "tenth"),
+        ("1e100", "huge"),
+    ] {
         zs.push(s(score));
         zs.push(s(m));
     }
@@ -116,35 +150,43 @@ fn dataset_before() -> Vec<Vec<Vec<u8>>> {
 
 /// Writes after the rewrite: they live in the incr file only.
 fn dataset_after() -> Vec<Vec<Vec<u8>>> {
-    let mut c: Vec<Vec<Vec<u8>>> = Vec::new();
-    c.push(vec![s("DEL"), s("str")]);
-    c.push(vec![s("SET"), s("int8"), s("changed")]);
-    c.push(vec![s("SET"), s("ttl:px"), s("v"), s("PX"), s("5000000")]);
-    c.push(vec![s("SET"), s("ttl:gone"), s("v"), s("PX"), s("1")]);
-    c.push(vec![s("HSET"), s("ttl:hash"), s("a"), s("b")]);
-    c.push(vec![s("PEXPIREAT"), s("ttl:hash"), s("4102444800000")]);
-    c.push(vec![s("PERSIST"), s("ttl:s")]);
-    c.push(vec![s("INCRBYFLOAT"), s("float"), s("1.5")]);
-    c.push(vec![s("LPOP"), s("list:small")]);
-    c.push(vec![s("ZINCRBY"), s("zset:small"), s("10"), s("one")]);
-    c.push(vec![s("SREM"), s("set:bigints"), s("3")]);
-    c.push(vec![s("HDEL"), s("hash:big"), s("field1")]);
-    c.push(vec![s("MULTI")]);
-    c.push(vec![s("INCR"), s("counter")]);
-    c.push(vec![s("RPUSH"), s("list:tx"), s("a"), s("b")]);
-    c.push(vec![s("SELECT"), s("7")]);
-    c.push(vec![s("SET"), s("in-db"), s("7")]);
-    c.push(vec![s("EXEC")]);
-    c.push(vec![s("SELECT"), s("0")]);
-    c.push(vec![s("SETEX"), s("ttl:setex"), s("800"), s("v")]);
-    c.push(vec![s("GETEX"), s("notint"), s("EX"), s("700")]);
-    c
+    [
+        "DEL str",
+        "SET int8 changed",
+        "SET ttl:px v PX 5000000",
+        "SET ttl:gone v PX 1",
+        "HSET ttl:hash a b",
+        "PEXPIREAT ttl:hash 4102444800000",
+        "PERSIST ttl:s",
+        "INCRBYFLOAT float 1.5",
+        "LPOP list:small",
+        "ZINCRBY zset:small 10 one",
+        "SREM set:bigints 3",
+        "HDEL hash:big field1",
+        "MULTI",
+        "INCR counter",
+        "RPUSH list:tx a b",
+        "SELECT 7",
+        "SET in-db 7",
+        "EXEC",
+        "SELECT 0",
+        "SETEX ttl:setex 800 v",
+        "GETEX notint EX 700",
+    ]
+    .iter()
+    .map(|line| line.split(' ').map(s).collect())
+    .collect()
 }
 
 fn run_all(conn: &mut RawConn, cmds: &[Vec<Vec<u8>>]) {
     for cmd in cmds {
         let r = conn.cmd(cmd);
-        assert!(!r.is_error(), "{}: {}", support::show_command(cmd), r.text());
+        assert!(
+            !r.is_error(),
+            "{}: {}",
+            support::show_command(cmd),
+            r.text()
+        );
     }
 }
 
@@ -155,10 +197,26 @@ fn info_field(conn: &mut RawConn, field: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Waits until the server finished loading its files (Redis answers INFO
+/// but refuses data commands with -LOADING meanwhile).
+fn connect_loaded(name: &'static str, port: u16) -> RawConn {
+    let mut conn = RawConn::connect(name, port).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while info_field(&mut conn, "loading") != "0" {
+        assert!(Instant::now() < deadline, "{name}: still loading");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    conn
+}
+
 fn wait_rewrite(conn: &mut RawConn) {
     let deadline = Instant::now() + Duration::from_secs(20);
     while info_field(conn, "aof_rewrite_in_progress") != "0" {
-        assert!(Instant::now() < deadline, "{}: rewrite did not finish", conn.name);
+        assert!(
+            Instant::now() < deadline,
+            "{}: rewrite did not finish",
+            conn.name
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     assert_eq!(info_field(conn, "aof_last_bgrewrite_status"), "ok");
@@ -219,7 +277,11 @@ fn assert_same(ember: &[(String, i64)], redis: &[(String, i64)]) {
     let trim = |s: &str| s.chars().take(300).collect::<String>();
     for ((e, et), (r, rt)) in ember.iter().zip(redis) {
         assert!(e == r, "\nember: {}\nredis: {}", trim(e), trim(r));
-        assert!((et - rt).abs() < 10_000, "TTL differs for {}: {et} vs {rt}", trim(e));
+        assert!(
+            (et - rt).abs() < 10_000,
+            "TTL differs for {}: {et} vs {rt}",
+            trim(e)
+        );
     }
     assert_eq!(ember.len(), redis.len(), "key counts differ");
 }
@@ -233,7 +295,7 @@ fn redis_appendonlydir_loads_into_ember() {
     for preamble in [true, false] {
         let dir = tmpdir(&format!("r2e-{preamble}"));
         let redis = redis_in(&dir, preamble, &[]);
-        let mut r = RawConn::connect("redis", redis.port).unwrap();
+        let mut r = connect_loaded("redis", redis.port);
         write_history(&mut r);
         let expected = snapshot(&mut r);
         assert!(expected.len() > 25);
@@ -275,7 +337,7 @@ fn ember_appendonlydir_loads_into_redis() {
             )
         );
         let redis = redis_in(&dir, preamble, &[]);
-        let mut r = RawConn::connect("redis", redis.port).unwrap();
+        let mut r = connect_loaded("redis", redis.port);
         assert_same(&expected, &snapshot(&mut r));
         drop(r);
         drop(redis);
@@ -292,7 +354,7 @@ fn legacy_case(name: &str, bytes: &[u8]) {
     std::fs::write(ed.join("appendonly.aof"), bytes).unwrap();
     let redis = redis_in(&rd, true, &[]);
     let ember = ember_in(&ed, true).expect("Ember loads a legacy AOF");
-    let mut r = RawConn::connect("redis", redis.port).unwrap();
+    let mut r = connect_loaded("redis", redis.port);
     let mut e = RawConn::connect("ember", ember.port).unwrap();
     let expected = snapshot(&mut r);
     assert!(!expected.is_empty());
@@ -320,7 +382,7 @@ fn legacy_single_file_aof_loads_like_redis() {
     // incr file, concatenated.
     let dir = tmpdir("legacy-src");
     let redis = redis_in(&dir, true, &[]);
-    let mut r = RawConn::connect("redis", redis.port).unwrap();
+    let mut r = connect_loaded("redis", redis.port);
     run_all(&mut r, &dataset_before());
     r.cmd(&["BGREWRITEAOF"]);
     wait_rewrite(&mut r);
@@ -337,7 +399,7 @@ fn legacy_single_file_aof_loads_like_redis() {
 fn torn_tail_is_truncated_like_redis() {
     let src = tmpdir("torn-src");
     let redis = redis_in(&src, true, &[]);
-    let mut r = RawConn::connect("redis", redis.port).unwrap();
+    let mut r = connect_loaded("redis", redis.port);
     run_all(&mut r, &dataset_before());
     run_all(&mut r, &dataset_after());
     drop((r, redis));
@@ -358,7 +420,7 @@ fn torn_tail_is_truncated_like_redis() {
     let (rd, ed, strict) = (copy("torn-r"), copy("torn-e"), copy("torn-strict"));
     let redis = redis_in(&rd, true, &[]);
     let ember = ember_in(&ed, true).unwrap();
-    let mut r = RawConn::connect("redis", redis.port).unwrap();
+    let mut r = connect_loaded("redis", redis.port);
     let mut e = RawConn::connect("ember", ember.port).unwrap();
     assert_same(&snapshot(&mut e), &snapshot(&mut r));
     // Both cut the torn record off (what follows it, if anything, is a DEL
@@ -366,7 +428,11 @@ fn torn_tail_is_truncated_like_redis() {
     for d in [&ed, &rd] {
         let now = std::fs::read(d.join(incr)).unwrap();
         assert_eq!(now[..whole], torn[..whole]);
-        assert!(!now[whole..].windows(4).any(|w| w == b"torn"), "{}", d.display());
+        assert!(
+            !now[whole..].windows(4).any(|w| w == b"torn"),
+            "{}",
+            d.display()
+        );
     }
     drop((r, e, redis, ember));
     // With aof-load-truncated no, neither starts.
@@ -379,7 +445,15 @@ fn torn_tail_is_truncated_like_redis() {
     let mut engine: Engine = persistence::build(Engine::builder().config(config));
     assert!(persistence::aof::open(&mut engine).is_err());
     let mut child = std::process::Command::new("redis-server")
-        .args(["--port", "0", "--appendonly", "yes", "--aof-load-truncated", "no", "--dir"])
+        .args([
+            "--port",
+            "0",
+            "--appendonly",
+            "yes",
+            "--aof-load-truncated",
+            "no",
+            "--dir",
+        ])
         .arg(&strict)
         .stdout(std::process::Stdio::null())
         .spawn()
@@ -396,7 +470,10 @@ fn torn_tail_is_truncated_like_redis() {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert!(status.is_some_and(|st| !st.success()), "redis-server refuses the torn AOF");
+    assert!(
+        status.is_some_and(|st| !st.success()),
+        "redis-server refuses the torn AOF"
+    );
     for d in [src, rd, ed, strict] {
         let _ = std::fs::remove_dir_all(d);
     }
@@ -427,7 +504,7 @@ fn incr_file_matches_redis_byte_for_byte() {
     let (rd, ed) = (tmpdir("bytes-r"), tmpdir("bytes-e"));
     let redis = redis_in(&rd, true, &[]);
     let ember = ember_in(&ed, true).unwrap();
-    let mut r = RawConn::connect("redis", redis.port).unwrap();
+    let mut r = connect_loaded("redis", redis.port);
     let mut e = RawConn::connect("ember", ember.port).unwrap();
     let script = [
         "SET a 1 EX 100",
@@ -478,7 +555,10 @@ fn incr_file_matches_redis_byte_for_byte() {
     }
     std::thread::sleep(Duration::from_millis(20));
     let incr = "appendonlydir/appendonly.aof.1.incr.aof";
-    let (eb, rb) = (std::fs::read(ed.join(incr)).unwrap(), std::fs::read(rd.join(incr)).unwrap());
+    let (eb, rb) = (
+        std::fs::read(ed.join(incr)).unwrap(),
+        std::fs::read(rd.join(incr)).unwrap(),
+    );
     let (eb, rb) = (normalize_times(&eb), normalize_times(&rb));
     assert!(
         eb == rb,

@@ -145,40 +145,75 @@ pub fn gen_string(e: &mut impl Entropy) -> Option<Vec<u8>> {
     Some(s)
 }
 
-/// Names to call: every command, and every subcommand of containers.
-pub fn command_names(engine: &Engine) -> Vec<Vec<&'static str>> {
+/// A command to call: its name words, arity and key positions.
+#[derive(Clone, Debug)]
+pub struct Spec {
+    pub parts: Vec<&'static str>,
+    pub arity: i32,
+    pub first_key: i32,
+    pub last_key: i32,
+    pub step: i32,
+}
+
+/// Every command, and every subcommand of containers.
+pub fn command_names(engine: &Engine) -> Vec<Spec> {
     let mut names = Vec::new();
+    let spec = |parts: Vec<&'static str>, c: &ember_core::Command| Spec {
+        parts,
+        arity: c.arity,
+        first_key: c.first_key,
+        last_key: c.last_key,
+        step: c.step,
+    };
     for cmd in engine.table.iter() {
         if cmd.handler.is_some() || cmd.subcommands.is_empty() {
-            names.push(vec![cmd.name]);
+            names.push(spec(vec![cmd.name], cmd));
         }
         for sub in &cmd.subcommands {
-            names.push(vec![cmd.name, sub.name]);
+            names.push(spec(vec![cmd.name, sub.name], sub));
         }
     }
-    names.sort();
+    names.sort_by(|a, b| a.parts.cmp(&b.parts));
     names
 }
 
 /// A random argument vector: a command from the table (case mangled now and
-/// then) with random arguments, usually near its arity.
-pub fn gen_argv(e: &mut impl Entropy, names: &[Vec<&'static str>]) -> Option<Vec<Bytes>> {
-    let name = e.pick(names)?;
+/// then) with random arguments, usually as many as its arity asks for, and
+/// keys where it expects keys.
+pub fn gen_argv(e: &mut impl Entropy, names: &[Spec]) -> Option<Vec<Bytes>> {
+    let spec = e.pick(names)?;
     let mut argv: Vec<Bytes> = Vec::new();
-    for part in name {
+    for part in &spec.parts {
         let mut p = part.as_bytes().to_vec();
         if e.chance(3)? {
             p.make_ascii_uppercase();
         }
         argv.push(Bytes::from(p));
     }
-    let nargs = match e.below(8)? {
-        0 => 0,
-        1 => e.below(24)?,
-        _ => e.below(6)?,
+    let min = spec.arity.unsigned_abs() as usize;
+    let total = match e.below(8)? {
+        0 => argv.len() + e.below(4)?,
+        1 => argv.len() + e.below(24)?,
+        _ if spec.arity > 0 => min,
+        _ => min + e.below(5)?,
     };
-    for _ in 0..nargs {
-        argv.push(Bytes::from(gen_arg(e)?));
+    while argv.len() < total {
+        let i = argv.len() as i32;
+        let last = if spec.last_key < 0 {
+            i32::MAX
+        } else {
+            spec.last_key
+        };
+        let is_key = spec.first_key > 0
+            && i >= spec.first_key
+            && i <= last
+            && (i - spec.first_key) % spec.step.max(1) == 0;
+        let arg = if is_key && !e.chance(8)? {
+            e.pick(KEYS)?.as_bytes().to_vec()
+        } else {
+            gen_arg(e)?
+        };
+        argv.push(Bytes::from(arg));
     }
     Some(argv)
 }
@@ -218,10 +253,13 @@ pub fn skip(argv: &[Bytes]) -> bool {
 pub struct Driver {
     pub engine: Engine,
     pub clock: ManualClock,
-    pub names: Vec<Vec<&'static str>>,
+    pub names: Vec<Spec>,
     clients: Vec<ClientId>,
     out: Vec<u8>,
     steps: u64,
+    /// Replies that were errors / not errors (how deep the inputs get).
+    pub errors: u64,
+    pub successes: u64,
 }
 
 impl Default for Driver {
@@ -249,6 +287,8 @@ impl Driver {
             clients: Vec::new(),
             out: Vec::new(),
             steps: 0,
+            errors: 0,
+            successes: 0,
         };
         for _ in 0..3 {
             let id = d.engine.add_client();
@@ -340,6 +380,15 @@ impl Driver {
         let id = self.clients[slot];
         self.out.clear();
         let keep = self.engine.execute_into(id, argv, &mut self.out);
+        if std::env::var_os("EMBER_FUZZ_REPLIES").is_some() {
+            let end = self.out.iter().position(|&b| b == b'\r').unwrap_or(self.out.len());
+            eprintln!("  -> {}", String::from_utf8_lossy(&self.out[..end.min(70)]));
+        }
+        match self.out.first() {
+            Some(b'-') => self.errors += 1,
+            Some(_) => self.successes += 1,
+            None => {}
+        }
         if !keep {
             self.engine.remove_client(id);
             self.clients[slot] = self.engine.add_client();
@@ -352,12 +401,17 @@ impl Driver {
             self.clock.advance((self.steps % 7) as i64 * 300);
             self.engine.cron();
         }
-        // A long CLIENT PAUSE would hold every later command.
+        // Connections come and go: a client stuck in a mode (subscribed,
+        // MULTI, CLIENT REPLY OFF) does not stay for the whole run.
+        if self.steps % 64 == 0 {
+            let slot = (self.steps / 64) as usize % self.clients.len();
+            self.engine.remove_client(self.clients[slot]);
+            self.clients[slot] = self.engine.add_client();
+        }
+        // A long CLIENT PAUSE would hold every later command (and during
+        // PAUSE ALL even CLIENT UNPAUSE waits, as in Redis): lift it.
         if self.engine.pause.is_some() && self.steps % 8 == 0 {
-            let admin = self.engine.add_client();
-            self.engine
-                .execute(admin, &[Bytes::from("CLIENT"), Bytes::from("UNPAUSE")]);
-            self.engine.remove_client(admin);
+            ember_core::cmd::pause::unpause(&mut self.engine);
         }
     }
 
@@ -372,31 +426,22 @@ impl Driver {
         }
     }
 
-    /// The server still answers: a fresh client gets PONG (or an error the
-    /// fuzzed configuration explains, such as NOAUTH), DBSIZE and INFO.
+    /// The server still answers: a fresh client gets PONG, DBSIZE and INFO
+    /// (after undoing what would legitimately lock it out: a password, a pause).
     pub fn assert_alive(&mut self) {
-        let id = self.engine.add_client();
-        // A pause the commands left in place holds everything: lift it.
-        self.engine
-            .execute(id, &argv(&["CLIENT", "UNPAUSE"]))
-            .expect("CLIENT UNPAUSE answers");
-        match self.engine.execute(id, &argv(&["PING"])) {
-            Some(ember_core::Reply::Error(e)) => {
-                assert!(e.starts_with("NOAUTH"), "PING answered -{e}")
-            }
-            other => assert_eq!(other, Some(ember_core::Reply::status("PONG"))),
-        }
         self.engine.config.requirepass.clear();
-        let id2 = self.engine.add_client();
+        ember_core::cmd::pause::unpause(&mut self.engine);
+        let id = self.engine.add_client();
+        let pong = self.engine.execute(id, &argv(&["PING"]));
+        assert_eq!(pong, Some(ember_core::Reply::status("PONG")));
         assert!(matches!(
-            self.engine.execute(id2, &argv(&["DBSIZE"])),
+            self.engine.execute(id, &argv(&["DBSIZE"])),
             Some(ember_core::Reply::Integer(_))
         ));
         let mut out = Vec::new();
-        assert!(self.engine.execute_into(id2, &argv(&["INFO", "everything"]), &mut out));
+        assert!(self.engine.execute_into(id, &argv(&["INFO", "everything"]), &mut out));
         assert!(out.starts_with(b"$"), "INFO answered {:?}", &out[..out.len().min(80)]);
         self.engine.remove_client(id);
-        self.engine.remove_client(id2);
     }
 }
 
@@ -477,7 +522,7 @@ pub fn check_parser(input: &[u8], cuts: &[usize], unauthenticated: bool) -> Pars
 }
 
 /// Protocol input: encoded commands, inline lines, then mutations.
-pub fn gen_protocol(e: &mut impl Entropy, names: &[Vec<&'static str>]) -> Option<Vec<u8>> {
+pub fn gen_protocol(e: &mut impl Entropy, names: &[Spec]) -> Option<Vec<u8>> {
     let mut out = Vec::new();
     for _ in 0..1 + e.below(4)? {
         match e.below(6)? {

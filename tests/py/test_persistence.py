@@ -72,3 +72,54 @@ def test_dump_restore(r):
         r.restore("x", 0, b"\x00\x01")
     with pytest.raises(redis.ResponseError, match="Invalid TTL value"):
         r.restore("x", -5, r.dump("s"))
+
+
+def wait_aof_rewrite(r, timeout=10):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        info = r.info("persistence")
+        if info["aof_rewrite_in_progress"] == 0 and info["aof_rewrite_scheduled"] == 0:
+            return info
+        time.sleep(0.02)
+    raise AssertionError("AOF rewrite did not finish")
+
+
+def test_config_set_appendonly_and_bgrewriteaof(r, tmp_path):
+    aof_dir = tmp_path / "appendonlydir"
+    r.set("k", "v")
+    r.rpush("l", 1, 2, 3)
+    assert r.info("persistence")["aof_enabled"] == 0
+    # Switching AOF on starts a rewrite that writes the base file.
+    assert r.config_set("appendonly", "yes") is True
+    info = wait_aof_rewrite(r)
+    assert info["aof_enabled"] == 1
+    assert info["aof_last_bgrewrite_status"] == "ok"
+    assert (aof_dir / "appendonly.aof.manifest").read_text() == (
+        "file appendonly.aof.1.base.rdb seq 1 type b\n"
+        "file appendonly.aof.1.incr.aof seq 1 type i\n"
+    )
+    assert (aof_dir / "appendonly.aof.1.base.rdb").read_bytes().startswith(b"REDIS0010")
+    r.set("after", "1")
+    r.expire("after", 100)
+    incr = (aof_dir / "appendonly.aof.1.incr.aof").read_bytes()
+    assert b"$5\r\nafter\r\n" in incr and b"PEXPIREAT" in incr
+    reply = r.bgrewriteaof()
+    assert reply in (True, b"Background append only file rewriting started",
+                     "Background append only file rewriting started")
+    info = wait_aof_rewrite(r)
+    assert info["aof_rewrites"] >= 2
+    assert info["aof_current_size"] >= info["aof_base_size"] > 0
+    assert (aof_dir / "appendonly.aof.manifest").read_text() == (
+        "file appendonly.aof.2.base.rdb seq 2 type b\n"
+        "file appendonly.aof.2.incr.aof seq 2 type i\n"
+    )
+    assert not (aof_dir / "appendonly.aof.1.incr.aof").exists()
+    assert r.config_set("appendfsync", "always") is True
+    assert r.config_get("appendfsync") == {"appendfsync": "always"} or \
+        r.config_get("appendfsync") == {b"appendfsync": b"always"}
+    r.set("synced", "1")
+    assert b"synced" in (aof_dir / "appendonly.aof.2.incr.aof").read_bytes()
+    assert r.config_set("appendonly", "no") is True
+    assert r.info("persistence")["aof_enabled"] == 0
+    with pytest.raises(redis.ResponseError, match="argument must be 'yes' or 'no'"):
+        r.config_set("appendonly", "maybe")

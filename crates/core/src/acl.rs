@@ -267,11 +267,14 @@ pub fn merge_selector_args(args: &[Vec<u8>]) -> Result<Vec<Vec<u8>>, usize> {
 /// The engine's ACL state.
 pub struct Acl {
     /// Users by name; iteration order is Redis's (byte order of names).
+    /// Call [`Acl::refresh`] after changing them.
     pub users: BTreeMap<Vec<u8>, User>,
     pub log: VecDeque<log::Entry>,
     pub universe: Arc<Universe>,
     /// True while every user may run everything: the dispatch skips checks.
     pub unrestricted: bool,
+    /// Cached [`Acl::default_is_open`] (asked for every command).
+    default_open: bool,
     /// Set when `user` lines or the `aclfile` could not be loaded at startup;
     /// the server refuses to start with this message.
     pub startup_error: Option<String>,
@@ -286,6 +289,7 @@ impl Acl {
             log: VecDeque::new(),
             universe: Arc::new(Universe::new(table)),
             unrestricted: true,
+            default_open: true,
             startup_error: None,
         };
         let default = acl.default_template();
@@ -317,8 +321,7 @@ impl Acl {
     /// True when new connections need no AUTH: the default user is `nopass`
     /// and enabled (the negation of Redis's authRequired for a fresh client).
     pub fn default_is_open(&self) -> bool {
-        let d = self.default_user();
-        d.nopass() && d.enabled()
+        self.default_open
     }
 
     /// `requirepass`: replaces the default user's passwords (Redis's
@@ -336,9 +339,11 @@ impl Acl {
         }
     }
 
-    /// Recomputes the dispatch fast path after users changed.
+    /// Recomputes the cached answers the dispatch asks for after users changed.
     pub fn refresh(&mut self) {
         self.unrestricted = self.users.values().all(User::unrestricted);
+        let d = self.default_user();
+        self.default_open = d.nopass() && d.enabled();
     }
 
     /// `user <name> ...` lines for every user (CONFIG REWRITE, ACL SAVE).
@@ -501,6 +506,16 @@ pub fn exec_time_refusal(
         "NOPERM ACLs rules changed between the moment the transaction was accumulated and the \
          EXEC call. This command is no longer allowed for the following reason: {why}"
     )))
+}
+
+/// SORT's question before following BY/GET patterns: may the client's user
+/// read any key with this command? When not, Redis refuses with `BY option
+/// of SORT denied due to insufficient ACL permissions.` (or `GET option`).
+pub fn client_reads_any_key(engine: &Engine, id: ClientId, cmd: &Command, argv: &[Bytes]) -> bool {
+    engine.acl.unrestricted || {
+        let user = client_user(engine, id);
+        check::unrestricted_key_access(&engine.acl.universe, user, cmd, argv, selector::KEY_READ)
+    }
 }
 
 /// True for a loopback peer (`127.0.0.1`, `::1`, exactly, as Redis's

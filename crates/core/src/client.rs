@@ -45,7 +45,7 @@ pub struct Client {
     pub created_ms: i64,
     pub last_interaction_ms: i64,
     /// Full name of the last command run (`client|list`), for CLIENT LIST `cmd=`.
-    pub last_cmd: String,
+    pub last_cmd: &'static str,
     pub kind: ClientKind,
     pub reply_mode: ReplyMode,
     pub no_evict: bool,
@@ -106,7 +106,7 @@ impl Client {
             fd: -1,
             created_ms: now_ms,
             last_interaction_ms: now_ms,
-            last_cmd: "NULL".to_string(),
+            last_cmd: "NULL",
             kind: ClientKind::Normal,
             reply_mode: ReplyMode::On,
             no_evict: false,

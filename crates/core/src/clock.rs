@@ -24,7 +24,8 @@ impl Clock for SystemClock {
     fn now_us(&self) -> i64 {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_micros() as i64)
+            // (u64 math: `as_micros` goes through u128.)
+            .map(|d| d.as_secs() as i64 * 1_000_000 + d.subsec_micros() as i64)
             .unwrap_or(0)
     }
 }

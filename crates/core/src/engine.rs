@@ -18,7 +18,6 @@ use ember_resp::Reply;
 use rand::rngs::SmallRng;
 use rand::SeedableRng;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// Receives every write in deterministic form: (database index, argv).
 pub type PropagationSink = Box<dyn FnMut(usize, &[Bytes]) + Send>;
@@ -103,6 +102,16 @@ pub struct Engine {
     pub evict: crate::evict::EvictState,
     /// ACL users, the ACL log and the permission-check fast path (see `acl`).
     pub acl: crate::acl::Acl,
+    /// The last command-table lookup (pipelines repeat one command).
+    cmd_memo: CmdMemo,
+}
+
+/// One remembered lookup: `name` exactly as sent (case included) and its row.
+#[derive(Default)]
+struct CmdMemo {
+    len: usize,
+    name: [u8; 16],
+    cmd: Option<&'static Command>,
 }
 
 /// Builds an engine from a command table (families plus upper-layer rows).
@@ -225,6 +234,7 @@ impl EngineBuilder {
             ext: Default::default(),
             evict: Default::default(),
             acl,
+            cmd_memo: CmdMemo::default(),
         }
     }
 }
@@ -253,7 +263,8 @@ impl Engine {
     /// rules) and the client has not authenticated (Redis's authRequired):
     /// only NO_AUTH commands may run.
     pub fn is_authenticated(&self, id: ClientId) -> bool {
-        self.acl.default_is_open() || self.clients.get(&id).is_some_and(|c| c.authenticated)
+        // The client's flag first: a field read, where the ACL look is a map search.
+        self.clients.get(&id).is_some_and(|c| c.authenticated) || self.acl.default_is_open()
     }
 
     pub fn remove_client(&mut self, id: ClientId) {
@@ -280,6 +291,12 @@ impl Engine {
     /// `CLIENT REPLY OFF|SKIP` come back as `None`, and so does the reply of a
     /// command that blocked (it arrives later through `push_to_client`).
     pub fn execute(&mut self, client: ClientId, argv: &[Bytes]) -> Option<Reply> {
+        // Embedders get plain aggregates, never the wire-form BulkArray.
+        self.execute_wire(client, argv).map(Reply::normalize)
+    }
+
+    /// `execute` for a front end that encodes the reply (it may be a `BulkArray`).
+    fn execute_wire(&mut self, client: ClientId, argv: &[Bytes]) -> Option<Reply> {
         let reply = self.execute_command(client, argv);
         // Clients blocked on keys this command made ready are served now,
         // after the whole command (EXEC included), as Redis does.
@@ -333,7 +350,7 @@ impl Engine {
         let Some(name) = argv.first() else {
             return Reply::NilArray;
         };
-        let Some(mut cmd) = table.lookup(name) else {
+        let Some(mut cmd) = self.lookup_memo(table, name) else {
             self.note_last_cmd(client, "NULL");
             let err = CmdError::UnknownCommand {
                 name: c_string(name),
@@ -367,8 +384,9 @@ impl Engine {
             }
         }
         // CLIENT LIST's `cmd=` names the last command received, even one that
-        // is then refused or queued (Redis sets lastcmd at lookup).
-        self.note_last_cmd(client, &cmd.full_name);
+        // is then refused or queued (Redis sets lastcmd at lookup). The same
+        // look at the client answers the AUTH and MULTI checks below.
+        let (client_authenticated, in_multi) = self.note_last_cmd(client, &cmd.full_name);
         if !cmd.arity_ok(argv.len()) {
             cmd.stats
                 .rejected_calls
@@ -386,14 +404,13 @@ impl Engine {
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             return self.reject(client, Some(cmd), err);
         }
-        if !cmd.has(flags::NO_AUTH) && !self.is_authenticated(client) {
+        if !cmd.has(flags::NO_AUTH) && !client_authenticated && !self.acl.default_is_open() {
             cmd.stats
                 .rejected_calls
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let err = CmdError::other("NOAUTH Authentication required.");
             return self.reject(client, Some(cmd), err);
         }
-        let in_multi = crate::multi::in_multi(self, client);
         if in_multi && cmd.has(flags::NO_MULTI) {
             cmd.stats
                 .rejected_calls
@@ -435,11 +452,33 @@ impl Engine {
         self.call(client, cmd, argv, skip)
     }
 
-    fn note_last_cmd(&mut self, client: ClientId, name: &str) {
-        if let Some(c) = self.clients.get_mut(&client) {
-            c.last_cmd.clear();
-            c.last_cmd.push_str(name);
+    /// Records the client's last command; returns whether the client has
+    /// authenticated and whether it is in MULTI.
+    fn note_last_cmd(&mut self, client: ClientId, name: &'static str) -> (bool, bool) {
+        match self.clients.get_mut(&client) {
+            Some(c) => {
+                c.last_cmd = name;
+                (c.authenticated, c.tx.active)
+            }
+            None => (false, false),
         }
+    }
+
+    /// `table.lookup`, remembered for the next call with the same name.
+    #[inline]
+    fn lookup_memo(&mut self, table: &'static CommandTable, name: &[u8]) -> Option<&'static Command> {
+        let m = &self.cmd_memo;
+        if m.cmd.is_some() && name.len() == m.len && name == &m.name[..m.len] {
+            return m.cmd;
+        }
+        let cmd = table.lookup(name);
+        if cmd.is_some() && name.len() <= self.cmd_memo.name.len() {
+            let m = &mut self.cmd_memo;
+            m.len = name.len();
+            m.name[..name.len()].copy_from_slice(name);
+            m.cmd = cmd;
+        }
+        cmd
     }
 
     /// A command refused before running (Redis's rejectCommand): an open
@@ -470,7 +509,7 @@ impl Engine {
             None => return Reply::error("ERR client is not registered"),
         };
         let dirty_before = self.dirty;
-        let started = Instant::now();
+        let started = mono_us();
         let mut ctx = Ctx {
             engine: self,
             client_id: client,
@@ -484,12 +523,12 @@ impl Engine {
         let result = handler(&mut ctx, &mut args);
         let rewritten = ctx.rewritten.take();
         let db_after = ctx.db_index;
-        let elapsed = started.elapsed().as_micros() as u64;
+        let elapsed = mono_us().saturating_sub(started);
         use std::sync::atomic::Ordering::Relaxed;
         // A call that blocked is counted once it completes (Redis's updateStatsOnUnblock).
         if self.blocking.request.is_none() {
-            cmd.stats.calls.fetch_add(1, Relaxed);
-            cmd.stats.usec.fetch_add(elapsed, Relaxed);
+            bump(&cmd.stats.calls, 1);
+            bump(&cmd.stats.usec, elapsed);
             if self.config.latency_tracking {
                 cmd.stats.latency.record(elapsed * 1000);
             }
@@ -631,7 +670,7 @@ impl Engine {
     /// client's current protocol (so `HELLO 3` answers in RESP3). Returns false
     /// when the connection must close after writing `out`.
     pub fn execute_into(&mut self, client: ClientId, argv: &[Bytes], out: &mut Vec<u8>) -> bool {
-        let reply = self.execute(client, argv);
+        let reply = self.execute_wire(client, argv);
         let Some(c) = self.clients.get_mut(&client) else {
             return false;
         };
@@ -730,6 +769,28 @@ impl Engine {
             }
         }
     }
+}
+
+/// Monotonic microseconds for command durations: one vDSO call and integer
+/// math (`Instant` subtraction and `Duration` conversion cost more than the call).
+#[inline]
+fn mono_us() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
+}
+
+/// `counter += n` for statistics only written under the engine's `&mut self`
+/// (the table is this engine's own): a plain load and store instead of a
+/// locked read-modify-write on every command.
+#[inline]
+fn bump(counter: &std::sync::atomic::AtomicU64, n: u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
 /// How Redis's `%s` prints an argument: up to the first NUL byte. (Invalid UTF-8

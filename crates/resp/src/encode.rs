@@ -1,7 +1,7 @@
 //! Reply encoder: writes a [`Reply`] as RESP2 or RESP3 bytes.
 
 use crate::num::write_g17;
-use crate::reply::{Proto, Reply};
+use crate::reply::{BulkKind, Proto, Reply};
 
 /// Appends the wire form of `reply` for protocol `proto` to `out`.
 pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
@@ -59,6 +59,15 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
             }
             Proto::Resp2 => bulk(out, text),
         },
+        Reply::BulkArray(b) => {
+            let n = b.len();
+            match (b.kind(), proto) {
+                (BulkKind::Array, _) | (_, Proto::Resp2) => int_line(out, b'*', n as i64),
+                (BulkKind::Set, Proto::Resp3) => int_line(out, b'~', n as i64),
+                (BulkKind::Map, Proto::Resp3) => int_line(out, b'%', (n / 2) as i64),
+            }
+            out.extend_from_slice(b.wire());
+        }
     }
 }
 
@@ -92,14 +101,31 @@ fn int_line(out: &mut Vec<u8>, tag: u8, n: i64) {
 }
 
 fn bulk(out: &mut Vec<u8>, data: &[u8]) {
-    int_line(out, b'$', data.len() as i64);
+    out.reserve(data.len() + 24);
+    out.push(b'$');
+    push_len(out, data.len());
     out.extend_from_slice(data);
     out.extend_from_slice(b"\r\n");
+}
+
+/// `<n>\r\n` for a length; short lengths (the common case) skip the formatter.
+#[inline]
+pub(crate) fn push_len(out: &mut Vec<u8>, n: usize) {
+    if n < 10 {
+        out.extend_from_slice(&[b'0' + n as u8, b'\r', b'\n']);
+    } else if n < 100 {
+        out.extend_from_slice(&[b'0' + (n / 10) as u8, b'0' + (n % 10) as u8, b'\r', b'\n']);
+    } else {
+        let mut buf = itoa::Buffer::new();
+        out.extend_from_slice(buf.format(n).as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::reply::BulkArray;
     use bytes::Bytes;
 
     fn enc(r: &Reply, p: Proto) -> String {
@@ -146,5 +172,45 @@ mod tests {
         let p = Reply::Push(vec![Reply::bulk("m")]);
         assert_eq!(enc(&p, Proto::Resp3), ">1\r\n$1\r\nm\r\n");
         assert_eq!(enc(&p, Proto::Resp2), "*1\r\n$1\r\nm\r\n");
+    }
+
+    #[test]
+    fn bulk_lengths() {
+        for n in [0usize, 1, 9, 10, 11, 99, 100, 101, 999, 1000, 65536] {
+            let data = vec![b'x'; n];
+            let want = format!("${n}\r\n{}\r\n", "x".repeat(n));
+            assert_eq!(enc(&Reply::Bulk(Bytes::from(data)), Proto::Resp2), want);
+        }
+    }
+
+    #[test]
+    fn bulk_array_encodes_as_the_aggregate_it_stands_for() {
+        let items: Vec<Vec<u8>> =
+            vec![b"a".to_vec(), Vec::new(), vec![b'z'; 120], b"\r\n".to_vec()];
+        for kind in [BulkKind::Array, BulkKind::Set, BulkKind::Map] {
+            let mut b = BulkArray::new(kind);
+            for i in &items {
+                b.push(i);
+            }
+            assert_eq!(b.len(), 4);
+            assert_eq!(
+                b.iter().collect::<Vec<_>>(),
+                items.iter().map(|i| &i[..]).collect::<Vec<_>>()
+            );
+            let plain = b.to_reply();
+            let fast = Reply::BulkArray(b);
+            for proto in [Proto::Resp2, Proto::Resp3] {
+                assert_eq!(enc(&fast, proto), enc(&plain, proto));
+            }
+            assert_eq!(fast.clone().normalize(), plain);
+            let nested = Reply::Array(vec![Reply::Integer(1), fast]);
+            assert_eq!(
+                nested.normalize(),
+                Reply::Array(vec![Reply::Integer(1), plain])
+            );
+        }
+        let empty = Reply::BulkArray(BulkArray::new(BulkKind::Array));
+        assert_eq!(enc(&empty, Proto::Resp3), "*0\r\n");
+        assert_eq!(empty.normalize(), Reply::Array(Vec::new()));
     }
 }

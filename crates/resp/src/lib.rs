@@ -11,4 +11,4 @@ mod reply;
 
 pub use encode::encode;
 pub use parser::{ProtocolError, RequestParser, DEFAULT_MAX_BULK_LEN, INLINE_MAX_SIZE};
-pub use reply::{Proto, Reply};
+pub use reply::{BulkArray, BulkIter, BulkKind, Proto, Reply};

@@ -50,7 +50,16 @@ pub struct RequestParser {
     max_bulk_len: i64,
     /// Before AUTH, Redis caps multibulk counts at 10 and bulks at 16 KiB.
     unauthenticated: bool,
+    /// Argument positions found by the fast path (kept to reuse its allocation).
+    spans: Vec<(usize, usize)>,
+    /// Argument vectors handed back with [`RequestParser::recycle`].
+    free: Vec<Vec<Bytes>>,
 }
+
+/// Commands with more arguments than this take the general path.
+const FAST_MAX_ARGS: usize = 1024;
+/// Recycled argument vectors kept at most (a pipelined batch's worth).
+const FREE_MAX: usize = 256;
 
 impl Default for RequestParser {
     fn default() -> Self {
@@ -64,6 +73,27 @@ impl RequestParser {
             pending: None,
             max_bulk_len,
             unauthenticated: false,
+            spans: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
+    /// Hands back an argument vector the caller is done with, so the next
+    /// command reuses its allocation (one malloc/free less per command).
+    pub fn recycle(&mut self, mut args: Vec<Bytes>) {
+        if self.free.len() < FREE_MAX && args.capacity() <= FAST_MAX_ARGS {
+            args.clear();
+            self.free.push(args);
+        }
+    }
+
+    fn take_vec(&mut self, count: usize) -> Vec<Bytes> {
+        match self.free.pop() {
+            Some(mut v) => {
+                v.reserve(count);
+                v
+            }
+            None => Vec::with_capacity(count),
         }
     }
 
@@ -95,6 +125,11 @@ impl RequestParser {
                         other => return Ok(other),
                     }
                 }
+                if !self.unauthenticated {
+                    if let Some(args) = self.parse_complete(buf) {
+                        return Ok(Some(args));
+                    }
+                }
                 let Some(count) = self.read_count_line(buf, b"mbulk")? else {
                     return Ok(None);
                 };
@@ -108,14 +143,57 @@ impl RequestParser {
                     continue;
                 }
                 let count = count as usize;
+                let args = self.take_vec(count.min(FAST_MAX_ARGS));
                 self.pending = Some(Multibulk {
                     remaining: count,
-                    args: Vec::with_capacity(count.min(1024)),
+                    args,
                     bulk_len: None,
                 });
             }
             return self.continue_multibulk(buf);
         }
+    }
+
+    /// The fast path for the usual case: a whole, well-formed multibulk at
+    /// the start of `buf`, scanned in place and cut out as one frame that the
+    /// arguments are slices of. Anything else (a partial command, an odd or
+    /// invalid length line, a big argument) returns `None` with `buf`
+    /// untouched, and the general path gives the exact same result or error.
+    fn parse_complete(&mut self, buf: &mut BytesMut) -> Option<Vec<Bytes>> {
+        let b = &buf[..];
+        let (count, mut i) = fast_num(b, 1)?;
+        if count == 0 || count > FAST_MAX_ARGS {
+            return None;
+        }
+        self.spans.clear();
+        for _ in 0..count {
+            if *b.get(i)? != b'$' {
+                return None;
+            }
+            let (len, start) = fast_num(b, i + 1)?;
+            if len >= BIG_ARG || len as i64 > self.max_bulk_len {
+                return None;
+            }
+            // Like Redis, the two bytes after a bulk are skipped unchecked.
+            let next = start + len + 2;
+            if next > b.len() {
+                return None;
+            }
+            self.spans.push((start, len));
+            i = next;
+        }
+        let frame = buf.split_to(i).freeze();
+        let mut args = self.take_vec(count);
+        let (last, rest) = self.spans.split_last()?;
+        for &(start, len) in rest {
+            args.push(frame.slice(start..start + len));
+        }
+        // The last argument takes the frame's own reference.
+        let mut tail = frame;
+        tail.advance(last.0);
+        tail.truncate(last.1);
+        args.push(tail);
+        Some(args)
     }
 
     fn continue_multibulk(
@@ -173,13 +251,41 @@ impl RequestParser {
         read_count_line(buf, what)
     }
 
-    fn parse_inline(&self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
+    fn parse_inline(&mut self, buf: &mut BytesMut) -> Result<Option<Vec<Bytes>>, ProtocolError> {
         let Some(nl) = memchr::memchr(b'\n', buf) else {
             if buf.len() > INLINE_MAX_SIZE {
                 return Err(ProtocolError::new("too big inline request"));
             }
             return Ok(None);
         };
+        let end = if nl > 0 && buf[nl - 1] == b'\r' {
+            nl - 1
+        } else {
+            nl
+        };
+        if !buf[..end]
+            .iter()
+            .any(|&c| c == b'"' || c == b'\'' || c == 0)
+        {
+            // No quoting: the arguments are slices of the line, split as
+            // sdssplitargs splits unquoted text.
+            let line = buf.split_to(nl + 1).freeze();
+            let mut args = self.take_vec(4);
+            let mut i = 0;
+            while i < end {
+                while i < end && is_space(line[i]) {
+                    i += 1;
+                }
+                let start = i;
+                while i < end && !matches!(line[i], b' ' | b'\n' | b'\r' | b'\t') {
+                    i += 1;
+                }
+                if i > start {
+                    args.push(line.slice(start..i));
+                }
+            }
+            return Ok(Some(args));
+        }
         let line = buf.split_to(nl + 1);
         let mut end = nl;
         if end > 0 && line[end - 1] == b'\r' {
@@ -190,6 +296,34 @@ impl RequestParser {
             None => Err(ProtocolError::new("unbalanced quotes in request")),
         }
     }
+}
+
+/// A length at `b[i..]` in the form the fast path takes: canonical decimal
+/// digits (no sign, no leading zero), at most 9 of them, then `\r` and one
+/// more byte present. Returns the number and the index after the line.
+#[inline]
+fn fast_num(b: &[u8], mut i: usize) -> Option<(usize, usize)> {
+    let start = i;
+    let mut n = 0usize;
+    loop {
+        let c = *b.get(i)?;
+        if c.is_ascii_digit() {
+            if i - start == 9 {
+                return None;
+            }
+            n = n * 10 + (c - b'0') as usize;
+            i += 1;
+        } else if c == b'\r' {
+            break;
+        } else {
+            return None;
+        }
+    }
+    let digits = i - start;
+    if digits == 0 || (digits > 1 && b[start] == b'0') || i + 1 >= b.len() {
+        return None;
+    }
+    Some((n, i + 2))
 }
 
 /// Reads `<tag><integer>\r\n` at the start of `buf` (tag already checked).
@@ -405,12 +539,18 @@ mod tests {
         p.set_unauthenticated(true);
         let mut buf = BytesMut::from(&b"*11\r\n"[..]);
         let err = p.parse(&mut buf).unwrap_err();
-        assert_eq!(err.message(), "ERR Protocol error: unauthenticated multibulk length");
+        assert_eq!(
+            err.message(),
+            "ERR Protocol error: unauthenticated multibulk length"
+        );
         let mut p = RequestParser::default();
         p.set_unauthenticated(true);
         let mut buf = BytesMut::from(&b"*1\r\n$16385\r\n"[..]);
         let err = p.parse(&mut buf).unwrap_err();
-        assert_eq!(err.message(), "ERR Protocol error: unauthenticated bulk length");
+        assert_eq!(
+            err.message(),
+            "ERR Protocol error: unauthenticated bulk length"
+        );
         // Limits still come first.
         let mut p = RequestParser::default();
         p.set_unauthenticated(true);
@@ -463,8 +603,101 @@ mod tests {
             pos += n;
             while let Some(args) = p.parse(&mut buf).unwrap() {
                 got.push(args.iter().map(|a| a.to_vec()).collect::<Vec<_>>());
+                p.recycle(args);
             }
         }
         assert_eq!(got, want);
+    }
+
+    /// Byte at a time: a command is never whole when its parse starts, so
+    /// every multibulk takes the general path.
+    fn parse_bytewise(input: &[u8]) -> (Vec<Vec<Vec<u8>>>, Option<String>) {
+        let mut p = RequestParser::default();
+        let mut buf = BytesMut::new();
+        let mut out = Vec::new();
+        for &b in input {
+            buf.extend_from_slice(&[b]);
+            loop {
+                match p.parse(&mut buf) {
+                    Ok(Some(args)) => out.push(args.iter().map(|a| a.to_vec()).collect()),
+                    Ok(None) => break,
+                    Err(e) => return (out, Some(e.message().to_string())),
+                }
+            }
+        }
+        (out, None)
+    }
+
+    #[test]
+    fn fast_path_agrees_with_general_path() {
+        use rand::{Rng, SeedableRng};
+        let pieces: &[&[u8]] = &[
+            b"*",
+            b"$",
+            b"0",
+            b"1",
+            b"2",
+            b"3",
+            b"9",
+            b"10",
+            b"-1",
+            b"+1",
+            b"\r\n",
+            b"\r",
+            b"\n",
+            b"x",
+            b"GET",
+            b" ",
+            b"\t",
+            b"\x0b",
+            b"'",
+            b"\"",
+            b"\0",
+            b"*1\r\n$4\r\nPING\r\n",
+            b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n",
+            b"*3\r\n$0\r\n\r\n",
+            b"0000000001",
+            b"1234567890",
+        ];
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
+        for _ in 0..3000 {
+            let mut input = Vec::new();
+            for _ in 0..rng.gen_range(1..24) {
+                input.extend_from_slice(pieces[rng.gen_range(0..pieces.len())]);
+            }
+            let whole = parse_all(&input);
+            let bytewise = parse_bytewise(&input);
+            // Byte at a time can stop at an error only once its bytes arrive;
+            // whole-buffer parsing sees the same commands and the same error.
+            assert_eq!(whole, bytewise, "{:?}", String::from_utf8_lossy(&input));
+        }
+    }
+
+    #[test]
+    fn inline_fast_split_matches_sdssplitargs() {
+        use rand::{Rng, SeedableRng};
+        let alphabet = b"ab \t\x0b\x0c\rz";
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(5);
+        for _ in 0..3000 {
+            let line: Vec<u8> = (0..rng.gen_range(0..16))
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            let mut input = line.clone();
+            input.push(b'\n');
+            let mut p = RequestParser::default();
+            let mut buf = BytesMut::from(&input[..]);
+            let got = p.parse(&mut buf).unwrap().unwrap_or_default();
+            let got: Vec<Vec<u8>> = got.iter().map(|a| a.to_vec()).collect();
+            let mut end = line.len();
+            if end > 0 && line[end - 1] == b'\r' {
+                end -= 1;
+            }
+            let want = split_args(&line[..end]).unwrap();
+            if want.is_empty() {
+                assert!(got.is_empty());
+            } else {
+                assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&line));
+            }
+        }
     }
 }

@@ -38,6 +38,126 @@ pub enum Reply {
     Verbatim(&'static str, Bytes),
     /// Out-of-band message (pub/sub, invalidation): a plain array in RESP2.
     Push(Vec<Reply>),
+    /// Many bulk strings already in wire form in one buffer: the fast path for
+    /// long replies (LRANGE), without a `Reply` and a refcount per element.
+    /// Encodes exactly as the `Array`, `Set` or `Map` of `Bulk`s it stands for;
+    /// [`Reply::normalize`] turns it into that form (what embedders see).
+    BulkArray(BulkArray),
+}
+
+/// Which aggregate a [`BulkArray`] encodes as (only the header differs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum BulkKind {
+    #[default]
+    Array,
+    /// `~N` in RESP3, `*N` in RESP2.
+    Set,
+    /// Alternating keys and values: `%N/2` in RESP3, `*N` in RESP2.
+    Map,
+}
+
+/// Bulk strings encoded back to back (`$<len>\r\n<bytes>\r\n` each, the same
+/// in RESP2 and RESP3), plus their count. Nil elements cannot be held.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BulkArray {
+    kind: BulkKind,
+    count: usize,
+    wire: Vec<u8>,
+}
+
+impl BulkArray {
+    pub fn new(kind: BulkKind) -> Self {
+        BulkArray {
+            kind,
+            count: 0,
+            wire: Vec::new(),
+        }
+    }
+
+    /// Room for `elems` elements holding `bytes` bytes of data in all.
+    pub fn with_capacity(kind: BulkKind, elems: usize, bytes: usize) -> Self {
+        BulkArray {
+            kind,
+            count: 0,
+            wire: Vec::with_capacity(bytes + elems * 8),
+        }
+    }
+
+    /// Appends one element.
+    #[inline]
+    pub fn push(&mut self, item: &[u8]) {
+        let w = &mut self.wire;
+        w.reserve(item.len() + 24);
+        w.push(b'$');
+        crate::encode::push_len(w, item.len());
+        w.extend_from_slice(item);
+        w.extend_from_slice(b"\r\n");
+        self.count += 1;
+    }
+
+    pub fn kind(&self) -> BulkKind {
+        self.kind
+    }
+
+    /// Number of elements (for a map: keys plus values).
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The encoded elements, without the aggregate header.
+    pub fn wire(&self) -> &[u8] {
+        &self.wire
+    }
+
+    /// The elements, in order.
+    pub fn iter(&self) -> BulkIter<'_> {
+        BulkIter { rest: &self.wire }
+    }
+
+    /// The same reply as plain `Bulk`s in an `Array`, `Set` or `Map`.
+    pub fn to_reply(&self) -> Reply {
+        let bulks = self.iter().map(|b| Reply::Bulk(Bytes::copy_from_slice(b)));
+        match self.kind {
+            BulkKind::Array => Reply::Array(bulks.collect()),
+            BulkKind::Set => Reply::Set(bulks.collect()),
+            BulkKind::Map => {
+                let mut it = bulks;
+                let mut pairs = Vec::with_capacity(self.count / 2);
+                while let (Some(k), Some(v)) = (it.next(), it.next()) {
+                    pairs.push((k, v));
+                }
+                Reply::Map(pairs)
+            }
+        }
+    }
+}
+
+/// Iterator over the elements of a [`BulkArray`].
+pub struct BulkIter<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> Iterator for BulkIter<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        // Only `push` writes the buffer: `$<digits>\r\n<len bytes>\r\n`.
+        let rest = self.rest.get(1..)?;
+        let mut len = 0usize;
+        let mut i = 0;
+        while rest[i] != b'\r' {
+            len = len * 10 + (rest[i] - b'0') as usize;
+            i += 1;
+        }
+        let start = i + 2;
+        let item = &rest[start..start + len];
+        self.rest = &rest[start + len + 2..];
+        Some(item)
+    }
 }
 
 impl Reply {
@@ -84,5 +204,50 @@ impl Reply {
 
     pub fn is_error(&self) -> bool {
         matches!(self, Reply::Error(_))
+    }
+
+    /// The reply with every [`Reply::BulkArray`] (at any depth) replaced by
+    /// the plain aggregate of `Bulk`s it encodes as.
+    pub fn normalize(self) -> Reply {
+        match self {
+            Reply::BulkArray(b) => b.to_reply(),
+            Reply::Array(items) => Reply::Array(normalize_all(items)),
+            Reply::Set(items) => Reply::Set(normalize_all(items)),
+            Reply::Push(items) => Reply::Push(normalize_all(items)),
+            Reply::Map(pairs)
+                if pairs
+                    .iter()
+                    .any(|(k, v)| k.has_bulk_array() || v.has_bulk_array()) =>
+            {
+                Reply::Map(
+                    pairs
+                        .into_iter()
+                        .map(|(k, v)| (k.normalize(), v.normalize()))
+                        .collect(),
+                )
+            }
+            other => other,
+        }
+    }
+
+    fn has_bulk_array(&self) -> bool {
+        match self {
+            Reply::BulkArray(_) => true,
+            Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
+                items.iter().any(Reply::has_bulk_array)
+            }
+            Reply::Map(pairs) => pairs
+                .iter()
+                .any(|(k, v)| k.has_bulk_array() || v.has_bulk_array()),
+            _ => false,
+        }
+    }
+}
+
+fn normalize_all(items: Vec<Reply>) -> Vec<Reply> {
+    if items.iter().any(Reply::has_bulk_array) {
+        items.into_iter().map(Reply::normalize).collect()
+    } else {
+        items
     }
 }

@@ -166,7 +166,10 @@ pub async fn serve<S>(
                     held = true;
                     break;
                 }
-                batch.pop_front();
+                if let Some(argv) = batch.pop_front() {
+                    // Its vector serves the next command parsed.
+                    parser.recycle(argv);
+                }
                 keep_open = open;
                 held = eng.blocking.blocked_clients() > 0
                     && ember_core::blocking::is_blocked(&eng, id);
@@ -177,6 +180,11 @@ pub async fn serve<S>(
                     encode(&Reply::error(e.message().to_string()), proto, &mut out);
                     keep_open = false;
                 }
+            }
+            // client-output-buffer-limit: replies that would leave more output
+            // than the client's class allows are dropped with the client.
+            if !out.is_empty() && over_output_limit(&mut eng, id, out.len()) {
+                keep_open = false;
             }
             if eng.shutdown.is_some() {
                 stop_server = true;
@@ -264,6 +272,33 @@ where
         }
     }
     true
+}
+
+/// Checks `client-output-buffer-limit` for `pending` more bytes of output
+/// (Redis's checkClientOutputBufferLimits); true when the client was closed.
+fn over_output_limit(eng: &mut Engine, id: ember_core::ClientId, pending: usize) -> bool {
+    let limits = eng.config.client_output_buffer_limit;
+    let normal = eng
+        .clients
+        .get(&id)
+        .is_some_and(|c| c.kind == ember_core::client::ClientKind::Normal);
+    // The common case: no limit for normal clients (the default).
+    if normal && limits[0].hard_bytes == 0 && limits[0].soft_bytes == 0 {
+        return false;
+    }
+    let now = eng.now_ms();
+    let Some(c) = eng.client_mut(id) else {
+        return false;
+    };
+    let before = c.obuf;
+    c.obuf = before + pending;
+    let closed = ember_core::pubsub::check_output_limit(c, &limits, now);
+    c.obuf = before;
+    if closed {
+        let info = ember_core::acl::client_info(eng, id);
+        warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
+    }
+    closed
 }
 
 /// Redis's sdscatrepr: a quoted, escaped rendering of bytes for log lines.

@@ -102,10 +102,13 @@ pub fn load_config(args: &[String]) -> Result<Config, ConfigError> {
             return Ok(());
         }
         if d.name == "rename-command" && d.args.len() == 2 {
-            let known = command_names.get_or_insert_with(ember_core::acl::file::known_command_names);
+            let known =
+                command_names.get_or_insert_with(ember_core::acl::file::known_command_names);
             ember_core::acl::file::check_rename(known, &d.args[0], &d.args[1])
                 .map_err(|msg| ConfigError::at(&d, msg))?;
-            config.renamed_commands.push((d.args[0].clone(), d.args[1].clone()));
+            config
+                .renamed_commands
+                .push((d.args[0].clone(), d.args[1].clone()));
             return Ok(());
         }
         if FILE_ONLY_UNSUPPORTED.contains(&d.name.as_str()) {

@@ -242,8 +242,39 @@ pub fn check_user(
     })
 }
 
+/// True if a selector that allows this call may also touch any key with
+/// `perms` (`allkeys`, or a `*` pattern with those permissions): Redis's
+/// ACLUserCheckCmdWithUnrestrictedKeyAccess, which SORT asks before
+/// following BY/GET patterns.
+pub fn unrestricted_key_access(
+    universe: &Universe,
+    user: &User,
+    cmd: &Command,
+    argv: &[Bytes],
+    perms: u8,
+) -> bool {
+    let Some(id) = universe.id_of(&cmd.full_name) else {
+        return false;
+    };
+    let mut call = Call {
+        universe,
+        id,
+        cmd,
+        argv,
+        keys: None,
+    };
+    let mut idx = 0;
+    user.selectors.iter().any(|s| {
+        call.check_selector(s, &mut idx).is_ok()
+            && (s.allkeys
+                || s.patterns
+                    .iter()
+                    .any(|(p, f)| f & perms == perms && p[..] == *b"*"))
+    })
+}
+
 /// May `user` access `key` with `perms` in some selector (Redis's
-/// ACLUserCheckKeyPerm, for commands that name keys indirectly: SORT BY/GET).
+/// ACLUserCheckKeyPerm).
 pub fn user_key_allowed(user: &User, key: &[u8], perms: u8) -> bool {
     user.selectors.iter().any(|s| key_allowed(s, key, perms))
 }

@@ -18,7 +18,7 @@ use crate::types::list::{End, ListValue};
 use crate::value::Value;
 use bytes::Bytes;
 use ember_resp::num::parse_i64;
-use ember_resp::Reply;
+use ember_resp::{BulkArray, BulkKind, Reply};
 
 pub fn commands() -> Vec<Command> {
     let rw = WRITE | DENYOOM;
@@ -96,18 +96,6 @@ fn pop_event(end: End) -> &'static str {
 
 fn bulks(items: Vec<Bytes>) -> Reply {
     Reply::Array(items.into_iter().map(Reply::Bulk).collect())
-}
-
-/// Copies `items` into one buffer and hands out slices of it: one allocation
-/// for a whole range instead of one per element.
-fn shared_copies<'a>(items: impl Iterator<Item = &'a [u8]>) -> Vec<Bytes> {
-    let mut buf = Vec::new();
-    let mut ends = Vec::with_capacity(items.size_hint().0);
-    for e in items {
-        buf.extend_from_slice(e);
-        ends.push(buf.len());
-    }
-    split_at_ends(buf, ends)
 }
 
 /// `buf` cut at each of `ends` into shared slices.
@@ -459,7 +447,14 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::Array(Vec::new()));
     };
     Ok(match clamp_range(start, end, list.len()) {
-        Some((s, e)) => bulks(shared_copies(list.range(s, e + 1))),
+        Some((s, e)) => {
+            // Written in wire form as it is read: no Reply or refcount per element.
+            let mut out = BulkArray::with_capacity(BulkKind::Array, e + 1 - s, 0);
+            for item in list.range(s, e + 1) {
+                out.push(item);
+            }
+            Reply::BulkArray(out)
+        }
         None => Reply::Array(Vec::new()),
     })
 }

@@ -74,7 +74,7 @@ pub fn pause_remaining_ms(engine: &Engine) -> Option<i64> {
 /// command, `Some(Ok(..))` postpones it (the reply is a placeholder nobody
 /// sees). Called only while some client is subscribed, a MONITOR exists or a
 /// pause is set.
-pub fn precheck(engine: &mut Engine, id: ClientId, cmd: &Command) -> Option<CmdResult> {
+pub fn precheck(engine: &mut Engine, id: ClientId, cmd: &'static Command) -> Option<CmdResult> {
     let c = engine.clients.get(&id)?;
     if c.proto == Proto::Resp2
         && c.subs.total() > 0
@@ -104,8 +104,7 @@ pub fn precheck(engine: &mut Engine, id: ClientId, cmd: &Command) -> Option<CmdR
             engine.postponed_now = true;
             // CLIENT LIST's `cmd=` already names the held command in Redis.
             if let Some(c) = engine.clients.get_mut(&id) {
-                c.last_cmd.clear();
-                c.last_cmd.push_str(&cmd.full_name);
+                c.last_cmd = &cmd.full_name;
             }
             return Some(Ok(Reply::NilArray));
         }

@@ -135,13 +135,9 @@ fn parse_opts<'a>(
 }
 
 /// BY and GET read keys no key position names, so Redis allows them only to
-/// users who may read every key (ACLUserCheckKeyPerm on "*").
-fn full_key_access(ctx: &mut Ctx) -> bool {
-    let name = ctx.client().user.clone();
-    match ctx.engine.acl.user(name.as_bytes()) {
-        Some(u) => crate::acl::check::user_key_allowed(u, b"*", crate::acl::selector::KEY_READ),
-        None => true,
-    }
+/// users who may read every key (ACLUserCheckKeyPerm on "*", selectors included).
+fn full_key_access(ctx: &mut Ctx, argv: &[bytes::Bytes]) -> bool {
+    crate::acl::client_reads_any_key(ctx.engine, ctx.client_id, ctx.cmd, argv)
 }
 
 fn denied(option: &str) -> CmdError {
@@ -182,7 +178,7 @@ impl Item {
 
 fn sort_generic(ctx: &mut Ctx, args: &mut Args, readonly: bool) -> CmdResult {
     let key = args.next()?;
-    let full_access = full_key_access(ctx);
+    let full_access = full_key_access(ctx, args.argv());
     let mut o = parse_opts(args, readonly, full_access)?;
 
     let kind = match ctx.lookup_read(key) {

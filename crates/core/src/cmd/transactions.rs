@@ -78,7 +78,11 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         else {
             break;
         };
-        let reply = engine.call(id, cmd, &argv, skip);
+        // Permissions may have changed since the command was queued.
+        let reply = match crate::acl::exec_time_refusal(engine, id, cmd, &argv) {
+            Some(err) => err.into(),
+            None => engine.call(id, cmd, &argv, skip),
+        };
         if let Reply::Error(text) = &reply {
             engine.stats.count_error(text);
         }

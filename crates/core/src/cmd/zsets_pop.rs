@@ -37,7 +37,21 @@ fn zpop_generic(ctx: &mut Ctx, args: &mut Args, max: bool) -> CmdResult {
         return Ok(Reply::Array(Vec::new()));
     }
     let popped = pop_from(ctx, key, max, count.unwrap_or(1));
-    Ok(popped_reply(&popped, nested))
+    Ok(owned_reply(popped, nested))
+}
+
+/// [`popped_reply`] consuming the pairs (no copies of the members).
+fn owned_reply(popped: Vec<(Bytes, f64)>, nested: bool) -> Reply {
+    let mut out = Vec::with_capacity(popped.len() * 2);
+    for (m, s) in popped {
+        if nested {
+            out.push(Reply::Array(vec![Reply::Bulk(m), Reply::Double(s)]));
+        } else {
+            out.push(Reply::Bulk(m));
+            out.push(Reply::Double(s));
+        }
+    }
+    Reply::Array(out)
 }
 
 /// Popped pairs as a flat array, or (`nested`) an array of [member, score].
@@ -161,7 +175,7 @@ pub fn mpop_reply(key: Bytes, popped: &[(Bytes, f64)]) -> Reply {
 pub fn zmpop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let m = parse_mpop(args.argv(), 1)?;
     Ok(match mpop(ctx, &m)? {
-        Some((key, popped)) => mpop_reply(key, &popped),
+        Some((key, popped)) => Reply::Array(vec![Reply::Bulk(key), owned_reply(popped, true)]),
         None => Reply::NilArray,
     })
 }

@@ -64,7 +64,11 @@ impl<R: BufRead> Src<R> {
                 break;
             }
         }
-        Ok(if out.is_empty() { Got::Eof } else { Got::Data(out) })
+        Ok(if out.is_empty() {
+            Got::Eof
+        } else {
+            Got::Data(out)
+        })
     }
 
     /// Exactly `n` bytes (allocated as they arrive), or `Eof` if fewer remain.
@@ -72,7 +76,11 @@ impl<R: BufRead> Src<R> {
         let mut out = Vec::with_capacity(n.min(1 << 20) as usize);
         let got = (&mut self.r).take(n).read_to_end(&mut out)?;
         self.pos += got as u64;
-        Ok(if (got as u64) < n { Got::Eof } else { Got::Data(out) })
+        Ok(if (got as u64) < n {
+            Got::Eof
+        } else {
+            Got::Data(out)
+        })
     }
 }
 
@@ -317,7 +325,10 @@ fn load_rdb<R: BufRead>(engine: &mut Engine, src: &mut Src<R>, size: u64) -> Res
 /// directory as its base (Redis's aofUpgradePrepare).
 fn upgrade(legacy: &Path, dir: &Path, filename: &str, am: &mut Manifest) -> Result<(), ()> {
     if let Err(e) = std::fs::create_dir_all(dir) {
-        tracing::warn!("Can't open or create append-only dir {}: {e}", dir.display());
+        tracing::warn!(
+            "Can't open or create append-only dir {}: {e}",
+            dir.display()
+        );
         return Err(());
     }
     am.base = Some(AofFile {
@@ -385,7 +396,8 @@ pub fn load_all(engine: &mut Engine, shared: &Shared) -> LoadStatus {
         .as_ref()
         .and_then(|b| std::fs::metadata(dir.join(&b.name)).ok())
         .map_or(0, |m| m.len());
-    let (client, maxmemory, processed) = begin_replay(engine, shared);
+    let replay = begin_replay(engine, shared);
+    let client = replay.client;
     let mut ret = LoadStatus::Ok;
     for (i, f) in files.iter().enumerate() {
         let last = i + 1 == files.len();
@@ -414,8 +426,11 @@ pub fn load_all(engine: &mut Engine, shared: &Shared) -> LoadStatus {
             break;
         }
     }
-    end_replay(engine, shared, client, maxmemory, processed);
-    if matches!(ret, LoadStatus::Ok | LoadStatus::Truncated | LoadStatus::Empty) {
+    end_replay(engine, shared, replay);
+    if matches!(
+        ret,
+        LoadStatus::Ok | LoadStatus::Truncated | LoadStatus::Empty
+    ) {
         let mut g = lock(shared);
         g.current_size = total;
         g.rewrite_base_size = base_size;
@@ -424,9 +439,17 @@ pub fn load_all(engine: &mut Engine, shared: &Shared) -> LoadStatus {
     ret
 }
 
-/// Sets the engine up for replay: the internal client, no eviction, the
-/// sink muted, INFO `loading:1`.
-fn begin_replay(engine: &mut Engine, shared: &Shared) -> (ClientId, u64, u64) {
+/// What replay changed in the engine, to put back afterwards.
+struct Replay {
+    client: ClientId,
+    maxmemory: u64,
+    acl_unrestricted: bool,
+    processed: u64,
+}
+
+/// Sets the engine up for replay as Redis's AOF client runs: no
+/// authentication, ACL or eviction checks, the sink muted, INFO `loading:1`.
+fn begin_replay(engine: &mut Engine, shared: &Shared) -> Replay {
     let client = engine.add_client();
     if let Some(c) = engine.client_mut(client) {
         c.authenticated = true;
@@ -435,14 +458,21 @@ fn begin_replay(engine: &mut Engine, shared: &Shared) -> (ClientId, u64, u64) {
     lock(shared).loading = true;
     crate::save::state(engine).loading = true;
     let maxmemory = std::mem::take(&mut engine.config.maxmemory);
-    (client, maxmemory, engine.stats.total_commands_processed)
+    let acl_unrestricted = std::mem::replace(&mut engine.acl.unrestricted, true);
+    Replay {
+        client,
+        maxmemory,
+        acl_unrestricted,
+        processed: engine.stats.total_commands_processed,
+    }
 }
 
-fn end_replay(engine: &mut Engine, shared: &Shared, client: ClientId, maxmemory: u64, processed: u64) {
-    engine.remove_client(client);
-    engine.config.maxmemory = maxmemory;
+fn end_replay(engine: &mut Engine, shared: &Shared, r: Replay) {
+    engine.remove_client(r.client);
+    engine.config.maxmemory = r.maxmemory;
+    engine.acl.unrestricted = r.acl_unrestricted;
     // Replayed commands are not client traffic (Redis calls them directly).
-    engine.stats.total_commands_processed = processed;
+    engine.stats.total_commands_processed = r.processed;
     crate::save::state(engine).loading = false;
     lock(shared).loading = false;
 }

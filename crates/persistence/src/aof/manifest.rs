@@ -295,9 +295,7 @@ pub fn persist(dir: &Path, filename: &str, am: &mut Manifest) -> std::io::Result
             tracing::warn!("Can't open the AOF manifest file {tmp_name}: {e}");
         })?;
         f.write_all(am.to_text().as_bytes()).inspect_err(|e| {
-            tracing::warn!(
-                "Error trying to write the temporary AOF manifest file {tmp_name}: {e}"
-            );
+            tracing::warn!("Error trying to write the temporary AOF manifest file {tmp_name}: {e}");
         })?;
         f.sync_data().inspect_err(|e| {
             tracing::warn!("Fail to fsync the temp AOF file {tmp_name}: {e}.");
@@ -308,7 +306,10 @@ pub fn persist(dir: &Path, filename: &str, am: &mut Manifest) -> std::io::Result
             );
         })?;
         fsync_dir(dir).inspect_err(|e| {
-            tracing::warn!("Fail to fsync AOF directory {}: {e}.", dir.join(&name).display());
+            tracing::warn!(
+                "Fail to fsync AOF directory {}: {e}.",
+                dir.join(&name).display()
+            );
         })
     })();
     if result.is_ok() {
@@ -357,13 +358,19 @@ mod tests {
     #[test]
     fn format_is_redis_7_0() {
         let mut am = Manifest::default();
-        assert_eq!(am.new_base("appendonly.aof", true), "appendonly.aof.1.base.rdb");
+        assert_eq!(
+            am.new_base("appendonly.aof", true),
+            "appendonly.aof.1.base.rdb"
+        );
         assert_eq!(am.new_incr("appendonly.aof"), "appendonly.aof.1.incr.aof");
         assert_eq!(
             am.to_text(),
             "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
         );
-        assert_eq!(Manifest::parse(am.to_text().as_bytes()).unwrap().incr, am.incr);
+        assert_eq!(
+            Manifest::parse(am.to_text().as_bytes()).unwrap().incr,
+            am.incr
+        );
     }
 
     #[test]
@@ -380,7 +387,10 @@ mod tests {
              file a.1.base.rdb seq 1 type h\nfile a.2.incr.aof seq 2 type i\n"
         );
         let back = Manifest::parse(am.to_text().as_bytes()).unwrap();
-        assert_eq!((back.base_seq, back.incr_seq, back.history.len()), (2, 2, 2));
+        assert_eq!(
+            (back.base_seq, back.incr_seq, back.history.len()),
+            (2, 2, 2)
+        );
     }
 
     #[test]
@@ -396,11 +406,17 @@ mod tests {
     fn bad_manifests_are_refused_as_redis_does() {
         let cases: &[(&[u8], &str)] = &[
             (b"", "Found an empty AOF manifest"),
-            (b"file a seq 1 type b", "The AOF manifest file contains too long line"),
+            (
+                b"file a seq 1 type b",
+                "The AOF manifest file contains too long line",
+            ),
             (b"\n", "Invalid AOF manifest file format"),
             (b"file a seq 1\n", "Invalid AOF manifest file format"),
             (b"file a seq 0 type b\n", "Invalid AOF manifest file format"),
-            (b"file d/a seq 1 type b\n", "File can't be a path, just a filename"),
+            (
+                b"file d/a seq 1 type b\n",
+                "File can't be a path, just a filename",
+            ),
             (
                 b"file a seq 1 type b\nfile b seq 2 type b\n",
                 "Found duplicate base file information",

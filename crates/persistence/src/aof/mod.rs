@@ -31,8 +31,8 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-pub use writer::{Fsync, Status};
 use writer::{lock, Inner, Shared};
+pub use writer::{Fsync, Status};
 
 /// The AOF state kept in `engine.ext`.
 pub struct Aof {
@@ -133,13 +133,18 @@ pub fn open(engine: &mut Engine) -> Result<(), String> {
 fn open_on_start(engine: &mut Engine, sh: &Shared) -> Result<(), String> {
     let mut g = lock(sh);
     if let Err(e) = std::fs::create_dir_all(&g.dir) {
-        let msg = format!("Can't open or create append-only dir {}: {e}", g.dir.display());
+        let msg = format!(
+            "Can't open or create append-only dir {}: {e}",
+            g.dir.display()
+        );
         tracing::warn!("{msg}");
         return Err(msg);
     }
     let filename = g.filename.clone();
     if g.manifest.is_empty() {
-        let base = g.manifest.new_base(&filename, engine.config.aof_use_rdb_preamble);
+        let base = g
+            .manifest
+            .new_base(&filename, engine.config.aof_use_rdb_preamble);
         rewrite::write_base_now(engine, &g.dir.join(&base)).map_err(|e| e.to_string())?;
         tracing::info!("Creating AOF base file {base} on server start");
     }
@@ -333,6 +338,31 @@ pub fn shutdown(engine: &mut Engine) -> Result<(), String> {
     Ok(())
 }
 
+/// Opt-in batching for the front end: with `on`, propagated writes are
+/// buffered until [`flush`], which must then be called after each batch of
+/// commands and before their replies are sent (still holding the engine):
+/// one write (and under `appendfsync always` one fsync) per batch instead of
+/// per command.
+pub fn set_deferred_flush(engine: &mut Engine, on: bool) {
+    let sh = shared(engine);
+    let mut g = lock(&sh);
+    g.deferred = on;
+    if !on {
+        g.flush_pending();
+    }
+}
+
+/// Writes (and under `always` fsyncs) what the batch just executed appended;
+/// see [`set_deferred_flush`]. Cheap when nothing is pending.
+pub fn flush(engine: &Engine) {
+    if let Some(sh) = peek(engine) {
+        let mut g = lock(sh);
+        if !g.buf.is_empty() {
+            g.flush_pending();
+        }
+    }
+}
+
 /// Waits (up to `timeout`) for a running rewrite to finish; true if none runs.
 pub fn wait_rewrite(engine: &Engine, timeout: std::time::Duration) -> bool {
     let Some(sh) = peek(engine) else {
@@ -373,12 +403,16 @@ fn bgrewriteaof(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         if busy {
             g.rewrite_scheduled = true;
             g.consecutive_failures = 0;
-            return Ok(Reply::status("Background append only file rewriting scheduled"));
+            return Ok(Reply::status(
+                "Background append only file rewriting scheduled",
+            ));
         }
     }
     match rewrite::start(ctx.engine, &sh) {
-        Ok(()) => Ok(Reply::status("Background append only file rewriting started")),
-        Err(()) => Err(CmdError::err(
+        Ok(()) => Ok(Reply::status(
+            "Background append only file rewriting started",
+        )),
+        Err(_) => Err(CmdError::err(
             "Can't execute an AOF background rewriting. Please check the server logs for more \
              information.",
         )),
@@ -448,7 +482,10 @@ pub fn info_fields(engine: &Engine) -> String {
     f("aof_current_rewrite_time_sec", &current);
     f("aof_last_bgrewrite_status", &ok_err(st.last_bgrewrite_ok));
     f("aof_rewrites", &st.rewrites);
-    f("aof_rewrites_consecutive_failures", &st.consecutive_failures);
+    f(
+        "aof_rewrites_consecutive_failures",
+        &st.consecutive_failures,
+    );
     f("aof_last_write_status", &ok_err(st.last_write_ok));
     f("aof_last_cow_size", &0);
     s

@@ -168,7 +168,8 @@ fn rewrite_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
             b"HMSET",
             key,
             h.len(),
-            h.iter().map(|(f, v)| vec![Cow::Borrowed(f), Cow::Borrowed(v)]),
+            h.iter()
+                .map(|(f, v)| vec![Cow::Borrowed(f), Cow::Borrowed(v)]),
         ),
     }
 }
@@ -185,9 +186,11 @@ fn write_temp(tmp: &Path, snap: &Snapshot) -> Result<()> {
 /// Writes a base file synchronously (Redis's rewriteAppendOnlyFile, used on
 /// startup with an empty AOF): temporary file in `dir`, then renamed to `dest`.
 pub fn write_base_now(engine: &Engine, dest: &Path) -> Result<()> {
-    let tmp = Path::new(&engine.config.dir).join(format!("temp-rewriteaof-{}.aof", std::process::id()));
+    let tmp =
+        Path::new(&engine.config.dir).join(format!("temp-rewriteaof-{}.aof", std::process::id()));
     let snap = Snapshot::take(engine);
-    let result = write_temp(&tmp, &snap).and_then(|()| std::fs::rename(&tmp, dest).map_err(RdbError::from));
+    let result =
+        write_temp(&tmp, &snap).and_then(|()| std::fs::rename(&tmp, dest).map_err(RdbError::from));
     if let Err(e) = &result {
         tracing::warn!("Write error writing append only file on disk: {e}");
         let _ = std::fs::remove_file(&tmp);
@@ -236,22 +239,26 @@ pub fn kill(g: &mut Inner) {
 }
 
 /// Starts a background rewrite (Redis's rewriteAppendOnlyFileBackground).
-pub fn start(engine: &mut Engine, shared: &Shared) -> std::result::Result<(), ()> {
+pub fn start(engine: &mut Engine, shared: &Shared) -> std::result::Result<(), String> {
     let mut g = lock(shared);
     if g.rewrite.is_some() {
-        return Err(());
+        return Err("Background append only file rewriting already in progress".into());
     }
     super::sync_config(&mut g, &engine.config);
     if let Err(e) = std::fs::create_dir_all(&g.dir) {
-        tracing::warn!("Can't open or create append-only dir {}: {e}", g.dir.display());
+        let msg = format!(
+            "Can't open or create append-only dir {}: {e}",
+            g.dir.display()
+        );
+        tracing::warn!("{msg}");
         g.last_bgrewrite_ok = false;
-        return Err(());
+        return Err(msg);
     }
     g.selected_db = None;
     g.flush_force();
-    if open_new_incr(&mut g).is_err() {
+    if let Err(e) = open_new_incr(&mut g) {
         g.last_bgrewrite_ok = false;
-        return Err(());
+        return Err(e.to_string());
     }
     g.rewrites += 1;
     g.generation += 1;
@@ -274,17 +281,20 @@ pub fn start(engine: &mut Engine, shared: &Shared) -> std::result::Result<(), ()
         .spawn(move || {
             let result = write_temp(&tmp, &snap);
             match &result {
-                Ok(()) => tracing::info!("Successfully created the temporary AOF base file {tmp_name}"),
+                Ok(()) => {
+                    tracing::info!("Successfully created the temporary AOF base file {tmp_name}")
+                }
                 Err(e) => tracing::warn!("Write error writing append only file on disk: {e}"),
             }
             done(&sh, generation, result.is_ok(), &tmp, snap.preamble);
         });
     if let Err(e) = spawned {
-        tracing::warn!("Can't rewrite append only file in background: fork: {e}");
+        let msg = format!("Can't rewrite append only file in background: fork: {e}");
+        tracing::warn!("{msg}");
         let mut g = lock(shared);
         g.rewrite = None;
         g.last_bgrewrite_ok = false;
-        return Err(());
+        return Err(msg);
     }
     tracing::info!("Background append only file rewriting started by pid {pid}");
     Ok(())

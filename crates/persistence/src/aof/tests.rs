@@ -67,7 +67,10 @@ impl Server {
         Ok(Server { e, id })
     }
     fn run(&mut self, argv: &[&str]) -> Reply {
-        let argv: Vec<Bytes> = argv.iter().map(|a| Bytes::copy_from_slice(a.as_bytes())).collect();
+        let argv: Vec<Bytes> = argv
+            .iter()
+            .map(|a| Bytes::copy_from_slice(a.as_bytes()))
+            .collect();
         self.e.execute(self.id, &argv).unwrap_or(Reply::Nil)
     }
     fn info(&mut self, field: &str) -> String {
@@ -89,10 +92,15 @@ impl Server {
             for (k, v) in db.keys().iter() {
                 let mut elems: Vec<String> = match v {
                     Value::Str(s) => vec![String::from_utf8_lossy(&s.as_bytes()).into_owned()],
-                    Value::List(l) => l.iter().map(|e| String::from_utf8_lossy(e).into()).collect(),
+                    Value::List(l) => l
+                        .iter()
+                        .map(|e| String::from_utf8_lossy(e).into())
+                        .collect(),
                     Value::Set(s) => {
-                        let mut m: Vec<String> =
-                            s.iter().map(|e| String::from_utf8_lossy(&e).into()).collect();
+                        let mut m: Vec<String> = s
+                            .iter()
+                            .map(|e| String::from_utf8_lossy(&e).into())
+                            .collect();
                         m.sort();
                         m
                     }
@@ -100,7 +108,11 @@ impl Server {
                         let mut m: Vec<String> = h
                             .iter()
                             .map(|(f, v)| {
-                                format!("{}={}", String::from_utf8_lossy(f), String::from_utf8_lossy(v))
+                                format!(
+                                    "{}={}",
+                                    String::from_utf8_lossy(f),
+                                    String::from_utf8_lossy(v)
+                                )
                             })
                             .collect();
                         m.sort();
@@ -160,7 +172,9 @@ fn fresh_start_creates_redis_layout_and_reloads() {
         d.manifest(),
         "file appendonly.aof.1.base.rdb seq 1 type b\nfile appendonly.aof.1.incr.aof seq 1 type i\n"
     );
-    assert!(d.read("appendonly.aof.1.base.rdb").starts_with(b"REDIS0010"));
+    assert!(d
+        .read("appendonly.aof.1.base.rdb")
+        .starts_with(b"REDIS0010"));
     s.run(&["set", "a", "1"]);
     assert_eq!(
         d.read("appendonly.aof.1.incr.aof"),
@@ -172,7 +186,9 @@ fn fresh_start_creates_redis_layout_and_reloads() {
     assert_eq!(s.info("aof_current_size"), incr.to_string());
     // Relative expiries are written in absolute form.
     let text = String::from_utf8_lossy(&d.read("appendonly.aof.1.incr.aof")).into_owned();
-    assert!(text.contains("PEXPIREAT") && text.contains("MULTI") && text.contains("SELECT\r\n$1\r\n3"));
+    assert!(
+        text.contains("PEXPIREAT") && text.contains("MULTI") && text.contains("SELECT\r\n$1\r\n3")
+    );
     let before = s.contents();
     drop(s);
     let s2 = Server::open(cfg).unwrap();
@@ -183,7 +199,10 @@ fn fresh_start_creates_redis_layout_and_reloads() {
 fn bgrewriteaof_replaces_base_and_keeps_later_writes() {
     for preamble in ["yes", "no"] {
         let d = Dir::new(&format!("rw-{preamble}"));
-        let cfg = config(&d, &[("appendonly", "yes"), ("aof-use-rdb-preamble", preamble)]);
+        let cfg = config(
+            &d,
+            &[("appendonly", "yes"), ("aof-use-rdb-preamble", preamble)],
+        );
         let mut s = Server::open(cfg.clone()).unwrap();
         populate(&mut s);
         assert_eq!(
@@ -212,7 +231,10 @@ fn bgrewriteaof_replaces_base_and_keeps_later_writes() {
         );
         if preamble == "no" {
             let base = String::from_utf8_lossy(&d.read("appendonly.aof.2.base.aof")).into_owned();
-            assert!(base.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"), "{base}");
+            assert!(
+                base.starts_with("*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n"),
+                "{base}"
+            );
             assert!(base.contains("$5\r\nRPUSH\r\n$7\r\nbiglist\r\n"));
             assert!(base.contains("*66\r\n$5\r\nRPUSH"), "64 items per command");
             assert!(base.contains("*8\r\n$4\r\nZADD\r\n$4\r\nzset\r\n$2\r\n-2\r\n$2\r\nm2\r\n$3\r\n1.5\r\n$2\r\nm1\r\n$3\r\ninf\r\n"));
@@ -222,7 +244,10 @@ fn bgrewriteaof_replaces_base_and_keeps_later_writes() {
         assert_eq!(s.info("aof_last_bgrewrite_status"), "ok");
         assert_eq!(s.info("aof_rewrite_in_progress"), "0");
         let base_len = d.read(&format!("appendonly.aof.2.base.{ext}")).len();
-        assert_eq!(s.info("aof_base_size"), (base_len + d.read("appendonly.aof.2.incr.aof").len()).to_string());
+        assert_eq!(
+            s.info("aof_base_size"),
+            (base_len + d.read("appendonly.aof.2.incr.aof").len()).to_string()
+        );
         s.run(&["SET", "later", "2"]);
         let before = s.contents();
         drop(s);
@@ -275,7 +300,11 @@ fn torn_tail_is_truncated_or_refused() {
     strict.aof_load_truncated = false;
     assert!(Server::open(strict).is_err());
     assert_eq!(Server::open(cfg.clone()).unwrap().contents(), before);
-    assert_eq!(std::fs::read(&incr).unwrap(), good, "truncated at the last whole command");
+    assert_eq!(
+        std::fs::read(&incr).unwrap(),
+        good,
+        "truncated at the last whole command"
+    );
     // A MULTI without EXEC is reverted the same way.
     let mut tx = good.clone();
     tx.extend_from_slice(b"*1\r\n$5\r\nMULTI\r\n*3\r\n$3\r\nSET\r\n$1\r\nb\r\n$1\r\n2\r\n");
@@ -304,7 +333,9 @@ fn legacy_single_file_is_migrated() {
         rewrite::Snapshot::take(&src.e).write_to(&mut data).unwrap();
         src.e.config = saved;
         drop(src);
-        data.extend_from_slice(b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$4\r\ntail\r\n$1\r\n1\r\n");
+        data.extend_from_slice(
+            b"*2\r\n$6\r\nSELECT\r\n$1\r\n0\r\n*3\r\n$3\r\nSET\r\n$4\r\ntail\r\n$1\r\n1\r\n",
+        );
         std::fs::write(d.0.join("appendonly.aof"), &data).unwrap();
         let s = Server::open(config(&d, &[("appendonly", "yes")])).unwrap();
         let mut want = before.clone();
@@ -344,7 +375,9 @@ fn debug_loadaof_and_auto_rewrite() {
     cron(&mut s.e);
     s.wait();
     assert_eq!(s.info("aof_rewrites"), "1");
-    assert!(d.manifest().starts_with("file appendonly.aof.2.base.rdb seq 2 type b\n"));
+    assert!(d
+        .manifest()
+        .starts_with("file appendonly.aof.2.base.rdb seq 2 type b\n"));
     assert_eq!(s.run(&["DEBUG", "LOADAOF"]), Reply::OK);
     assert_eq!(s.contents(), before);
 }
@@ -361,16 +394,25 @@ fn bgrewriteaof_replies_like_redis() {
     );
     let again = s.run(&["BGREWRITEAOF"]);
     if let Reply::Error(e) = &again {
-        assert_eq!(e.as_ref(), "ERR Background append only file rewriting already in progress");
+        assert_eq!(
+            e.as_ref(),
+            "ERR Background append only file rewriting already in progress"
+        );
     }
     s.wait();
-    assert_eq!(d.manifest(), "file appendonly.aof.1.base.rdb seq 1 type b\n");
+    assert_eq!(
+        d.manifest(),
+        "file appendonly.aof.1.base.rdb seq 1 type b\n"
+    );
     s.run(&["MULTI"]);
     s.run(&["BGREWRITEAOF"]);
     let Reply::Array(r) = s.run(&["EXEC"]) else {
         panic!()
     };
-    assert_eq!(r[0], Reply::status("Background append only file rewriting scheduled"));
+    assert_eq!(
+        r[0],
+        Reply::status("Background append only file rewriting scheduled")
+    );
     assert_eq!(s.info("aof_rewrite_scheduled"), "1");
     cron(&mut s.e);
     s.wait();
@@ -381,7 +423,11 @@ fn bgrewriteaof_replies_like_redis() {
 #[test]
 fn appendfsync_always_writes_before_the_reply() {
     let d = Dir::new("always");
-    let mut s = Server::open(config(&d, &[("appendonly", "yes"), ("appendfsync", "always")])).unwrap();
+    let mut s = Server::open(config(
+        &d,
+        &[("appendonly", "yes"), ("appendfsync", "always")],
+    ))
+    .unwrap();
     for i in 0..20 {
         s.run(&["SET", &format!("k{i}"), "v"]);
         // Already in the file when execute returns.
@@ -391,4 +437,85 @@ fn appendfsync_always_writes_before_the_reply() {
     assert_eq!(s.run(&["CONFIG", "SET", "appendfsync", "no"]), Reply::OK);
     s.run(&["SET", "x", "1"]);
     assert!(String::from_utf8_lossy(&d.read("appendonly.aof.1.incr.aof")).contains("x\r\n"));
+}
+
+#[test]
+fn deferred_flush_writes_once_per_batch() {
+    let d = Dir::new("deferred");
+    let mut s = Server::open(config(
+        &d,
+        &[("appendonly", "yes"), ("appendfsync", "always")],
+    ))
+    .unwrap();
+    set_deferred_flush(&mut s.e, true);
+    s.run(&["SET", "a", "1"]);
+    s.run(&["SET", "b", "2"]);
+    assert!(
+        d.read("appendonly.aof.1.incr.aof").is_empty(),
+        "held until flush"
+    );
+    assert_eq!(s.info("aof_buffer_length"), "77");
+    flush(&s.e);
+    let text = String::from_utf8(d.read("appendonly.aof.1.incr.aof")).unwrap();
+    assert!(text.ends_with("$1\r\nb\r\n$1\r\n2\r\n"), "{text}");
+    // An open MULTI unit is never split by a flush.
+    s.run(&["MULTI"]);
+    s.run(&["SET", "c", "3"]);
+    s.run(&["SET", "d", "4"]);
+    s.run(&["EXEC"]);
+    flush(&s.e);
+    assert!(String::from_utf8(d.read("appendonly.aof.1.incr.aof"))
+        .unwrap()
+        .ends_with("EXEC\r\n"));
+    set_deferred_flush(&mut s.e, false);
+    s.run(&["SET", "e", "5"]);
+    assert!(String::from_utf8(d.read("appendonly.aof.1.incr.aof"))
+        .unwrap()
+        .contains("$1\r\ne\r\n"));
+}
+
+#[test]
+fn failing_to_switch_on_is_refused_and_undone() {
+    let d = Dir::new("refused");
+    std::fs::write(d.aof(), b"not a directory").unwrap();
+    let mut s = Server::open(config(&d, &[])).unwrap();
+    assert_eq!(
+        s.run(&["CONFIG", "SET", "appendonly", "yes"]),
+        Reply::error(
+            "ERR CONFIG SET failed (possibly related to argument 'appendonly') - Unable to turn \
+             on AOF. Check server logs."
+        )
+    );
+    assert!(!s.e.config.appendonly);
+    assert_eq!(s.info("aof_enabled"), "0");
+    assert_eq!(s.info("aof_last_bgrewrite_status"), "err");
+    assert_eq!(
+        s.run(&["BGREWRITEAOF"]),
+        Reply::error(
+            "ERR Can't execute an AOF background rewriting. Please check the server logs for \
+             more information."
+        )
+    );
+}
+
+#[test]
+fn replay_ignores_requirepass_and_maxmemory() {
+    let d = Dir::new("auth");
+    let cfg = config(&d, &[("appendonly", "yes")]);
+    let mut s = Server::open(cfg.clone()).unwrap();
+    populate(&mut s);
+    let before = s.contents();
+    drop(s);
+    let strict = config(
+        &d,
+        &[
+            ("appendonly", "yes"),
+            ("requirepass", "secret"),
+            ("maxmemory", "1"),
+            ("maxmemory-policy", "noeviction"),
+        ],
+    );
+    let s = Server::open(strict).unwrap();
+    assert_eq!(s.contents(), before);
+    assert_eq!(s.e.config.maxmemory, 1);
 }

@@ -69,6 +69,10 @@ pub struct Inner {
     /// Encoded commands not yet written (an open MULTI, or a failed write).
     pub buf: Vec<u8>,
     in_multi: bool,
+    /// Complete units wait in `buf` for [`Inner::flush_pending`], which the
+    /// front end calls once per batch of commands, before sending replies
+    /// (one write, one fsync per batch, as Redis's beforeSleep).
+    pub deferred: bool,
     /// While loading, commands replayed through the engine are not written back.
     pub loading: bool,
     /// `aof_current_size`: base plus incr files.
@@ -108,6 +112,7 @@ impl Default for Inner {
             selected_db: None,
             buf: Vec::new(),
             in_multi: false,
+            deferred: false,
             loading: false,
             current_size: 0,
             last_incr_size: 0,
@@ -177,7 +182,8 @@ impl Inner {
             let now = unix_now_s();
             if self.last_ts < now {
                 self.last_ts = now;
-                self.buf.extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
+                self.buf
+                    .extend_from_slice(format!("#TS:{now}\r\n").as_bytes());
             }
         }
         if self.selected_db != Some(db) {
@@ -193,7 +199,7 @@ impl Inner {
                 self.in_multi = false;
             }
         }
-        if !self.in_multi {
+        if !self.in_multi && !self.deferred {
             self.flush();
         }
     }
@@ -274,6 +280,13 @@ impl Inner {
         }
     }
 
+    /// Writes the complete units buffered under `deferred`.
+    pub fn flush_pending(&mut self) {
+        if !self.in_multi {
+            self.flush();
+        }
+    }
+
     /// Writes everything buffered, an open MULTI included (before a rewrite,
     /// on stop and shutdown).
     pub fn flush_force(&mut self) {
@@ -321,7 +334,7 @@ pub fn spawn_fsync_thread(shared: Weak<Mutex<Inner>>) {
                 return;
             };
             let mut g = lock(&shared);
-            if !g.buf.is_empty() && !g.in_multi && !g.last_write_ok {
+            if !g.buf.is_empty() && !g.in_multi && (g.deferred || !g.last_write_ok) {
                 g.flush();
             }
             let due = g.policy == Fsync::EverySec

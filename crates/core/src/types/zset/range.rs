@@ -204,16 +204,17 @@ fn strtod_full(s: &[u8]) -> (Converted, usize) {
     };
     let sign = |v: f64| if neg { -v } else { v };
     let rest = &s[i..];
-    let lower = |n: usize| -> Vec<u8> { rest.iter().take(n).map(u8::to_ascii_lowercase).collect() };
-    if lower(3) == b"inf" {
-        let used = if lower(8) == b"infinity" { 8 } else { 3 };
+    let starts =
+        |word: &[u8]| rest.len() >= word.len() && rest[..word.len()].eq_ignore_ascii_case(word);
+    if starts(b"inf") {
+        let used = if starts(b"infinity") { 8 } else { 3 };
         let v = Converted {
             value: sign(f64::INFINITY),
             range_error: false,
         };
         return (v, i + used);
     }
-    if lower(3) == b"nan" {
+    if starts(b"nan") {
         let mut used = 3;
         // An optional "(n-char-sequence)".
         if rest.get(3) == Some(&b'(') {
