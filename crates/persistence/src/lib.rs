@@ -48,6 +48,7 @@ pub fn install(builder: EngineBuilder) -> EngineBuilder {
         .config_hook(aof::config_hook)
         .info_provider("Persistence", save::info_section)
         .cron_hook(save::cron)
+        .cron_hook(aof::cron)
 }
 
 /// `install` then `build`, for embedders and tests.

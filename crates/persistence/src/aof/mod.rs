@@ -12,8 +12,10 @@
 //! - [`rewrite`]: BGREWRITEAOF without fork, automatic rewrites.
 //!
 //! Server wiring: [`open`] once at startup (loads the AOF, or the RDB when
-//! `appendonly no`), [`cron`] from the server cron, [`shutdown`] before exit.
-//! [`crate::install`] registers the command, the CONFIG SET hook and INFO.
+//! `appendonly no`) and [`shutdown`] before exit; optionally
+//! [`set_deferred_flush`] plus [`flush`] after each batch of commands.
+//! [`crate::install`] registers BGREWRITEAOF, the CONFIG SET hook, [`cron`]
+//! and the INFO fields.
 
 pub mod load;
 pub mod manifest;
