@@ -94,5 +94,5 @@ pub fn start_server(config: Config) -> std::io::Result<ServerHandle> {
 /// An engine builder with every layer's commands installed (core plus
 /// persistence: SAVE, BGSAVE, DUMP, RESTORE, BGREWRITEAOF ...).
 pub fn builder() -> EngineBuilder {
-    ember_persistence::install(Engine::builder())
+    ember_replication::install(ember_persistence::install(Engine::builder()))
 }

@@ -22,11 +22,20 @@ impl Clock for SystemClock {
         self.now_us() / 1000
     }
     fn now_us(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            // (u64 math: `as_micros` goes through u128.)
-            .map(|d| d.as_secs() as i64 * 1_000_000 + d.subsec_micros() as i64)
-            .unwrap_or(0)
+        // Read on every command: clock_gettime and integer math directly
+        // (SystemTime's duration_since and u128 conversions cost more).
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: clock_gettime only writes the timespec it is given.
+        if unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) } != 0 {
+            return SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map(|d| d.as_micros() as i64)
+                .unwrap_or(0);
+        }
+        ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
     }
 }
 

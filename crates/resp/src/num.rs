@@ -120,6 +120,13 @@ pub fn write_g(d: f64, precision: usize, out: &mut Vec<u8>) {
         out.extend_from_slice(if d.is_sign_negative() { b"-0" } else { b"0" });
         return;
     }
+    // Integers with at most `p` digits print as themselves; skip the
+    // exact-digit formatting below, which is slow for them (sorted set scores
+    // are very often integers).
+    if p >= 17 && d.fract() == 0.0 && d.abs() < 1e17 {
+        out.extend_from_slice(itoa::Buffer::new().format(d as i64).as_bytes());
+        return;
+    }
     // Rust's `{:e}` with a precision rounds exactly (round-half-even on the exact
     // binary value), as glibc does; it gives us the P significant digits and X.
     let sci = format!("{:.*e}", p - 1, d);

@@ -5,6 +5,7 @@ pub mod config_file;
 pub mod conn;
 mod listener;
 pub mod logging;
+pub mod replica_link;
 mod startup;
 
 pub use listener::{start_background, BindError, Server, ServerHandle};

@@ -168,6 +168,7 @@ impl Server {
                 }
             });
         }
+        crate::replica_link::spawn_flusher(self.engine.clone());
         let cron_engine = self.engine.clone();
         tokio::spawn(async move {
             loop {

@@ -193,7 +193,10 @@ pub fn run(mut config: Config) -> i32 {
 async fn serve(config: Config) -> i32 {
     let show_logo = config.always_show_logo;
     let port = config.port;
-    let engine = ember_persistence::install(Engine::builder().config(config)).build();
+    let engine = ember_replication::install(ember_persistence::install(
+        Engine::builder().config(config),
+    ))
+    .build();
     let server = match Server::bind(engine).await {
         Ok(s) => s,
         Err(e) => {
@@ -261,6 +264,9 @@ async fn serve(config: Config) -> i32 {
     });
     server.run().await;
     warn!("User requested shutdown...");
+    if let Err(e) = ember_persistence::aof::shutdown(&mut engine.lock()) {
+        warn!("{e}");
+    }
     if let Err(e) = ember_persistence::save_on_shutdown(&mut engine.lock()) {
         warn!("Error trying to save the DB, can't exit: {e}");
     }
@@ -302,16 +308,9 @@ fn daemonize() -> std::io::Result<()> {
     Ok(())
 }
 
-/// Loads the RDB file named by `dir`/`dbfilename` at startup. A missing file
-/// means an empty dataset; a corrupt one stops the start, as in Redis.
+/// Loads the dataset at startup: the AOF when `appendonly yes` (opening it for
+/// appends), else the RDB file. Errors are logged by the loader; they stop the
+/// start, as in Redis.
 fn load_dataset(engine: &mut Engine) -> bool {
-    let path = ember_persistence::save::rdb_path(&engine.config);
-    match ember_persistence::load_file(engine, &path) {
-        Ok(_) => true,
-        Err(ember_persistence::RdbError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => true,
-        Err(e) => {
-            warn!("Fatal error loading the DB: {e}. Exiting.");
-            false
-        }
-    }
+    ember_persistence::aof::open(engine).is_ok()
 }

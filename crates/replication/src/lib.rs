@@ -1,0 +1,167 @@
+//! Ember's replication, master side: PSYNC/SYNC with a full resync from an
+//! in-memory RDB snapshot or a partial one from the backlog, the command
+//! stream fed by the engine's propagation hook (SELECT when the database
+//! changes), REPLCONF, ROLE, periodic PINGs and INFO replication.
+//!
+//! The propagation sink cannot reach the engine, so the stream is queued per
+//! replica in [`Shared`] and moved into each replica client's output by
+//! [`flush`]: the front end calls it when [`set_notifier`]'s waker fires, and
+//! the cron hook calls it too (embedders without a front end).
+
+pub mod backlog;
+pub mod master;
+
+use backlog::Backlog;
+use ember_core::client::{ClientId, Waker};
+use ember_core::{Engine, EngineBuilder};
+use parking_lot::Mutex;
+use std::sync::Arc;
+
+/// The stream as the propagation sink sees it.
+pub struct Shared {
+    /// `master_repl_offset`: bytes of stream produced since the backlog was created.
+    pub offset: u64,
+    pub backlog: Backlog,
+    /// Database the stream last selected (None: the next write emits SELECT).
+    pub seldb: Option<usize>,
+    /// Stream bytes not yet handed to each replica client.
+    pub outs: Vec<(ClientId, Vec<u8>)>,
+    pub notify: Option<Waker>,
+}
+
+impl Shared {
+    /// Appends raw stream bytes: backlog, offset and every replica.
+    pub fn feed_raw(&mut self, bytes: &[u8]) {
+        self.offset += bytes.len() as u64;
+        self.backlog.feed(bytes);
+        for (_, out) in self.outs.iter_mut() {
+            out.extend_from_slice(bytes);
+        }
+        if !self.outs.is_empty() {
+            if let Some(n) = &self.notify {
+                n();
+            }
+        }
+    }
+
+    /// One propagated write, preceded by SELECT when the database changes.
+    pub fn feed(&mut self, db: usize, argv: &[ember_core::Bytes]) {
+        let mut buf = Vec::new();
+        if self.seldb != Some(db) {
+            encode_argv(&[b"SELECT".as_slice(), db.to_string().as_bytes()], &mut buf);
+            self.seldb = Some(db);
+        }
+        let parts: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
+        encode_argv(&parts, &mut buf);
+        self.feed_raw(&buf);
+    }
+}
+
+/// A command as a RESP multibulk.
+pub fn encode_argv(argv: &[&[u8]], out: &mut Vec<u8>) {
+    out.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
+    for a in argv {
+        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
+        out.extend_from_slice(a);
+        out.extend_from_slice(b"\r\n");
+    }
+}
+
+/// A connected replica as the master tracks it.
+#[derive(Clone, Debug)]
+pub struct Replica {
+    pub id: ClientId,
+    pub ip: String,
+    pub port: u16,
+    pub ack_offset: u64,
+    pub ack_ms: i64,
+}
+
+/// Replication state kept in the engine's extensions.
+#[derive(Default)]
+pub struct Repl {
+    pub shared: Option<Arc<Mutex<Shared>>>,
+    pub replicas: Vec<Replica>,
+    /// `REPLCONF listening-port` announced before PSYNC.
+    pub ports: Vec<(ClientId, u16)>,
+    pub last_ping_ms: i64,
+    pub notify: Option<Waker>,
+    pub sync_full: u64,
+    pub sync_partial_ok: u64,
+    pub sync_partial_err: u64,
+}
+
+pub fn state(engine: &mut Engine) -> &mut Repl {
+    engine.ext.get_or_default::<Repl>()
+}
+
+/// The stream, created (with its backlog and propagation sink) on first use.
+pub fn shared(engine: &mut Engine) -> Arc<Mutex<Shared>> {
+    if let Some(s) = &state(engine).shared {
+        return s.clone();
+    }
+    let size = engine.config.repl_backlog_size.max(1) as usize;
+    let notify = state(engine).notify.clone();
+    let s = Arc::new(Mutex::new(Shared {
+        offset: 0,
+        backlog: Backlog::new(size),
+        seldb: None,
+        outs: Vec::new(),
+        notify,
+    }));
+    let sink = s.clone();
+    engine.add_propagation_sink(Box::new(move |db, argv| sink.lock().feed(db, argv)));
+    state(engine).shared = Some(s.clone());
+    s
+}
+
+/// Registers how the front end is told that replica output is waiting
+/// (it then calls [`flush`] under the engine lock).
+pub fn set_notifier(engine: &mut Engine, notify: Waker) {
+    let st = state(engine);
+    st.notify = Some(notify.clone());
+    if let Some(s) = &st.shared {
+        s.lock().notify = Some(notify);
+    }
+}
+
+/// Moves queued stream bytes into the replica clients' output and wakes
+/// them; forgets replicas whose connection is gone.
+pub fn flush(engine: &mut Engine) {
+    let Some(s) = engine.ext.get::<Repl>().and_then(|r| r.shared.clone()) else {
+        return;
+    };
+    let mut sh = s.lock();
+    let mut gone = Vec::new();
+    for (id, out) in sh.outs.iter_mut() {
+        match engine.clients.get_mut(id) {
+            Some(c) => {
+                if !out.is_empty() {
+                    c.pending.append(out);
+                    c.wake();
+                }
+            }
+            None => gone.push(*id),
+        }
+    }
+    if !gone.is_empty() {
+        sh.outs.retain(|(id, _)| !gone.contains(id));
+        drop(sh);
+        let st = state(engine);
+        st.replicas.retain(|r| !gone.contains(&r.id));
+        st.ports.retain(|(id, _)| !gone.contains(id));
+    }
+}
+
+/// Adds this layer to an engine under construction.
+pub fn install(builder: EngineBuilder) -> EngineBuilder {
+    builder
+        .commands(master::commands())
+        .info_provider("Replication", master::info_section)
+        .cron_hook(master::cron)
+}
+
+/// `install` then `build`, for embedders and tests.
+pub fn build(builder: EngineBuilder) -> Engine {
+    install(builder).build()
+}
