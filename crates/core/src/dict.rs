@@ -408,6 +408,39 @@ impl<'a, K, V, M> Iterator for Iter<'a, K, V, M> {
     }
 }
 
+impl<K: Borrow<[u8]> + Clone, V: Clone, M: Default> Clone for Dict<K, V, M> {
+    /// A copy with the same entries (bucket layout may differ; metadata is reset).
+    fn clone(&self) -> Self {
+        let mut d = Dict {
+            buckets: Vec::new(),
+            len: 0,
+            hasher: self.hasher.clone(),
+        };
+        for (k, v) in self.iter() {
+            d.insert_new(k.clone(), v.clone(), M::default());
+        }
+        d
+    }
+}
+
+impl<K: Borrow<[u8]>, V: std::fmt::Debug, M: Default> std::fmt::Debug for Dict<K, V, M> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(
+                self.iter()
+                    .map(|(k, v)| (String::from_utf8_lossy(k.borrow()), v)),
+            )
+            .finish()
+    }
+}
+
+impl<K: Borrow<[u8]>, V: PartialEq, M: Default> PartialEq for Dict<K, V, M> {
+    /// Same set of keys with equal values.
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k.borrow()) == Some(v))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -495,38 +528,5 @@ mod tests {
         d.retain(|_, v| *v % 2 == 0);
         assert_eq!(d.len(), 50);
         assert!(d.iter().all(|(_, v)| v % 2 == 0));
-    }
-}
-
-impl<K: Borrow<[u8]> + Clone, V: Clone, M: Default> Clone for Dict<K, V, M> {
-    /// A copy with the same entries (bucket layout may differ; metadata is reset).
-    fn clone(&self) -> Self {
-        let mut d = Dict {
-            buckets: Vec::new(),
-            len: 0,
-            hasher: self.hasher.clone(),
-        };
-        for (k, v) in self.iter() {
-            d.insert_new(k.clone(), v.clone(), M::default());
-        }
-        d
-    }
-}
-
-impl<K: Borrow<[u8]>, V: std::fmt::Debug, M: Default> std::fmt::Debug for Dict<K, V, M> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_map()
-            .entries(
-                self.iter()
-                    .map(|(k, v)| (String::from_utf8_lossy(k.borrow()), v)),
-            )
-            .finish()
-    }
-}
-
-impl<K: Borrow<[u8]>, V: PartialEq, M: Default> PartialEq for Dict<K, V, M> {
-    /// Same set of keys with equal values.
-    fn eq(&self, other: &Self) -> bool {
-        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k.borrow()) == Some(v))
     }
 }
