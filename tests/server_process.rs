@@ -250,3 +250,29 @@ fn dataset_survives_shutdown_save_and_restart() {
     drop(p2);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn unix_socket_only() {
+    use std::os::unix::net::UnixStream;
+    let dir = std::env::temp_dir().join(format!("ember-unix-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sock = dir.join("ember.sock");
+    let _p = spawn(&["--port", "0", "--unixsocket", sock.to_str().unwrap(), "--unixsocketperm", "700"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut reply = String::new();
+    while Instant::now() < deadline {
+        if let Ok(mut s) = UnixStream::connect(&sock) {
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            s.write_all(b"PING\r\nCLIENT INFO\r\n").unwrap();
+            let mut r = BufReader::new(s);
+            r.read_line(&mut reply).unwrap();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    assert_eq!(reply, "+PONG\r\n");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o700);
+    let _ = std::fs::remove_dir_all(dir);
+}
