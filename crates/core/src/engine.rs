@@ -466,7 +466,11 @@ impl Engine {
 
     /// `table.lookup`, remembered for the next call with the same name.
     #[inline]
-    fn lookup_memo(&mut self, table: &'static CommandTable, name: &[u8]) -> Option<&'static Command> {
+    fn lookup_memo(
+        &mut self,
+        table: &'static CommandTable,
+        name: &[u8],
+    ) -> Option<&'static Command> {
         let m = &self.cmd_memo;
         if m.cmd.is_some() && name.len() == m.len && name == &m.name[..m.len] {
             return m.cmd;

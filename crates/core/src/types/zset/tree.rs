@@ -77,8 +77,11 @@ impl Tree {
 
     fn rebuild(&mut self) {
         self.lasts.clear();
-        self.lasts
-            .extend(self.chunks.iter().map(|c| c.last().expect("non-empty").score));
+        self.lasts.extend(
+            self.chunks
+                .iter()
+                .map(|c| c.last().expect("non-empty").score),
+        );
         let n = self.chunks.len();
         self.fen.clear();
         self.fen.resize(n + 1, 0);
@@ -547,65 +550,5 @@ mod tests {
         assert!(e.pop(false).is_none() && e.first().is_none());
         e.insert(node(-0.0, b"a"));
         assert_eq!(e.rank(0.0, b"a"), Some(0), "-0 and 0 compare equal");
-    }
-}
-
-#[cfg(test)]
-mod bench {
-    use super::*;
-    use rand::rngs::SmallRng;
-    use rand::{Rng, SeedableRng};
-    use std::time::Instant;
-
-    /// Timings at one million nodes (run with
-    /// `cargo test --release -p ember-core tree_costs -- --ignored --nocapture`).
-    #[test]
-    #[ignore]
-    fn tree_costs() {
-        const N: usize = 1_000_000;
-        let mut rng = SmallRng::seed_from_u64(1);
-        let keys: Vec<(f64, Arc<[u8]>)> = (0..N)
-            .map(|i| {
-                let s = rng.gen_range(0..N as u64) as f64;
-                (s, Arc::from(format!("member:{i}").as_bytes()))
-            })
-            .collect();
-        let mut t = Tree::default();
-        let start = Instant::now();
-        for (s, m) in &keys {
-            t.insert(Node {
-                score: *s,
-                member: m.clone(),
-            });
-        }
-        let per = |d: std::time::Duration, n: usize| d.as_nanos() as f64 / n as f64 / 1000.0;
-        println!("insert: {:.3} us", per(start.elapsed(), N));
-        let start = Instant::now();
-        let mut acc = 0;
-        for (s, m) in keys.iter().step_by(7) {
-            acc += t.rank(*s, m).unwrap();
-        }
-        println!("rank: {:.3} us ({acc})", per(start.elapsed(), N / 7));
-        let start = Instant::now();
-        let mut acc = 0.0;
-        for i in (0..N).step_by(7) {
-            acc += t.get((i * 7919) % N).unwrap().score;
-        }
-        println!("by index: {:.3} us ({acc})", per(start.elapsed(), N / 7));
-        let start = Instant::now();
-        let sum: f64 = t.iter_from(N / 2, false).take(100).map(|n| n.score).sum();
-        println!("range 100 from the middle: {:.3} us ({sum})", per(start.elapsed(), 1));
-        println!("chunk bytes: {:.1} per node", t.heap_bytes() as f64 / N as f64);
-        let start = Instant::now();
-        for (s, m) in keys.iter().step_by(2) {
-            t.remove(*s, m).unwrap();
-        }
-        println!("remove: {:.3} us", per(start.elapsed(), N / 2));
-        let start = Instant::now();
-        for _ in 0..N / 4 {
-            t.pop(false).unwrap();
-        }
-        println!("pop min: {:.3} us", per(start.elapsed(), N / 4));
-        t.check();
     }
 }
