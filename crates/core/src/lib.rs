@@ -29,6 +29,8 @@ pub mod multi;
 pub mod pubsub;
 pub mod stats;
 pub mod types;
+#[cfg(test)]
+pub(crate) mod testkit;
 pub mod value;
 
 /// The Redis version Ember is compatible with (HELLO, INFO `redis_version`).

@@ -3,54 +3,9 @@
 //! the real Redis in tests/diff_sort.rs).
 
 use super::*;
-use crate::clock::ManualClock;
-use crate::engine::Engine;
-use std::sync::{Arc, Mutex};
-
-type Log = Arc<Mutex<Vec<String>>>;
-
-struct T {
-    e: Engine,
-    id: u64,
-    props: Log,
-    events: Log,
-}
+use crate::testkit::T;
 
 impl T {
-    fn new() -> T {
-        let mut e = Engine::builder()
-            .clock(Arc::new(ManualClock::new(1_700_000_000_000)))
-            .build();
-        let id = e.add_client();
-        let props: Log = Arc::default();
-        let p = props.clone();
-        e.add_propagation_sink(Box::new(move |_db, argv| {
-            let words: Vec<String> = argv
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            p.lock().unwrap().push(words.join(" "));
-        }));
-        let events: Log = Arc::default();
-        let l = events.clone();
-        e.set_event_sink(Box::new(move |ev| {
-            let key = String::from_utf8_lossy(&ev.key).into_owned();
-            l.lock().unwrap().push(format!("{}:{key}", ev.event));
-        }));
-        e.notify_flags = crate::events::parse_flags("KEA").unwrap();
-        T {
-            e,
-            id,
-            props,
-            events,
-        }
-    }
-
-    fn run(&mut self, args: &[&str]) -> Reply {
-        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
-        self.e.execute(self.id, &argv).expect("reply")
-    }
-
     /// Array replies as lists of strings (`nil` for missing values).
     fn strs(&mut self, args: &[&str]) -> Vec<String> {
         match self.run(args) {
@@ -65,12 +20,7 @@ impl T {
             other => panic!("not an array: {other:?}"),
         }
     }
-
-    fn take(log: &Log) -> Vec<String> {
-        std::mem::take(&mut *log.lock().unwrap())
-    }
 }
-
 fn argv(words: &[&str]) -> Vec<Bytes> {
     words.iter().map(|w| Bytes::from(w.to_string())).collect()
 }

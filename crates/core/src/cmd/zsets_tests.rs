@@ -2,55 +2,9 @@
 //! counts, encodings and RESP3 shapes (replies are compared with the real
 //! Redis in tests/diff_zsets.rs).
 
-use crate::clock::ManualClock;
-use crate::engine::Engine;
-use bytes::Bytes;
-use ember_resp::Reply;
-use std::sync::{Arc, Mutex};
-
-type Log = Arc<Mutex<Vec<String>>>;
-
-struct T {
-    e: Engine,
-    id: u64,
-    props: Log,
-    events: Log,
-}
+use crate::testkit::T;
 
 impl T {
-    fn new() -> T {
-        let clock = ManualClock::new(1_700_000_000_000);
-        let mut e = Engine::builder().clock(Arc::new(clock)).build();
-        let id = e.add_client();
-        let props: Log = Arc::default();
-        let p = props.clone();
-        e.add_propagation_sink(Box::new(move |_db, argv| {
-            let words: Vec<String> = argv
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            p.lock().unwrap().push(words.join(" "));
-        }));
-        let events: Log = Arc::default();
-        let l = events.clone();
-        e.set_event_sink(Box::new(move |ev| {
-            let key = String::from_utf8_lossy(&ev.key).into_owned();
-            l.lock().unwrap().push(format!("{}:{key}", ev.event));
-        }));
-        e.notify_flags = crate::events::parse_flags("KEA").unwrap();
-        T {
-            e,
-            id,
-            props,
-            events,
-        }
-    }
-
-    fn run(&mut self, args: &[&str]) -> Reply {
-        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
-        self.e.execute(self.id, &argv).expect("reply")
-    }
-
     /// The reply as RESP text in the client's protocol.
     fn wire(&mut self, args: &[&str]) -> String {
         let reply = self.run(args);
@@ -59,23 +13,7 @@ impl T {
         ember_resp::encode(&reply, proto, &mut out);
         String::from_utf8_lossy(&out).into_owned()
     }
-
-    fn take_events(&mut self) -> Vec<String> {
-        std::mem::take(&mut *self.events.lock().unwrap())
-    }
-
-    fn take_props(&mut self) -> Vec<String> {
-        std::mem::take(&mut *self.props.lock().unwrap())
-    }
-
-    fn encoding(&mut self, key: &str) -> String {
-        match self.run(&["OBJECT", "ENCODING", key]) {
-            Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
-            other => format!("{other:?}"),
-        }
-    }
 }
-
 #[test]
 fn zadd_events_dirty_and_replies() {
     let mut t = T::new();

@@ -2,87 +2,9 @@
 //! counts, encodings and HRANDFIELD's sampling (replies are compared with
 //! Redis in tests/diff_hashes.rs).
 
-use crate::clock::ManualClock;
-use crate::engine::Engine;
-use bytes::Bytes;
+use crate::testkit::T;
 use ember_resp::Reply;
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
-
-type Log = Arc<Mutex<Vec<String>>>;
-
-struct T {
-    e: Engine,
-    id: u64,
-    props: Log,
-    events: Log,
-}
-
-impl T {
-    fn new() -> T {
-        let clock = ManualClock::new(1_700_000_000_000);
-        let mut e = Engine::builder().clock(Arc::new(clock)).build();
-        let id = e.add_client();
-        let props: Log = Arc::default();
-        let p = props.clone();
-        e.add_propagation_sink(Box::new(move |_db, argv| {
-            let words: Vec<String> = argv
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            p.lock().unwrap().push(words.join(" "));
-        }));
-        let events: Log = Arc::default();
-        let l = events.clone();
-        e.set_event_sink(Box::new(move |ev| {
-            let key = String::from_utf8_lossy(&ev.key).into_owned();
-            l.lock().unwrap().push(format!("{}:{key}", ev.event));
-        }));
-        e.notify_flags = crate::events::parse_flags("KEA").unwrap();
-        T {
-            e,
-            id,
-            props,
-            events,
-        }
-    }
-
-    fn run(&mut self, args: &[&str]) -> Reply {
-        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
-        self.e.execute(self.id, &argv).unwrap()
-    }
-
-    fn int(&mut self, args: &[&str]) -> i64 {
-        match self.run(args) {
-            Reply::Integer(n) => n,
-            r => panic!("{args:?} -> {r:?}"),
-        }
-    }
-
-    fn strings(&mut self, args: &[&str]) -> Vec<String> {
-        match self.run(args) {
-            Reply::Array(items) => items
-                .into_iter()
-                .map(|r| match r {
-                    Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
-                    r => panic!("{args:?} -> element {r:?}"),
-                })
-                .collect(),
-            r => panic!("{args:?} -> {r:?}"),
-        }
-    }
-
-    fn encoding(&mut self, key: &str) -> String {
-        match self.run(&["OBJECT", "ENCODING", key]) {
-            Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
-            r => panic!("{r:?}"),
-        }
-    }
-
-    fn take(log: &Log) -> Vec<String> {
-        std::mem::take(&mut *log.lock().unwrap())
-    }
-}
 
 #[test]
 fn keyspace_events_match_redis() {
