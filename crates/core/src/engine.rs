@@ -313,10 +313,10 @@ impl Engine {
             crate::blocking::block_client(self, client, argv, req);
             return None;
         }
-        if reply.is_error() {
-            if let Reply::Error(text) = &reply {
-                self.stats.count_error(text);
-            }
+        match &reply {
+            Reply::Error(text) => self.stats.count_error(text),
+            Reply::ErrorBytes(raw) => self.stats.count_error(&String::from_utf8_lossy(raw)),
+            _ => {}
         }
         let c = self.clients.get_mut(&client)?;
         // CLIENT PAUSE held the command: no reply now; the front end resubmits it.
@@ -799,7 +799,7 @@ fn bump(counter: &std::sync::atomic::AtomicU64, n: u64) {
 
 /// How Redis's `%s` prints an argument: up to the first NUL byte. (Invalid UTF-8
 /// is replaced, a known difference: Redis echoes the raw bytes.)
-fn c_string(b: &[u8]) -> String {
+fn c_string(b: &[u8]) -> Vec<u8> {
     let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end]).into_owned()
+    b[..end].to_vec()
 }

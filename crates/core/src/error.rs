@@ -9,9 +9,10 @@ use std::borrow::Cow;
 #[derive(Debug, Clone, PartialEq)]
 pub enum CmdError {
     /// `ERR unknown command '<name>', with args beginning with: '<a>' '<b>' `
+    /// Name and arguments are raw bytes: Redis echoes them unchanged.
     UnknownCommand {
-        name: String,
-        args: Vec<String>,
+        name: Vec<u8>,
+        args: Vec<Vec<u8>>,
     },
     /// `ERR unknown subcommand '<sub>'. Try <CMD> HELP.`
     UnknownSubcommand {
@@ -45,23 +46,37 @@ impl CmdError {
         CmdError::Other(Cow::Owned(format!("ERR {msg}")))
     }
 
-    pub fn text(&self) -> Cow<'static, str> {
+    /// The error text as bytes: only UNKNOWN COMMAND can carry bytes that are
+    /// not UTF-8 (the command line is quoted verbatim, as Redis's `%s` does).
+    pub fn bytes(&self) -> Vec<u8> {
         match self {
             CmdError::UnknownCommand { name, args } => {
                 // Redis stops listing once the argument text reaches 128 bytes, and
                 // truncates each argument to what is left of that budget.
-                let mut listed = String::new();
+                let mut listed = Vec::new();
                 for a in args {
                     if listed.len() >= 128 {
                         break;
                     }
                     let room = 128 - listed.len();
-                    listed.push_str(&format!("'{}' ", truncate(a, room)));
+                    listed.push(b'\'');
+                    listed.extend_from_slice(&a[..a.len().min(room)]);
+                    listed.extend_from_slice(b"' ");
                 }
-                Cow::Owned(format!(
-                    "ERR unknown command '{}', with args beginning with: {listed}",
-                    truncate(name, 128)
-                ))
+                let mut out = b"ERR unknown command '".to_vec();
+                out.extend_from_slice(&name[..name.len().min(128)]);
+                out.extend_from_slice(b"', with args beginning with: ");
+                out.extend_from_slice(&listed);
+                out
+            }
+            other => other.text().as_bytes().to_vec(),
+        }
+    }
+
+    pub fn text(&self) -> Cow<'static, str> {
+        match self {
+            CmdError::UnknownCommand { .. } => {
+                Cow::Owned(String::from_utf8_lossy(&self.bytes()).into_owned())
             }
             CmdError::UnknownSubcommand { sub, container } => Cow::Owned(format!(
                 "ERR unknown subcommand '{}'. Try {} HELP.",
@@ -103,7 +118,13 @@ fn truncate(s: &str, max: usize) -> &str {
 
 impl From<CmdError> for Reply {
     fn from(e: CmdError) -> Reply {
-        Reply::Error(e.text())
+        match e {
+            CmdError::UnknownCommand { .. } => match String::from_utf8(e.bytes()) {
+                Ok(text) => Reply::Error(Cow::Owned(text)),
+                Err(raw) => Reply::ErrorBytes(raw.into_bytes().into()),
+            },
+            e => Reply::Error(e.text()),
+        }
     }
 }
 

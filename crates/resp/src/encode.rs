@@ -8,6 +8,7 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
     match reply {
         Reply::Status(s) => line(out, b'+', s.as_bytes()),
         Reply::Error(s) => error_line(out, s.as_bytes()),
+        Reply::ErrorBytes(b) => error_line(out, b),
         Reply::Integer(n) => int_line(out, b':', *n),
         Reply::Bulk(b) => bulk(out, b),
         Reply::Nil => out.extend_from_slice(match proto {

@@ -19,6 +19,9 @@ pub enum Reply {
     Status(Cow<'static, str>),
     /// `-ERR ...`: the full error text including its code word, without the `-`.
     Error(Cow<'static, str>),
+    /// An error whose text quotes client bytes that are not UTF-8 (unknown
+    /// command names); encoded exactly like `Error`.
+    ErrorBytes(Bytes),
     Integer(i64),
     Bulk(Bytes),
     /// A missing value: `$-1` in RESP2, `_` in RESP3.
@@ -203,7 +206,7 @@ impl Reply {
     }
 
     pub fn is_error(&self) -> bool {
-        matches!(self, Reply::Error(_))
+        matches!(self, Reply::Error(_) | Reply::ErrorBytes(_))
     }
 
     /// The reply with every [`Reply::BulkArray`] (at any depth) replaced by
