@@ -97,8 +97,11 @@ def redis_bin():
 COMMON = ["--save", "", "--appendonly", "no", "--enable-debug-command", "yes"]
 
 
+BASELINE = None  # --baseline: an earlier ember-server build, run as a third server
+
+
 def start(kind, port, extra=()):
-    exe = ember_bin() if kind == "ember" else redis_bin()
+    exe = {"ember": ember_bin(), "redis": redis_bin(), "base": BASELINE}[kind]
     # An empty working directory: no dump.rdb from elsewhere gets loaded.
     workdir = tempfile.mkdtemp(prefix=f"compare-{kind}-")
     cmd = [exe, "--port", str(port), "--dir", workdir, *COMMON, *extra]
@@ -126,7 +129,20 @@ def cli(port, *args):
     return subprocess.run(["redis-cli", "-p", str(port), *args], capture_output=True, text=True).stdout
 
 
-def bench(port, test, pipeline, clients, requests, keyspace, datasize):
+def cpu_seconds(pid):
+    """CPU time the server has used, all threads, from schedstat (ns precision)."""
+    total = 0
+    try:
+        for t in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{t}/schedstat") as f:
+                total += int(f.read().split()[0])
+    except OSError:
+        return 0.0
+    return total / 1e9
+
+
+def bench(port, test, pipeline, clients, requests, keyspace, datasize, pid=None):
+    c0 = cpu_seconds(pid) if pid else 0.0
     cmd = ["redis-benchmark", "-p", str(port), "-t", test, "-P", str(pipeline), "-c", str(clients),
            "-n", str(requests), "-d", str(datasize), "--csv"]
     if keyspace:
@@ -134,9 +150,10 @@ def bench(port, test, pipeline, clients, requests, keyspace, datasize):
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
     # The lrange tests first run "LPUSH (needed to benchmark LRANGE)": pick the
     # row named for the test itself ("LRANGE_600 (first 600 elements)", "MSET (10 keys)").
+    cpu_us = (cpu_seconds(pid) - c0) * 1e6 / requests if pid else 0.0
     for r in csv.reader(io.StringIO(out)):
         if len(r) >= 7 and r[0] != "test" and "needed" not in r[0] and r[0].split(" ")[0].lower() == test:
-            return {"rps": float(r[1]), "p50": float(r[4]), "p99": float(r[6])}
+            return {"rps": float(r[1]), "p50": float(r[4]), "p99": float(r[6]), "cpu": cpu_us}
     raise RuntimeError(f"no output from redis-benchmark for {test}: {out!r}")
 
 
@@ -215,13 +232,16 @@ def memory_scenario(kind, port, scenario, n, load_file):
         stop(proc)
 
 
-def pick_ports(base):
+def pick_ports(base, n):
     if base:
-        ports = [p for p in range(base, base + 100) if port_is_free(p)][:2]
-        if len(ports) < 2:
-            raise RuntimeError(f"no two free ports from {base}")
+        ports = [p for p in range(base, base + 100) if port_is_free(p)][:n]
+        if len(ports) < n:
+            raise RuntimeError(f"no {n} free ports from {base}")
         return ports
-    return [free_port(), free_port()]
+    ports = set()
+    while len(ports) < n:
+        ports.add(free_port())
+    return list(ports)
 
 
 def machine_line():
@@ -265,8 +285,12 @@ def main():
     ap.add_argument("--memory-small", type=int, default=100000, help="hashes and sorted sets to load")
     ap.add_argument("--port-base", type=int, default=0, help="use the first free ports from here (default: any)")
     ap.add_argument("--no-build", action="store_true", help="do not run cargo build --release first")
+    ap.add_argument("--baseline", default="",
+                    help="an earlier ember-server binary to run alongside (before/after columns)")
     ap.add_argument("--out", default=os.path.join(ROOT, "benches", "results", "latest.md"))
     args = ap.parse_args()
+    global BASELINE
+    BASELINE = args.baseline or None
     if args.quick:
         args.rounds = 1
         args.requests = min(args.requests, 20000)
@@ -283,8 +307,8 @@ def main():
         if m not in MODES:
             ap.error(f"unknown mode {m!r}")
     pipelines = [int(x) for x in args.pipelines.split(",")]
-    ember_port, redis_port = pick_ports(args.port_base)
-    ports = {"ember": ember_port, "redis": redis_port}
+    kinds = ["redis", "ember"] + (["base"] if BASELINE else [])
+    ports = dict(zip(kinds, pick_ports(args.port_base, len(kinds))))
     started = time.time()
 
     results = []  # (mode, test, pipeline, med, ratio)
@@ -298,19 +322,27 @@ def main():
                     for p in pipelines:
                         n = int(args.requests * (4 if p > 1 else 1) * weights.get(test, 1.0))
                         n = max(n, clients * 20)
-                        runs = {"ember": [], "redis": []}
+                        runs = {k: [] for k in kinds}
                         for rnd in range(args.rounds):
-                            order = ("redis", "ember") if rnd % 2 == 0 else ("ember", "redis")
+                            # Alternate which server goes first (and, with a
+                            # baseline, rotate all three).
+                            order = kinds[rnd % len(kinds):] + kinds[:rnd % len(kinds)]
+                            if rnd % 2 == 1:
+                                order = order[::-1]
                             for kind in order:
-                                runs[kind].append(bench(ports[kind], test, p, clients, n, args.keyspace, datasize))
-                        med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99")}
+                                runs[kind].append(bench(ports[kind], test, p, clients, n, args.keyspace, datasize,
+                                                        procs[kind].pid))
+                        med = {k: {m: statistics.median(r[m] for r in v) for m in ("rps", "p50", "p99", "cpu")}
                                for k, v in runs.items()}
                         ratio = med["ember"]["rps"] / med["redis"]["rps"]
                         results.append((mode, test, p, med, ratio))
-                        print(f"{mode:>6} {test:>12} -P {p:<3} ember {med['ember']['rps']:>11.0f} rps  redis "
-                              f"{med['redis']['rps']:>11.0f} rps  ratio {ratio:5.2f}  "
+                        extra = (f"  base {med['base']['rps']:>10.0f} ratio {med['base']['rps'] / med['redis']['rps']:5.2f}"
+                                 if BASELINE else "")
+                        print(f"{mode:>6} {test:>12} -P {p:<3} ember {med['ember']['rps']:>10.0f} rps  redis "
+                              f"{med['redis']['rps']:>10.0f} rps  ratio {ratio:5.2f}  "
                               f"p50 {med['ember']['p50']:.3f}/{med['redis']['p50']:.3f}  "
-                              f"p99 {med['ember']['p99']:.3f}/{med['redis']['p99']:.3f}", flush=True)
+                              f"p99 {med['ember']['p99']:.3f}/{med['redis']['p99']:.3f}  "
+                              f"cpu us/req {med['ember']['cpu']:.2f}/{med['redis']['cpu']:.2f}{extra}", flush=True)
                 # Modes must not see each other's data (lists grow by every LPUSH run).
                 for port in ports.values():
                     cli(port, "FLUSHALL")
@@ -355,20 +387,33 @@ def main():
              f"- Wall time: {(time.time() - started) / 60:.1f} min",
              "",
              "ratio = Ember rps / Redis rps (> 1.00: Ember is faster). Each cell is the median of "
-             f"{args.rounds} round(s); rounds alternate which server runs first. Latencies in ms.",
+             f"{args.rounds} round(s); rounds alternate which server runs first. Latencies in ms. "
+             "CPU = server CPU time (user + system, all threads) per request in microseconds: "
+             "steadier than rps on a shared machine (< Redis: Ember does less work per request).",
              ""]
+    if BASELINE:
+        lines[-1:] = ["", f"before = `{BASELINE}` run alongside (same rounds): its rps ratio to Redis "
+                      "and its CPU per request.", ""]
     for mode in modes:
         rows = [r for r in results if r[0] == mode]
         if not rows:
             continue
         clients, datasize = MODES[mode]
-        lines += [f"## {mode}: redis-benchmark -c {clients} -d {datasize} -r {args.keyspace}", "",
-                  "| test | -P | Ember rps | Redis rps | ratio | Ember p50 | Redis p50 | Ember p99 | Redis p99 |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        head = ("| test | -P | Ember rps | Redis rps | ratio | Ember p50 | Redis p50 | Ember p99 | Redis p99 "
+                "| Ember CPU | Redis CPU |")
+        rule = "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+        if BASELINE:
+            head += " before ratio | before CPU |"
+            rule += "---:|---:|"
+        lines += [f"## {mode}: redis-benchmark -c {clients} -d {datasize} -r {args.keyspace}", "", head, rule]
         for _, test, p, med, ratio in rows:
             e, r = med["ember"], med["redis"]
-            lines.append(f"| {test} | {p} | {e['rps']:.0f} | {r['rps']:.0f} | **{ratio:.2f}** | {e['p50']:.3f} | "
-                         f"{r['p50']:.3f} | {e['p99']:.3f} | {r['p99']:.3f} |")
+            row = (f"| {test} | {p} | {e['rps']:.0f} | {r['rps']:.0f} | **{ratio:.2f}** | {e['p50']:.3f} | "
+                   f"{r['p50']:.3f} | {e['p99']:.3f} | {r['p99']:.3f} | {e['cpu']:.2f} | {r['cpu']:.2f} |")
+            if BASELINE:
+                b = med["base"]
+                row += f" {b['rps'] / r['rps']:.2f} | {b['cpu']:.2f} |"
+            lines.append(row)
         ratios = [r[4] for r in rows]
         lines += ["", f"Geometric mean ratio: {statistics.geometric_mean(ratios):.2f}; "
                       f"lowest: {min(ratios):.2f}.", ""]

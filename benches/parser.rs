@@ -2,7 +2,7 @@
 
 use bytes::BytesMut;
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
-use ember_resp::{encode, Proto, Reply, RequestParser};
+use ember_resp::{encode, BulkArray, BulkKind, Proto, Reply, RequestParser};
 
 fn pipelined_sets(n: usize) -> Vec<u8> {
     let mut v = Vec::new();
@@ -35,9 +35,37 @@ fn parser(c: &mut Criterion) {
             black_box(n)
         })
     });
+    // As the server runs it: argument vectors handed back for reuse.
+    g.bench_function("pipelined_set_x1000_recycled", |b| {
+        let mut p = RequestParser::default();
+        b.iter(|| {
+            let mut buf = BytesMut::from(&input[..]);
+            let mut n = 0;
+            while let Some(args) = p.parse(&mut buf).unwrap() {
+                n += args.len();
+                p.recycle(args);
+            }
+            black_box(n)
+        })
+    });
+    let inline: Vec<u8> = (0..1000)
+        .flat_map(|i| format!("SET key:{i:08} xxx\r\n").into_bytes())
+        .collect();
+    g.bench_function("inline_set_x1000", |b| {
+        let mut p = RequestParser::default();
+        b.iter(|| {
+            let mut buf = BytesMut::from(&inline[..]);
+            let mut n = 0;
+            while let Some(args) = p.parse(&mut buf).unwrap() {
+                n += args.len();
+                p.recycle(args);
+            }
+            black_box(n)
+        })
+    });
     let big = {
         let mut v = b"*3\r\n$5\r\nRPUSH\r\n$1\r\nk\r\n$2800000\r\n".to_vec();
-        v.extend(std::iter::repeat(b'x').take(2_800_000));
+        v.resize(v.len() + 2_800_000, b'x');
         v.extend_from_slice(b"\r\n");
         v
     };
@@ -81,6 +109,31 @@ fn encoder(c: &mut Criterion) {
         b.iter(|| {
             out.clear();
             encode(&arr, Proto::Resp3, &mut out);
+            black_box(out.len())
+        })
+    });
+    // LRANGE's path: build the reply from borrowed elements, encode, drop.
+    let elems: Vec<Vec<u8>> = (0..1000)
+        .map(|i| format!("value:{i}").into_bytes())
+        .collect();
+    g.bench_function("build_encode_array_of_bulks_1000", |b| {
+        let mut out = Vec::with_capacity(64 * 1024);
+        b.iter(|| {
+            out.clear();
+            let r = Reply::Array(elems.iter().map(Reply::bulk).collect());
+            encode(&r, Proto::Resp2, &mut out);
+            black_box(out.len())
+        })
+    });
+    g.bench_function("build_encode_bulk_array_1000", |b| {
+        let mut out = Vec::with_capacity(64 * 1024);
+        b.iter(|| {
+            out.clear();
+            let mut ba = BulkArray::with_capacity(BulkKind::Array, elems.len(), 0);
+            for e in &elems {
+                ba.push(e);
+            }
+            encode(&Reply::BulkArray(ba), Proto::Resp2, &mut out);
             black_box(out.len())
         })
     });

@@ -10,6 +10,9 @@ cargo build --workspace
 
 status=0
 cargo test --workspace --no-fail-fast || status=1
+# Regression guard for the criterion benchmarks: each runs once, untimed, so
+# they keep compiling and working (timings come from `cargo bench`).
+cargo test --bench executor --bench parser || status=1
 
 export EMBER_BIN="${EMBER_BIN:-${CARGO_TARGET_DIR:-$PWD/target}/debug/ember-server}"
 if compgen -G "tests/py/test_*.py" >/dev/null; then

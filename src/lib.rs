@@ -11,13 +11,18 @@
 //! assert_eq!(db.execute(["GET", "greeting"]), ember::Reply::bulk("hello"));
 //! ```
 
+/// Live-byte accounting for `maxmemory`: an embedder that sets `maxmemory`
+/// should install `CountingAlloc` as its `#[global_allocator]` and hand
+/// `counted_bytes` to `set_used_memory_probe`; without it, used memory is the
+/// process RSS (which does not shrink when keys are freed).
+pub use ember_core::evict::{counted_bytes, set_used_memory_probe, CountingAlloc, GlibcClasses};
 pub use ember_core::{
     Bytes, ClientId, Clock, CmdError, Config, Engine, EngineBuilder, ManualClock, Proto, Reply,
     SystemClock,
 };
-pub use ember_server::{start_background, ServerHandle};
 /// RDB persistence: the codec, SAVE/BGSAVE/DUMP/RESTORE, file loading.
 pub use ember_persistence as persistence;
+pub use ember_server::{start_background, ServerHandle};
 
 use std::sync::Arc;
 

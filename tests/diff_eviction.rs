@@ -27,7 +27,11 @@ fn info_field(p: &mut Pair, section: &str, field: &str) -> (String, String) {
 /// `rejected_calls=N,failed_calls=N` of one command in INFO commandstats.
 fn rejected(p: &mut Pair, cmd: &str) -> (String, String) {
     let (e, r) = info_field(p, "commandstats", &format!("cmdstat_{cmd}"));
-    let tail = |s: String| s.find("rejected_calls").map(|i| s[i..].to_string()).unwrap_or(s);
+    let tail = |s: String| {
+        s.find("rejected_calls")
+            .map(|i| s[i..].to_string())
+            .unwrap_or(s)
+    };
     (tail(e), tail(r))
 }
 
@@ -137,7 +141,14 @@ fn fill_and_limit(policy: &str) {
     d.check_unordered(&["KEYS", "*"]);
     let (e, r) = info_field(&mut d, "stats", "evicted_keys");
     assert_eq!(e, r, "evicted_keys under {policy}");
-    assert_eq!(r, if policy.starts_with("allkeys") { "26" } else { "13" });
+    assert_eq!(
+        r,
+        if policy.starts_with("allkeys") {
+            "26"
+        } else {
+            "13"
+        }
+    );
     d.check(&["INFO", "errorstats"]);
 }
 
@@ -150,7 +161,12 @@ fn allkeys_policies_evict_every_key() {
 
 #[test]
 fn volatile_policies_keep_persistent_keys() {
-    for policy in ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] {
+    for policy in [
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
         fill_and_limit(policy);
     }
 }
@@ -218,7 +234,9 @@ fn lfu_evicts_least_frequently_used_first() {
     ];
     // The first access from the initial counter always counts, later ones
     // rarely: after 300 reads "hot" is all but certainly above "warm".
-    setup.extend(std::iter::repeat(&["GET", "hot"][..]).take(300));
+    for _ in 0..300 {
+        setup.push(&["GET", "hot"]);
+    }
     eviction_order("allkeys-lfu", &setup);
 }
 

@@ -226,7 +226,10 @@ fn servers_are_independent_and_stop_on_drop() {
 fn embedded_blocking_pop_answers_like_a_timeout() {
     let mut db = ember::Ember::new();
     // No other client can push, so BLPOP must not hang: it answers nil at once.
-    assert_eq!(db.execute(["BLPOP", "nothing", "0"]), ember::Reply::NilArray);
+    assert_eq!(
+        db.execute(["BLPOP", "nothing", "0"]),
+        ember::Reply::NilArray
+    );
     db.execute(["RPUSH", "q", "job"]);
     assert_eq!(
         db.execute(["BLPOP", "q", "0"]),

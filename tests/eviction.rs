@@ -183,7 +183,11 @@ fn every_policy_holds_the_limit_and_spares_persistent_keys_when_volatile() {
                 Reply::error("OOM command not allowed when used memory > 'maxmemory'."),
                 "{policy}"
             );
-            assert_eq!(t.e.dbs[0].expires_count(), 0, "{policy}: volatile keys all gone");
+            assert_eq!(
+                t.e.dbs[0].expires_count(),
+                0,
+                "{policy}: volatile keys all gone"
+            );
             assert_eq!(t.e.dbs[0].len(), at, "{policy}: every persistent key kept");
             t.assert_near_limit(policy);
             // Reads and deletions still work; deleting makes room again.
@@ -287,7 +291,9 @@ fn allkeys_lfu_keeps_frequently_used_keys() {
     assert!(hot >= 285, "hot keys kept: {hot}/300");
     // Never-read keys tie with the new ones (same counter): they go at the
     // same rate as those, age does not matter.
-    let new = (0..15_000).filter(|i| t.exists(&format!("new:{i}"))).count();
+    let new = (0..15_000)
+        .filter(|i| t.exists(&format!("new:{i}")))
+        .count();
     let (cold_rate, new_rate) = (cold as f64 / 300.0, new as f64 / 15_000.0);
     assert!(
         cold_rate < 2.0 * new_rate + 0.05,

@@ -24,7 +24,11 @@ fn binary() -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// Sends one inline command and returns the first reply line.
@@ -58,7 +62,14 @@ impl Drop for Proc {
 }
 
 fn spawn(args: &[&str]) -> Proc {
-    Proc(Command::new(binary()).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect("spawn"))
+    Proc(
+        Command::new(binary())
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn"),
+    )
 }
 
 /// Reads stdout until `needle` shows up (or the process exits / time runs out).
@@ -81,10 +92,22 @@ fn read_until(p: &mut Proc, needle: &str) -> String {
 fn starts_with_command_line_options_and_logs_ready() {
     let port = free_port();
     let ps = port.to_string();
-    let mut p = spawn(&["--port", &ps, "--save", "", "--appendonly", "no", "--loglevel", "verbose"]);
+    let mut p = spawn(&[
+        "--port",
+        &ps,
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+        "--loglevel",
+        "verbose",
+    ]);
     let log = read_until(&mut p, "Ready to accept connections");
     assert!(log.contains("Ready to accept connections"), "log: {log}");
-    assert!(log.contains(&format!("Running mode=standalone, port={port}.")), "log: {log}");
+    assert!(
+        log.contains(&format!("Running mode=standalone, port={port}.")),
+        "log: {log}"
+    );
     assert!(wait_for_pong(port));
     assert_eq!(ask(port, "CONFIG GET save").as_deref(), Some("*2"));
     assert_eq!(ask(port, "SET k v").as_deref(), Some("+OK"));
@@ -107,7 +130,10 @@ fn shutdown_command_stops_the_process() {
             assert!(status.success());
             break;
         }
-        assert!(Instant::now() < deadline, "server did not exit after SHUTDOWN");
+        assert!(
+            Instant::now() < deadline,
+            "server did not exit after SHUTDOWN"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }
@@ -144,10 +170,16 @@ fn debian_redis_conf_starts() {
 fn busy_port_fails_like_redis() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = holder.local_addr().unwrap().port();
-    let out = Command::new(binary()).args(["--port", &port.to_string(), "--bind", "127.0.0.1"]).output().unwrap();
+    let out = Command::new(binary())
+        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let log = String::from_utf8_lossy(&out.stdout);
-    assert!(log.contains(&format!("Failed listening on port {port} (TCP), aborting.")), "{log}");
+    assert!(
+        log.contains(&format!("Failed listening on port {port} (TCP), aborting.")),
+        "{log}"
+    );
     assert!(log.contains("bind: Address already in use"), "{log}");
 }
 
@@ -160,11 +192,18 @@ fn bad_config_is_a_fatal_error_with_the_line() {
     let out = Command::new(binary()).arg(&conf).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"), "{err}");
+    assert!(
+        err.contains("*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***"),
+        "{err}"
+    );
     assert!(err.contains("Reading the configuration file, at line 2\n>>> 'foo bar'\nBad directive or wrong number of arguments"), "{err}");
-    let out = Command::new(binary()).args(["--port", "notanumber"]).output().unwrap();
+    let out = Command::new(binary())
+        .args(["--port", "notanumber"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("argument couldn't be parsed into an integer"));
+    assert!(String::from_utf8_lossy(&out.stderr)
+        .contains("argument couldn't be parsed into an integer"));
     let _ = std::fs::remove_dir_all(dir);
 }
 
@@ -177,12 +216,21 @@ fn daemonize_writes_and_removes_the_pidfile() {
     let logfile = dir.join("ember.log");
     let status = Command::new(binary())
         .args(["--port", &port.to_string(), "--daemonize", "yes"])
-        .args(["--pidfile", pidfile.to_str().unwrap(), "--logfile", logfile.to_str().unwrap()])
+        .args([
+            "--pidfile",
+            pidfile.to_str().unwrap(),
+            "--logfile",
+            logfile.to_str().unwrap(),
+        ])
         .status()
         .unwrap();
     assert!(status.success(), "the parent exits 0 after forking");
     assert!(wait_for_pong(port));
-    let pid: i32 = std::fs::read_to_string(&pidfile).unwrap().trim().parse().unwrap();
+    let pid: i32 = std::fs::read_to_string(&pidfile)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
     assert!(ask(port, "INFO server").is_some());
     // SIGTERM: graceful shutdown removes the pidfile and logs the bye line.
     unsafe_kill(pid);
@@ -192,12 +240,19 @@ fn daemonize_writes_and_removes_the_pidfile() {
     }
     assert!(!pidfile.exists(), "pidfile removed on shutdown");
     let log = std::fs::read_to_string(&logfile).unwrap();
-    assert!(log.contains("Received SIGTERM scheduling shutdown..."), "{log}");
+    assert!(
+        log.contains("Received SIGTERM scheduling shutdown..."),
+        "{log}"
+    );
     let _ = std::fs::remove_dir_all(dir);
 }
 
 fn unsafe_kill(pid: i32) {
-    let ok = Command::new("kill").arg(pid.to_string()).status().unwrap().success();
+    let ok = Command::new("kill")
+        .arg(pid.to_string())
+        .status()
+        .unwrap()
+        .success();
     assert!(ok);
 }
 
@@ -208,7 +263,8 @@ fn version_and_help() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("redis_version=7.0.15"));
     let out = Command::new(binary()).arg("--help").output().unwrap();
     assert!(out.status.success());
-    assert!(String::from_utf8_lossy(&out.stdout).contains("ember-server [/path/to/redis.conf] [options]"));
+    assert!(String::from_utf8_lossy(&out.stdout)
+        .contains("ember-server [/path/to/redis.conf] [options]"));
 }
 
 #[test]
@@ -241,7 +297,10 @@ fn dataset_survives_shutdown_save_and_restart() {
     assert_eq!(ask(port, "RPUSH list a b c").as_deref(), Some(":3"));
     let _ = ask(port, "SHUTDOWN SAVE");
     let _ = p.0.wait();
-    assert!(dir.join("dump.rdb").exists(), "SHUTDOWN SAVE wrote dump.rdb");
+    assert!(
+        dir.join("dump.rdb").exists(),
+        "SHUTDOWN SAVE wrote dump.rdb"
+    );
     let mut p2 = spawn(&["--port", &port.to_string(), "--dir", d, "--save", ""]);
     let log = read_until(&mut p2, "Ready to accept connections");
     assert!(log.contains("DB loaded from disk"), "{log}");
@@ -257,7 +316,14 @@ fn unix_socket_only() {
     let dir = std::env::temp_dir().join(format!("ember-unix-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let sock = dir.join("ember.sock");
-    let _p = spawn(&["--port", "0", "--unixsocket", sock.to_str().unwrap(), "--unixsocketperm", "700"]);
+    let _p = spawn(&[
+        "--port",
+        "0",
+        "--unixsocket",
+        sock.to_str().unwrap(),
+        "--unixsocketperm",
+        "700",
+    ]);
     let deadline = Instant::now() + Duration::from_secs(10);
     let mut reply = String::new();
     while Instant::now() < deadline {

@@ -136,7 +136,8 @@ impl Default for EngineBuilder {
             config: Config::default(),
             clock: Arc::new(SystemClock),
             info_providers: Vec::new(),
-            config_hooks: Vec::new(),
+            // CONFIG SET maxmemory evicts at once (Redis's updateMaxmemory).
+            config_hooks: vec![crate::evict::config_hook],
             cron_hooks: Vec::new(),
         }
     }
@@ -161,7 +162,8 @@ impl EngineBuilder {
 
     /// Adds an INFO section from an upper layer (a built-in name replaces that section).
     pub fn info_provider(mut self, name: &str, f: InfoProvider) -> Self {
-        self.info_providers.retain(|(n, _)| !n.eq_ignore_ascii_case(name));
+        self.info_providers
+            .retain(|(n, _)| !n.eq_ignore_ascii_case(name));
         self.info_providers.push((name.to_string(), f));
         self
     }

@@ -227,6 +227,11 @@ pub struct EvictState {
     /// The time limit cut an eviction short: the cron goes on with it
     /// (Redis's evictionTimeProc).
     pub running: bool,
+    /// Since when memory has stayed over the limit (evictions cut short or
+    /// failing), and the total of past such spells in µs (INFO's
+    /// `current_eviction_exceeded_time` / `total_eviction_exceeded_time`).
+    exceeded_since: Option<Instant>,
+    exceeded_total_us: u64,
 }
 
 impl Default for EvictState {
@@ -235,6 +240,8 @@ impl Default for EvictState {
             pool: vec![PoolEntry::default(); POOL_SIZE],
             next_db: 0,
             running: false,
+            exceeded_since: None,
+            exceeded_total_us: 0,
         }
     }
 }
@@ -281,6 +288,32 @@ pub fn perform_evictions(engine: &mut Engine) -> Outcome {
     if !safe_to_evict(engine) {
         return Outcome::Ok;
     }
+    let outcome = evict(engine);
+    // Time spent over the limit (Redis's stat_last_eviction_exceeded_time).
+    let st = &mut engine.evict;
+    match outcome {
+        Outcome::Ok => {
+            if let Some(since) = st.exceeded_since.take() {
+                st.exceeded_total_us += since.elapsed().as_micros() as u64;
+            }
+        }
+        _ => {
+            st.exceeded_since.get_or_insert_with(Instant::now);
+        }
+    }
+    outcome
+}
+
+/// `(total, current)` time over the limit in ms, for INFO stats.
+pub fn exceeded_times_ms(engine: &Engine) -> (u64, u64) {
+    let st = &engine.evict;
+    let current = st
+        .exceeded_since
+        .map_or(0, |s| s.elapsed().as_micros() as u64);
+    ((st.exceeded_total_us + current) / 1000, current / 1000)
+}
+
+fn evict(engine: &mut Engine) -> Outcome {
     let Some(to_free) = over_limit(engine) else {
         engine.evict.running = false;
         return Outcome::Ok;
@@ -315,6 +348,15 @@ pub fn perform_evictions(engine: &mut Engine) -> Outcome {
     }
     engine.evict.running = false;
     Outcome::Ok
+}
+
+/// CONFIG SET hook: a new `maxmemory` takes effect at once, evicting before
+/// CONFIG SET answers (Redis's updateMaxmemory).
+pub fn config_hook(engine: &mut Engine, before: &crate::config::Config) -> Result<(), String> {
+    if engine.config.maxmemory != before.maxmemory && engine.config.maxmemory > 0 {
+        perform_evictions(engine);
+    }
+    Ok(())
 }
 
 /// Called from the engine's cron: goes on with an eviction the time limit cut short.

@@ -27,18 +27,18 @@ fn engine() -> T {
     let props = Arc::new(Mutex::new(Vec::new()));
     let p = props.clone();
     e.add_propagation_sink(Box::new(move |_db, argv| {
-        p.lock()
-            .unwrap()
-            .push(argv.iter().map(|a| String::from_utf8_lossy(a).into()).collect());
+        p.lock().unwrap().push(
+            argv.iter()
+                .map(|a| String::from_utf8_lossy(a).into())
+                .collect(),
+        );
     }));
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
     e.set_event_sink(Box::new(move |k| {
-        ev.lock().unwrap().push(format!(
-            "{}:{}",
-            k.event,
-            String::from_utf8_lossy(&k.key)
-        ));
+        ev.lock()
+            .unwrap()
+            .push(format!("{}:{}", k.event, String::from_utf8_lossy(&k.key)));
     }));
     T {
         e,
@@ -93,12 +93,25 @@ fn noeviction_refuses_denyoom_commands_only() {
     assert_eq!(t.e.stats.evicted_keys, 0);
     let set = t.e.table.lookup(b"set").unwrap();
     assert_eq!(
-        set.stats.rejected_calls.load(std::sync::atomic::Ordering::Relaxed),
+        set.stats
+            .rejected_calls
+            .load(std::sync::atomic::Ordering::Relaxed),
         1
     );
+    // Time over the limit is being counted; back under the limit it stops.
+    assert!(t.e.evict.exceeded_since.is_some());
+    t.e.config.maxmemory = u64::MAX;
+    assert_eq!(t.run(&["SET", "k2", "v"]), Reply::OK);
+    assert!(t.e.evict.exceeded_since.is_none());
+    let Reply::Verbatim(_, info) = t.run(&["INFO", "stats"]) else {
+        panic!()
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    assert!(info.contains("\r\ncurrent_eviction_exceeded_time:0\r\n"));
+    assert!(info.contains("\r\ntotal_eviction_exceeded_time:"));
     // No limit, no refusal.
     t.e.config.maxmemory = 0;
-    assert_eq!(t.run(&["SET", "k2", "v"]), Reply::OK);
+    assert_eq!(t.run(&["SET", "k3", "v"]), Reply::OK);
 }
 
 #[test]
@@ -165,12 +178,20 @@ fn lazyfree_eviction_propagates_unlink() {
     t.limit("allkeys-lru");
     assert_eq!(t.run(&["SET", "b", "1"]), oom());
     let props = t.props.lock().unwrap().clone();
-    assert_eq!(props.last().unwrap(), &vec!["UNLINK".to_string(), "a".into()]);
+    assert_eq!(
+        props.last().unwrap(),
+        &vec!["UNLINK".to_string(), "a".into()]
+    );
 }
 
 #[test]
 fn volatile_policies_only_evict_keys_with_a_ttl() {
-    for policy in ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"] {
+    for policy in [
+        "volatile-lru",
+        "volatile-lfu",
+        "volatile-random",
+        "volatile-ttl",
+    ] {
         let mut t = engine();
         for i in 0..6 {
             t.run(&["SET", &format!("p{i}"), "v"]);
@@ -302,4 +323,17 @@ fn glibc_size_classes() {
     assert_eq!(GlibcClasses::usable(l(24)), 24);
     assert_eq!(GlibcClasses::usable(l(25)), 40);
     assert_eq!(GlibcClasses::usable(l(100)), 104);
+}
+
+#[test]
+fn config_set_maxmemory_evicts_at_once() {
+    let mut t = engine();
+    for k in ["a", "b", "c"] {
+        t.run(&["SET", k, "v"]);
+    }
+    t.run(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    assert_eq!(t.e.stats.evicted_keys, 0);
+    assert_eq!(t.run(&["CONFIG", "SET", "maxmemory", "1"]), Reply::OK);
+    assert_eq!(t.e.stats.evicted_keys, 3);
+    assert_eq!(t.e.total_keys(), 0);
 }

@@ -28,9 +28,9 @@ pub mod long_double;
 pub mod multi;
 pub mod pubsub;
 pub mod stats;
-pub mod types;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod types;
 pub mod value;
 
 /// The Redis version Ember is compatible with (HELLO, INFO `redis_version`).

@@ -82,7 +82,8 @@ impl BulkArray {
         BulkArray {
             kind,
             count: 0,
-            wire: Vec::with_capacity(bytes + elems * 8),
+            // `$<len>\r\n` and `\r\n` around each element: 16 covers lengths to 10^12.
+            wire: Vec::with_capacity(bytes.saturating_add(elems.saturating_mul(16))),
         }
     }
 

@@ -46,7 +46,7 @@ pub async fn serve<S>(
         let _ = stream.shutdown().await;
         return;
     }
-    let (id, max_bulk, authenticated) = {
+    let (id, max_bulk, authenticated, mut query_limit) = {
         let mut eng = engine.lock();
         let id = eng.add_client();
         let max_bulk = eng.config.proto_max_bulk_len;
@@ -60,11 +60,14 @@ pub async fn serve<S>(
             c.waker = Some(Arc::new(move || w.notify_one()));
         }
         let authenticated = eng.is_authenticated(id);
-        (id, max_bulk, authenticated)
+        let query_limit = eng.config.client_query_buffer_limit;
+        (id, max_bulk, authenticated, query_limit)
     };
     let mut parser = RequestParser::new(max_bulk);
     // Before AUTH, Redis caps request sizes (CVE-2021-32675).
     parser.set_unauthenticated(!authenticated);
+    // Whether the client was authenticated when the engine was last looked at.
+    let mut authed = authenticated;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
     let mut batch = std::collections::VecDeque::new();
@@ -94,33 +97,69 @@ pub async fn serve<S>(
         } else {
             None
         };
-        let n = tokio::select! {
-            r = stream.read_buf(&mut buf) => match r {
+        // Fast path while not held: try the read alone first. It is usually
+        // ready, or turns Pending without a syscall (tokio remembers the
+        // readiness), so the select below (a Notify registration and a timer
+        // per request) is only set up when there is really something to wait for.
+        let ready = if held {
+            None
+        } else {
+            poll_once(stream.read_buf(&mut buf)).await
+        };
+        let n = if let Some(r) = ready {
+            match r {
                 Ok(0) | Err(_) => break 'conn,
                 Ok(n) => n,
-            },
-            _ = wake.notified() => {
-                let (gone, mut pending) = {
-                    let mut eng = engine.lock();
-                    let gone = eng.client_mut(id).map(|c| c.killed).unwrap_or(true);
-                    (gone, eng.take_pending(id))
-                };
-                if gone {
-                    break 'conn;
-                }
-                if !write_watching(&mut stream, &mut pending, &wake, &engine, id).await {
-                    break 'conn;
-                }
-                if !held {
-                    continue;
-                }
-                0
             }
-            _ = tokio::time::sleep(std::time::Duration::from_millis(retry_in.unwrap_or(0) as u64 + 1)),
-                if retry_in.is_some() => 0,
+        } else {
+            tokio::select! {
+                // Wake-ups first (CLIENT KILL, pushes), then input; no random
+                // branch order to draw.
+                biased;
+                _ = wake.notified() => {
+                    let (gone, mut pending) = {
+                        let mut eng = engine.lock();
+                        let gone = eng.client_mut(id).map(|c| c.killed).unwrap_or(true);
+                        (gone, eng.take_pending(id))
+                    };
+                    if gone {
+                        break 'conn;
+                    }
+                    if !write_watching(&mut stream, &mut pending, &wake, &engine, id).await {
+                        break 'conn;
+                    }
+                    if !held {
+                        continue;
+                    }
+                    0
+                }
+                r = stream.read_buf(&mut buf) => match r {
+                    Ok(0) | Err(_) => break 'conn,
+                    Ok(n) => n,
+                },
+                // (An async block: no timer is created unless the branch is enabled.)
+                _ = async {
+                    let ms = retry_in.unwrap_or(0) as u64 + 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await
+                }, if retry_in.is_some() => 0,
+            }
         };
         let mut keep_open = true;
         let mut stop_server = false;
+        // Parse before taking the engine lock, so that with `io-threads` the
+        // connections' parsing runs in parallel (as Redis's I/O threads do).
+        // Only for an authenticated client with nothing queued and input
+        // under the query buffer limit; otherwise the locked path below
+        // parses, with the checks that must come first.
+        if n > 0 && authed && !held && batch.is_empty() && buf.len() as u64 <= query_limit {
+            while protocol_error.is_none() {
+                match parser.parse(&mut buf) {
+                    Ok(Some(argv)) => batch.push_back(argv),
+                    Ok(None) => break,
+                    Err(e) => protocol_error = Some(e),
+                }
+            }
+        }
         {
             let mut eng = engine.lock();
             eng.stats.total_net_input_bytes += n as u64;
@@ -191,7 +230,9 @@ pub async fn serve<S>(
             }
             eng.stats.total_net_output_bytes += out.len() as u64;
             parser.set_max_bulk_len(eng.config.proto_max_bulk_len);
-            parser.set_unauthenticated(!eng.is_authenticated(id));
+            authed = eng.is_authenticated(id);
+            parser.set_unauthenticated(!authed);
+            query_limit = eng.config.client_query_buffer_limit;
             if let Some(c) = eng.client_mut(id) {
                 c.tot_net_in += n as u64;
                 c.tot_net_out += out.len() as u64;
@@ -244,9 +285,14 @@ where
     let mut pos = 0;
     let mut tracked = false;
     while pos < out.len() {
-        let event = tokio::select! {
-            r = stream.write(&out[pos..]) => Event::Wrote(r),
-            _ = wake.notified() => Event::Woken,
+        // Usually the socket takes the whole batch at once: only a write that
+        // has to wait also watches for wake-ups.
+        let event = match poll_once(stream.write(&out[pos..])).await {
+            Some(r) => Event::Wrote(r),
+            None => tokio::select! {
+                r = stream.write(&out[pos..]) => Event::Wrote(r),
+                _ = wake.notified() => Event::Woken,
+            },
         };
         match event {
             Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) => return false,
@@ -272,6 +318,19 @@ where
         }
     }
     true
+}
+
+/// Polls `fut` once: its output if ready, `None` if it would wait (a wake-up
+/// is then registered for the task, as for any pending poll).
+async fn poll_once<F: std::future::Future>(fut: F) -> Option<F::Output> {
+    let mut fut = std::pin::pin!(fut);
+    std::future::poll_fn(|cx| {
+        std::task::Poll::Ready(match fut.as_mut().poll(cx) {
+            std::task::Poll::Ready(v) => Some(v),
+            std::task::Poll::Pending => None,
+        })
+    })
+    .await
 }
 
 /// Checks `client-output-buffer-limit` for `pending` more bytes of output

@@ -10,4 +10,3 @@ mod startup;
 
 pub use listener::{start_background, BindError, Server, ServerHandle};
 pub use startup::{load_config, main_with_args, run};
-

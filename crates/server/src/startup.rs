@@ -88,7 +88,9 @@ pub fn load_config(args: &[String]) -> Result<Config, ConfigError> {
     let mut config = Config::default();
     if let Some(p) = &path {
         if p != "-" {
-            config.config_file = std::fs::canonicalize(p).map(|p| p.display().to_string()).unwrap_or_else(|_| p.clone());
+            config.config_file = std::fs::canonicalize(p)
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| p.clone());
         }
     }
     let mut deferred_warnings = Vec::new();
@@ -112,7 +114,10 @@ pub fn load_config(args: &[String]) -> Result<Config, ConfigError> {
             return Ok(());
         }
         if FILE_ONLY_UNSUPPORTED.contains(&d.name.as_str()) {
-            deferred_warnings.push(format!("Config directive '{}' is not supported by Ember yet; ignored", d.name));
+            deferred_warnings.push(format!(
+                "Config directive '{}' is not supported by Ember yet; ignored",
+                d.name
+            ));
             return Ok(());
         }
         match apply_directive(&mut config, &d.name, &d.args) {
@@ -139,7 +144,11 @@ fn logfile_path(config: &Config) -> Option<&Path> {
 /// Runs a configured server until SHUTDOWN or a signal; returns the exit code.
 pub fn run(mut config: Config) -> i32 {
     let pid = std::process::id();
-    logging::log_raw('C', LogLevel::Warning, "oO0OoO0OoO0Oo Ember is starting oO0OoO0OoO0Oo");
+    logging::log_raw(
+        'C',
+        LogLevel::Warning,
+        "oO0OoO0OoO0Oo Ember is starting oO0OoO0OoO0Oo",
+    );
     if config.daemonize {
         if config.pidfile.is_empty() {
             config.pidfile = "/var/run/redis.pid".into();
@@ -172,9 +181,14 @@ pub fn run(mut config: Config) -> i32 {
     let pidfile = config.pidfile.clone();
     let threads = config.io_threads.max(1) as usize;
     let runtime = if threads > 1 {
-        tokio::runtime::Builder::new_multi_thread().worker_threads(threads).enable_all().build()
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(threads)
+            .enable_all()
+            .build()
     } else {
-        tokio::runtime::Builder::new_current_thread().enable_all().build()
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     };
     let runtime = match runtime {
         Ok(rt) => rt,
@@ -193,10 +207,9 @@ pub fn run(mut config: Config) -> i32 {
 async fn serve(config: Config) -> i32 {
     let show_logo = config.always_show_logo;
     let port = config.port;
-    let engine = ember_replication::install(ember_persistence::install(
-        Engine::builder().config(config),
-    ))
-    .build();
+    let engine =
+        ember_replication::install(ember_persistence::install(Engine::builder().config(config)))
+            .build();
     let server = match Server::bind(engine).await {
         Ok(s) => s,
         Err(e) => {
@@ -215,7 +228,10 @@ async fn serve(config: Config) -> i32 {
     if show_logo {
         print_logo(server.port);
     } else {
-        info!("Running mode=standalone, port={}.", if port == 0 { server.port } else { port });
+        info!(
+            "Running mode=standalone, port={}.",
+            if port == 0 { server.port } else { port }
+        );
     }
     warn!("Server initialized");
     // `user` lines or the `aclfile` that failed to load stop the start (Redis
@@ -238,7 +254,10 @@ async fn serve(config: Config) -> i32 {
     let sig_shutdown = shutdown.clone();
     tokio::spawn(async move {
         use tokio::signal::unix::{signal, SignalKind};
-        let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
             return;
         };
         let name = tokio::select! {

@@ -488,8 +488,9 @@ fn stats(e: &Engine, s: &mut String) {
     field!(s, "expire_cycle_cpu_milliseconds", "0");
     field!(s, "evicted_keys", "{}", st.evicted_keys);
     field!(s, "evicted_clients", "0");
-    field!(s, "total_eviction_exceeded_time", "0");
-    field!(s, "current_eviction_exceeded_time", "0");
+    let (exceeded_total, exceeded_now) = crate::evict::exceeded_times_ms(e);
+    field!(s, "total_eviction_exceeded_time", "{exceeded_total}");
+    field!(s, "current_eviction_exceeded_time", "{exceeded_now}");
     field!(s, "keyspace_hits", "{}", st.keyspace_hits);
     field!(s, "keyspace_misses", "{}", st.keyspace_misses);
     field!(s, "pubsub_channels", "{}", e.pubsub.channels.len());

@@ -448,8 +448,13 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     Ok(match clamp_range(start, end, list.len()) {
         Some((s, e)) => {
-            // Written in wire form as it is read: no Reply or refcount per element.
-            let mut out = BulkArray::with_capacity(BulkKind::Array, e + 1 - s, 0);
+            // Written in wire form as it is read: no Reply or refcount per
+            // element. Sized from the first element (lists are often uniform),
+            // within reason: a wrong guess only costs regrowth.
+            let n = e + 1 - s;
+            let first = list.range(s, s + 1).next().map_or(0, <[u8]>::len);
+            let guess = n.saturating_mul(first).min(16 << 20);
+            let mut out = BulkArray::with_capacity(BulkKind::Array, n, guess);
             for item in list.range(s, e + 1) {
                 out.push(item);
             }
