@@ -52,9 +52,9 @@ MODES = {
 
 # Requests per run relative to --requests: the lrange tests answer up to 600
 # elements per request, so they run fewer requests to take similar time.
-WEIGHT = {"lrange_100": 0.25, "lrange_300": 0.1, "lrange_500": 0.06, "lrange_600": 0.05, "mset": 0.5}
-# With 1 KiB values an LRANGE_600 reply is 600 KiB: fewer still.
-WEIGHT_BIG = {"lrange_100": 0.05, "lrange_300": 0.02, "lrange_500": 0.01, "lrange_600": 0.01, "mset": 0.25}
+WEIGHT = {"lrange_100": 0.25, "lrange_300": 0.12, "lrange_500": 0.1, "lrange_600": 0.1, "mset": 0.5}
+# With 1 KiB values an LRANGE_600 reply is 600 KiB: fewer still (about a second a run).
+WEIGHT_BIG = {"lrange_100": 0.1, "lrange_300": 0.03, "lrange_500": 0.02, "lrange_600": 0.015, "mset": 0.25}
 
 
 def free_port():
