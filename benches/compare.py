@@ -205,33 +205,6 @@ def write_load_file(path, scenario, n):
         f.write(b"".join(chunk))
 
 
-def memory_scenario(kind, port, scenario, n, load_file):
-    """Fresh server; used_memory and RSS after loading the scenario."""
-    proc = start(kind, port)
-    try:
-        time.sleep(0.2)
-        base = int(info_fields(port).get("used_memory", 0) or 0)
-        base_rss = rss_bytes(proc.pid)
-        if scenario == "populate":
-            out = cli(port, "DEBUG", "POPULATE", str(n))
-            if "ERR" in out:
-                return None
-        else:
-            with open(load_file, "rb") as f:
-                r = subprocess.run(["redis-cli", "-p", str(port), "--pipe"], stdin=f, capture_output=True,
-                                   text=True)
-            if "errors: 0" not in r.stdout:
-                return None
-        keys = int(cli(port, "DBSIZE").strip() or 0)
-        time.sleep(0.3)
-        fields = info_fields(port)
-        used = int(fields.get("used_memory", 0) or 0)
-        rss = rss_bytes(proc.pid)
-        return {"keys": keys, "used": used, "used_delta": used - base, "rss": rss, "rss_delta": rss - base_rss}
-    finally:
-        stop(proc)
-
-
 def pick_ports(base, n):
     if base:
         ports = [p for p in range(base, base + 100) if port_is_free(p)][:n]
@@ -350,31 +323,11 @@ def main():
             for proc in procs.values():
                 stop(proc)
 
-    mem = []  # (scenario, label, {kind: figures})
+    mem = []  # (scenario, label, {kind: figures}): see benches/memory.py
     if args.memory:
-        scenarios = [
-            ("populate", f"DEBUG POPULATE {args.memory_keys}", args.memory_keys),
-            ("ttl", f"{args.memory_keys} SET key:N value:N EX ttl", args.memory_keys),
-            ("hashes", f"{args.memory_small} hashes of 5 small fields (HSET)", args.memory_small),
-            ("zsets", f"{args.memory_small} sorted sets of 5 members (ZADD)", args.memory_small),
-        ]
-        with tempfile.TemporaryDirectory() as tmp:
-            for scenario, label, n in scenarios:
-                load_file = os.path.join(tmp, scenario + ".resp")
-                if scenario != "populate":
-                    write_load_file(load_file, scenario, n)
-                figs = {}
-                for kind in ("redis", "ember"):
-                    figs[kind] = memory_scenario(kind, ports[kind], scenario, n, load_file)
-                mem.append((scenario, label, figs))
-                e, r = figs["ember"], figs["redis"]
-                if e and r:
-                    print(f"memory {scenario:>8}: used_memory ember {fmt_bytes(e['used'])} redis "
-                          f"{fmt_bytes(r['used'])} ratio {e['used'] / max(r['used'], 1):.2f}  rss ember "
-                          f"{fmt_bytes(e['rss'])} redis {fmt_bytes(r['rss'])} ratio {e['rss'] / max(r['rss'], 1):.2f}",
-                          flush=True)
-                else:
-                    print(f"memory {scenario:>8}: ember {e} redis {r}", flush=True)
+        import memory  # benches/memory.py: the four datasets of issue #7
+        memory.compare.BASELINE = BASELINE  # it sees this file as the module `compare`
+        mem = memory.run_memory({k: ports[k] for k in kinds}, args.memory_keys, args.memory_small)
 
     ev, rv = versions()
     lines = [f"# Ember vs redis-server, side by side",
@@ -418,24 +371,7 @@ def main():
         lines += ["", f"Geometric mean ratio: {statistics.geometric_mean(ratios):.2f}; "
                       f"lowest: {min(ratios):.2f}.", ""]
     if mem:
-        lines += ["## Memory", "",
-                  "Fresh servers per scenario. used_memory as INFO reports it; RSS from /proc after loading; "
-                  "ratio = Ember / Redis (< 1.00: Ember is leaner).", "",
-                  "| scenario | keys | Ember used_memory | Redis used_memory | ratio | Ember bytes/key | "
-                  "Redis bytes/key | Ember RSS | Redis RSS | RSS ratio |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-        for scenario, label, figs in mem:
-            e, r = figs["ember"], figs["redis"]
-            if not (e and r):
-                lines.append(f"| {label} | n/a | {'ok' if e else 'failed'} | {'ok' if r else 'failed'} | "
-                             "| | | | | |")
-                continue
-            keys = max(r["keys"], 1)
-            lines.append(f"| {label} | {r['keys']} | {fmt_bytes(e['used'])} | {fmt_bytes(r['used'])} | "
-                         f"**{e['used'] / max(r['used'], 1):.2f}** | {e['used_delta'] / keys:.0f} | "
-                         f"{r['used_delta'] / keys:.0f} | {fmt_bytes(e['rss'])} | {fmt_bytes(r['rss'])} | "
-                         f"**{e['rss'] / max(r['rss'], 1):.2f}** |")
-        lines.append("")
+        lines += memory.memory_table(mem)
     text = "\n".join(lines)
     print(text)
     if args.out:

@@ -251,7 +251,9 @@ fn hot_and_cold(t: &mut T, reads_per_round: usize) -> (usize, usize) {
                 t.run(&["GET", &format!("hot:{i}")]);
             }
         }
-        for i in 0..600 {
+        // Enough new keys to evict about half the keyspace over the rounds
+        // (scaled to about 170 bytes per key: key, entry and 100-byte value).
+        for i in 0..800 {
             assert_eq!(t.set(&format!("new:{round}:{i}"), None), Reply::OK);
         }
     }

@@ -12,6 +12,12 @@
 //!   that allocates without bound (this binary counts allocations: a command
 //!   may not grow the heap by more than [`STEP_LIMIT`], and a single
 //!   allocation over 1 GiB aborts), and the engine still answers afterwards.
+//! - The RDB loader gets mutated RDB files (every type and encoding, two
+//!   databases, TTLs; checksum not verified so mutations reach the decoders)
+//!   and random bytes after a header: an error or a dataset that saves
+//!   again. RESTORE gets mutated DUMP bodies with a valid footer and CRC,
+//!   under `sanitize-dump-payload` yes and no; accepted keys are read back by
+//!   the commands of their type. Same heap bounds, no panic.
 //!
 //! Longer runs:
 //!
@@ -222,5 +228,83 @@ fn protocol_into_engine() {
         }
         d.assert_alive();
         d.reset();
+    }
+}
+
+/// The RDB loader on mutated files (every type and encoding in the seed,
+/// the checksum not verified so mutations reach the decoders) and on random
+/// bytes after a valid header: an error or a dataset that saves again, no
+/// panic, no allocation over [`STEP_LIMIT`].
+#[test]
+fn rdb_loader_mutated_files() {
+    let seed_file = common::persist::seed_rdb();
+    assert_eq!(common::persist::load_rdb(&seed_file), Ok(18));
+    let (mut loaded, mut failed) = (0, 0);
+    for (seed, iters) in plan(3_000, 1_000) {
+        let mut r = SmallRng::seed_from_u64(2000 + seed);
+        for i in 0..iters {
+            let data = if r.gen_ratio(1, 10) {
+                let mut d = b"REDIS0010".to_vec();
+                let n = r.gen_range(0..200);
+                d.extend((0..n).map(|_| r.gen::<u8>()));
+                d
+            } else {
+                let mut d = seed_file.clone();
+                let mut next = || r.gen::<u32>();
+                common::persist::mutate(&mut next, &mut d);
+                d
+            };
+            let before = LIVE.load(Relaxed);
+            PEAK.store(before, Relaxed);
+            match common::persist::load_rdb(&data) {
+                Ok(_) => loaded += 1,
+                Err(_) => failed += 1,
+            }
+            let grew = PEAK.load(Relaxed).saturating_sub(before);
+            assert!(
+                grew < STEP_LIMIT,
+                "seed {seed} #{i}: the load grew the heap by {grew}"
+            );
+        }
+    }
+    if verbose() {
+        eprintln!("rdb: {loaded} loaded, {failed} refused");
+    }
+    assert!(
+        failed > 0 && loaded > 0,
+        "mutations should both pass and fail"
+    );
+}
+
+/// RESTORE of mutated DUMP bodies of every type and encoding (footer and
+/// CRC made valid so the decoder runs), with sanitize-dump-payload yes and
+/// no; accepted keys are read back by the commands of their type.
+#[test]
+fn restore_mutated_payloads() {
+    let seeds = common::persist::seed_bodies();
+    assert!(seeds.len() >= 14, "{} seed bodies", seeds.len());
+    let mut d = common::persist::RestoreDriver::new();
+    // Unmutated, every seed restores (so the footer's CRC is DUMP's).
+    for body in &seeds {
+        d.restore(body, true);
+    }
+    assert_eq!(d.accepted as usize, seeds.len(), "the seeds restore as is");
+    for (seed, iters) in plan(4_000, 1_000) {
+        let mut r = SmallRng::seed_from_u64(3000 + seed);
+        for _ in 0..iters {
+            let mut body = seeds[r.gen_range(0..seeds.len())].clone();
+            let mut next = || r.gen::<u32>();
+            common::persist::mutate(&mut next, &mut body);
+            let sanitize = r.gen_bool(0.5);
+            let before = LIVE.load(Relaxed);
+            PEAK.store(before, Relaxed);
+            d.restore(&body, sanitize);
+            let grew = PEAK.load(Relaxed).saturating_sub(before);
+            assert!(grew < STEP_LIMIT, "RESTORE grew the heap by {grew}");
+        }
+        d.assert_alive();
+    }
+    if verbose() {
+        eprintln!("restore: {} accepted, {} refused", d.accepted, d.refused);
     }
 }

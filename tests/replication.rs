@@ -1,12 +1,17 @@
-//! Replication interop: a real redis-server 7.0 replica of an Ember master
-//! syncs a mixed dataset loaded before the sync, then follows the stream of
-//! writes made during and after it; both sides end with identical contents.
+//! Replication interop, master side: a real redis-server 7.0 replica of an
+//! Ember master syncs a mixed dataset loaded before the sync (diskless and
+//! disk-based transfers), then follows the stream of writes made during and
+//! after it; both sides end with identical contents. Also partial resync
+//! after a dropped link, WAIT, min-replicas-to-write, PSYNC2 acceptance of
+//! the previous replication id, and the PSYNC replies on the wire.
 
 mod support;
 
 use redis::{Connection, Value};
+use std::io::{Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use support::{start_ember, RedisServer};
+use support::{start_ember, Diff, RedisServer};
 
 fn conn(port: u16) -> Connection {
     let c = redis::Client::open(format!("redis://127.0.0.1:{port}/")).unwrap();
@@ -52,6 +57,35 @@ fn load(c: &mut Connection, tag: &str, n: usize) {
     cmd(c, &["SELECT", "0"]);
 }
 
+/// Collections past the small encodings (hashtable, skiplist, quicklist).
+fn load_big(c: &mut Connection, tag: &str) {
+    let mut hset = vec!["HSET".to_string(), format!("{tag}:bigh")];
+    let mut sadd = vec!["SADD".to_string(), format!("{tag}:bigs")];
+    let mut zadd = vec!["ZADD".to_string(), format!("{tag}:bigz")];
+    let mut rpush = vec!["RPUSH".to_string(), format!("{tag}:bigl")];
+    for i in 0..300 {
+        hset.extend([format!("f{i}"), "x".repeat(i % 70)]);
+        sadd.push(format!("member-{i}"));
+        zadd.extend([format!("{}", i as f64 / 7.0), format!("m{i}")]);
+        rpush.push("y".repeat(i % 90));
+    }
+    for v in [hset, sadd, zadd, rpush] {
+        let args: Vec<&str> = v.iter().map(String::as_str).collect();
+        cmd(c, &args);
+    }
+    cmd(c, &["SETBIT", &format!("{tag}:bits"), "1000", "1"]);
+    cmd(c, &["SET", &format!("{tag}:big"), &"z".repeat(10_000)]);
+}
+
+/// An Ember configuration for these tests: no diskless delay (Redis's 5 s default).
+fn config(diskless: bool) -> ember::Config {
+    ember::Config {
+        repl_diskless_sync: diskless,
+        repl_diskless_sync_delay: 0,
+        ..Default::default()
+    }
+}
+
 /// Every key of databases 0..4 rendered by per-type reads.
 fn contents(c: &mut Connection) -> Vec<String> {
     let mut out = Vec::new();
@@ -89,19 +123,22 @@ fn wait_caught_up(m: &mut Connection, r: &mut Connection) {
         if up && master.is_some() && master == seen {
             return;
         }
-        assert!(
-            Instant::now() < deadline,
-            "replica did not catch up: {master:?} {seen:?}"
-        );
+        if Instant::now() >= deadline {
+            let a: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
+            let b: String = redis::cmd("INFO").arg("replication").query(r).unwrap();
+            panic!("replica did not catch up: {master:?} {seen:?}\n{a}\n{b}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }
 
-#[test]
-fn redis_replica_of_ember_master() {
-    let ember = start_ember(ember::Config::default());
+/// Replica of Ember: full sync of a mixed dataset with writes during and
+/// after it, then a dropped link and a partial resync.
+fn replica_of_ember(diskless: bool) {
+    let ember = start_ember(config(diskless));
     let mut m = conn(ember.port);
     load(&mut m, "pre", 40);
+    load_big(&mut m, "pre");
     let port = ember.port.to_string();
     let replica = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
     // Writes during the sync and after it, from another connection.
@@ -114,6 +151,7 @@ fn redis_replica_of_ember_master() {
     });
     let mut r = conn(replica.port);
     writer.join().unwrap();
+    load_big(&mut m, "post");
     wait_caught_up(&mut m, &mut r);
     let (a, b) = (contents(&mut m), contents(&mut r));
     assert!(a.len() > 500, "dataset too small: {}", a.len());
@@ -133,11 +171,28 @@ fn redis_replica_of_ember_master() {
         info_field(&mut m, "repl_backlog_active").as_deref(),
         Some("1")
     );
+    // Both sides agree on the history and the offset.
+    assert_eq!(
+        info_field(&mut m, "master_replid"),
+        info_field(&mut r, "master_replid")
+    );
     let role = cmd(&mut m, &["ROLE"]);
     let Value::Array(role) = role else {
         panic!("{role:?}")
     };
     assert_eq!(role[0], Value::BulkString(b"master".to_vec()));
+    let Value::Array(replicas) = &role[2] else {
+        panic!("{role:?}")
+    };
+    assert_eq!(replicas.len(), 1);
+
+    // WAIT counts the acknowledging replica.
+    cmd(&mut m, &["SET", "waited", "1"]);
+    assert_eq!(cmd(&mut m, &["WAIT", "1", "5000"]), Value::Int(1));
+    // Asking for more than exist returns the count at the timeout.
+    let t = Instant::now();
+    assert_eq!(cmd(&mut m, &["WAIT", "2", "150"]), Value::Int(1));
+    assert!(t.elapsed() >= Duration::from_millis(150));
 
     // A dropped link resumes from the backlog (+CONTINUE), not a full sync.
     cmd(&mut m, &["CLIENT", "KILL", "TYPE", "replica"]);
@@ -146,4 +201,233 @@ fn redis_replica_of_ember_master() {
     assert_eq!(contents(&mut m), contents(&mut r));
     let (full, partial_ok, _) = ember_replication::master::sync_counters(&ember.engine.lock());
     assert_eq!((full, partial_ok), (1, 1));
+    let stats: String = redis::cmd("INFO").arg("stats").query(&mut m).unwrap();
+    assert!(stats.contains("sync_full:1\r\n"), "{stats}");
+    assert!(stats.contains("sync_partial_ok:1\r\n"), "{stats}");
+}
+
+#[test]
+fn redis_replica_of_ember_master_diskless() {
+    replica_of_ember(true);
+}
+
+#[test]
+fn redis_replica_of_ember_master_disk_based() {
+    replica_of_ember(false);
+}
+
+/// min-replicas-to-write: writes refused without enough good replicas,
+/// accepted once a replica is online.
+#[test]
+fn min_replicas_to_write() {
+    let ember = start_ember(config(true));
+    let mut m = conn(ember.port);
+    cmd(&mut m, &["CONFIG", "SET", "min-replicas-to-write", "1"]);
+    let e: redis::RedisResult<Value> = redis::cmd("SET").arg("k").arg("v").query(&mut m);
+    let e = e.unwrap_err();
+    assert_eq!(e.code(), Some("NOREPLICAS"));
+    assert_eq!(
+        info_field(&mut m, "min_slaves_good_slaves").as_deref(),
+        Some("0")
+    );
+    // Reads still work.
+    assert_eq!(cmd(&mut m, &["GET", "k"]), Value::Nil);
+    let port = ember.port.to_string();
+    let replica = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
+    let mut r = conn(replica.port);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let ok: redis::RedisResult<Value> = redis::cmd("SET").arg("k").arg("v").query(&mut m);
+        if ok.is_ok() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "writes never accepted");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    wait_caught_up(&mut m, &mut r);
+    assert_eq!(cmd(&mut r, &["GET", "k"]), Value::BulkString(b"v".to_vec()));
+    assert_eq!(
+        info_field(&mut m, "min_slaves_good_slaves").as_deref(),
+        Some("1")
+    );
+}
+
+/// WAIT's argument errors, its answer without replicas and inside MULTI,
+/// and NOREPLICAS, compared with redis-server.
+#[test]
+fn wait_and_noreplicas_match_redis() {
+    let mut d = Diff::new();
+    d.check(&["WAIT", "x", "0"]);
+    d.check(&["WAIT", "1", "x"]);
+    d.check(&["WAIT", "1", "-1"]);
+    d.check(&["WAIT", "1", "99999999999999999999"]);
+    d.check(&["WAIT", "0", "0"]);
+    d.check(&["WAIT", "-1", "10"]);
+    d.check(&["WAIT", "1", "50"]);
+    d.check(&["WAIT"]);
+    d.check(&["MULTI"]);
+    d.check(&["WAIT", "1", "0"]);
+    d.check(&["EXEC"]);
+    d.check(&["CONFIG", "SET", "min-replicas-to-write", "2"]);
+    d.check(&["SET", "k", "v"]);
+    d.check(&["GET", "k"]);
+    d.check(&["MULTI"]);
+    d.check(&["SET", "k", "v"]);
+    d.check(&["EXEC"]);
+    d.check(&["MULTI"]);
+    d.check(&["GET", "k"]);
+    d.check(&["EXEC"]);
+    d.check(&["CONFIG", "SET", "min-replicas-max-lag", "0"]);
+    d.check(&["SET", "k", "v"]);
+    d.check(&["CONFIG", "SET", "repl-backlog-size", "1"]);
+    d.check(&["CONFIG", "GET", "repl-backlog-size"]);
+    d.check(&["REPLCONF", "foo", "bar"]);
+    d.check(&["REPLCONF", "listening-port", "x"]);
+    d.check(&["REPLCONF", "capa", "eof", "capa", "psync2"]);
+    d.check(&["REPLCONF", "rdb-filter-only", "x"]);
+    d.check(&["REPLCONF", "ip-address"]);
+    d.check(&["PSYNC", "?", "x"]);
+}
+
+/// A raw replica connection: the handshake's replies and the PSYNC line.
+fn raw_psync(port: u16, capa_psync2: bool, replid: &str, offset: &str) -> (TcpStream, String) {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let capa = if capa_psync2 {
+        "*5\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n$4\r\ncapa\r\n$6\r\npsync2\r\n"
+    } else {
+        "*3\r\n$8\r\nREPLCONF\r\n$4\r\ncapa\r\n$3\r\neof\r\n"
+    };
+    s.write_all(capa.as_bytes()).unwrap();
+    let mut ok = [0u8; 5];
+    s.read_exact(&mut ok).unwrap();
+    assert_eq!(&ok, b"+OK\r\n");
+    let psync = format!(
+        "*3\r\n$5\r\nPSYNC\r\n${}\r\n{replid}\r\n${}\r\n{offset}\r\n",
+        replid.len(),
+        offset.len()
+    );
+    s.write_all(psync.as_bytes()).unwrap();
+    let mut line = Vec::new();
+    let mut b = [0u8; 1];
+    loop {
+        s.read_exact(&mut b).unwrap();
+        if b[0] == b'\n' {
+            if line.is_empty() {
+                continue; // keepalive
+            }
+            break;
+        }
+        line.push(b[0]);
+    }
+    let line = String::from_utf8(line).unwrap();
+    (s, line.trim_end().to_string())
+}
+
+/// PSYNC2: after the ids shift (as REPLICAOF NO ONE does), a replica of the
+/// previous history continues partially up to where it ended, and only there.
+#[test]
+fn psync2_accepts_the_previous_replid() {
+    let ember = start_ember(config(true));
+    let mut m = conn(ember.port);
+    cmd(&mut m, &["SET", "a", "1"]);
+    // The first replica creates the backlog (and a new history).
+    let (first, line) = raw_psync(ember.port, true, "?", "-1");
+    let parts: Vec<&str> = line.split(' ').collect();
+    assert_eq!(parts[0], "+FULLRESYNC", "{line}");
+    let old = parts[1].to_string();
+    assert_eq!(info_field(&mut m, "master_replid").unwrap(), old);
+    cmd(&mut m, &["SET", "b", "2"]);
+    let offset: u64 = info_field(&mut m, "master_repl_offset")
+        .unwrap()
+        .parse()
+        .unwrap();
+    drop(first);
+    ember_replication::ids::shift_replid(&mut ember.engine.lock());
+    let new = info_field(&mut m, "master_replid").unwrap();
+    assert_ne!(new, old);
+    assert_eq!(info_field(&mut m, "master_replid2").unwrap(), old);
+    let second = (offset + 1).to_string();
+    assert_eq!(info_field(&mut m, "second_repl_offset").unwrap(), second);
+    // The old id up to second_repl_offset: +CONTINUE with the new id.
+    let (_c1, line) = raw_psync(ember.port, true, &old, &second);
+    assert_eq!(line, format!("+CONTINUE {new}"));
+    // Without `capa psync2`, a bare +CONTINUE.
+    let (_c2, line) = raw_psync(ember.port, false, &old, "2");
+    assert_eq!(line, "+CONTINUE");
+    // Past where the old history ended: a full resync.
+    let past = (offset + 2).to_string();
+    let (_c3, line) = raw_psync(ember.port, true, &old, &past);
+    assert!(line.starts_with(&format!("+FULLRESYNC {new} ")), "{line}");
+    // An unknown id: full resync too.
+    let (_c4, line) = raw_psync(ember.port, true, &"f".repeat(40), "1");
+    assert!(line.starts_with("+FULLRESYNC "), "{line}");
+    let (full, partial_ok, partial_err) =
+        ember_replication::master::sync_counters(&ember.engine.lock());
+    assert_eq!((full, partial_ok, partial_err), (3, 2, 2));
+}
+
+/// repl-diskless-sync-delay batches replicas arriving together: one
+/// snapshot, `$EOF:` framing, and `wait_bgsave` while waiting.
+#[test]
+fn diskless_delay_batches_replicas() {
+    let mut cfg = config(true);
+    cfg.repl_diskless_sync_delay = 1;
+    let ember = start_ember(cfg);
+    let mut m = conn(ember.port);
+    cmd(&mut m, &["SET", "a", "1"]);
+    let port = ember.port.to_string();
+    let r1 = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
+    let r2 = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
+    std::thread::sleep(Duration::from_millis(200));
+    let info: String = redis::cmd("INFO").arg("replication").query(&mut m).unwrap();
+    assert!(info.contains("state=wait_bgsave"), "{info}");
+    let (mut c1, mut c2) = (conn(r1.port), conn(r2.port));
+    wait_caught_up(&mut m, &mut c1);
+    wait_caught_up(&mut m, &mut c2);
+    assert_eq!(
+        cmd(&mut c2, &["GET", "a"]),
+        Value::BulkString(b"1".to_vec())
+    );
+    let (full, _, _) = ember_replication::master::sync_counters(&ember.engine.lock());
+    assert_eq!(full, 2);
+}
+
+/// PUBLISH reaches the replica's subscribers; expired keys leave the
+/// replica as DELs from the master; SELECT follows the database in use.
+#[test]
+fn propagation_publish_expiry_select() {
+    let ember = start_ember(config(true));
+    let mut m = conn(ember.port);
+    let port = ember.port.to_string();
+    let replica = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
+    let mut r = conn(replica.port);
+    cmd(&mut m, &["SET", "x", "1"]);
+    wait_caught_up(&mut m, &mut r);
+    let sub_client = redis::Client::open(format!("redis://127.0.0.1:{}/", replica.port)).unwrap();
+    let mut sub_conn = sub_client.get_connection().unwrap();
+    sub_conn
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let mut ps = sub_conn.as_pubsub();
+    ps.subscribe("news").unwrap();
+    cmd(&mut m, &["PUBLISH", "news", "hello"]);
+    let msg = ps.get_message().unwrap();
+    assert_eq!(msg.get_payload::<String>().unwrap(), "hello");
+    drop(ps);
+    // Expiry: the replica keeps the key until the master's DEL.
+    cmd(&mut m, &["SELECT", "3"]);
+    cmd(&mut m, &["SET", "gone", "v", "PX", "30"]);
+    cmd(&mut m, &["SET", "kept", "v"]);
+    wait_caught_up(&mut m, &mut r);
+    std::thread::sleep(Duration::from_millis(80));
+    assert_eq!(cmd(&mut m, &["GET", "gone"]), Value::Nil);
+    wait_caught_up(&mut m, &mut r);
+    cmd(&mut r, &["SELECT", "3"]);
+    assert_eq!(cmd(&mut r, &["DBSIZE"]), Value::Int(1));
+    assert_eq!(
+        cmd(&mut r, &["GET", "kept"]),
+        Value::BulkString(b"v".to_vec())
+    );
+    assert_eq!(cmd(&mut r, &["EXISTS", "x"]), Value::Int(0));
 }

@@ -8,6 +8,8 @@
 //! ([`ByteSource`]) or a seeded RNG, so one generator serves both.
 #![allow(dead_code)]
 
+pub mod persist;
+
 use bytes::{Bytes, BytesMut};
 use ember_core::{ClientId, Config, Engine, ManualClock};
 use ember_resp::RequestParser;

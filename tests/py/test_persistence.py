@@ -50,6 +50,29 @@ def test_bgsave(r, tmp_path):
         r.execute_command("BGSAVE", "NOW")
 
 
+def test_misconf_after_failed_bgsave(r, tmp_path):
+    """stop-writes-on-bgsave-error: a failed BGSAVE with save points refuses
+    writes and PING with MISCONF until a save succeeds."""
+    r.config_set("save", "3600 1")
+    r.set("a", "1")
+    # Renaming the temp file over a non-empty directory fails (as root too).
+    (tmp_path / "dump.rdb").mkdir()
+    (tmp_path / "dump.rdb" / "x").mkdir()
+    r.bgsave()
+    assert wait_bgsave(r)["rdb_last_bgsave_status"] == "err"
+    with pytest.raises(redis.ResponseError, match="^MISCONF Redis is configured to save RDB"):
+        r.set("a", "2")
+    with pytest.raises(redis.ResponseError, match="^MISCONF"):
+        r.ping()
+    assert r.get("a") == b"1"
+    (tmp_path / "dump.rdb" / "x").rmdir()
+    (tmp_path / "dump.rdb").rmdir()
+    assert r.save() is True
+    assert r.set("a", "3") is True
+    assert r.ping() is True
+    r.config_set("save", "")
+
+
 def test_dump_restore(r):
     r.set("s", "hello")
     r.hset("h", mapping={"f": "1", "g": "two"})

@@ -100,7 +100,7 @@ impl<'a> Ctx<'a> {
         }
         let now = self.now_ms;
         let engine = &mut *self.engine;
-        let (value, stamp) = engine.dbs[self.db_index].keys.get_with_meta_mut(key)?;
+        let (value, stamp) = engine.dbs[self.db_index].get_with_stamp_mut(key)?;
         *stamp = crate::cmd::object::touched(&engine.config, &mut engine.rng, *stamp, now);
         Some(value)
     }
@@ -157,7 +157,7 @@ impl<'a> Ctx<'a> {
         if self.expire_if_needed(key) {
             return false;
         }
-        let removed = self.engine.dbs[self.db_index].remove(key).is_some();
+        let removed = self.engine.dbs[self.db_index].delete(key);
         if removed {
             self.signal_modified(key);
         }

@@ -2,25 +2,33 @@
 //!
 //! Expiry policy (lazy deletion, stats, propagation) lives in `Ctx`; this type
 //! only stores. Keys are copied out of the request buffer (never slices of it)
-//! and the same `Bytes` is shared between the two dictionaries.
+//! into compact `KeyBuf`s (inline up to 15 bytes); a volatile key's entry in
+//! `expires` holds its own copy.
 
+use crate::compact::KeyBuf;
 use crate::dict::Dict;
+use crate::snapshot::{Captured, DbSnap, SAVED_BIT};
 use crate::value::Value;
 use bytes::Bytes;
 
 /// The access stamp kept beside every key (Redis's 24-bit `robj.lru`): LRU
 /// seconds or LFU minutes+counter depending on `maxmemory-policy`; see
-/// `cmd::object` for its encoding. 0 means "never stamped".
+/// `cmd::object` for its encoding. 0 means "never stamped". Bit 31 is the
+/// snapshot bit (`snapshot::SAVED_BIT`): every write of a stamp keeps it, and
+/// `stamp_of` leaves it out.
 pub type AccessStamp = u32;
 
 #[derive(Default)]
 pub struct Db {
-    pub(crate) keys: Dict<Bytes, Value, AccessStamp>,
-    pub(crate) expires: Dict<Bytes, i64>,
+    pub(crate) keys: Dict<KeyBuf, Value, AccessStamp>,
+    pub(crate) expires: Dict<KeyBuf, i64>,
     /// Active expiry's resumable scan position in `expires` (Redis's `expires_cursor`).
     pub expires_cursor: u64,
     /// Running estimate of the TTL of volatile keys, ms (INFO keyspace `avg_ttl`).
     pub avg_ttl: i64,
+    /// Copy-on-write state of a running snapshot (see `snapshot`); every
+    /// mutation below calls its hooks first.
+    pub(crate) snap: DbSnap<KeyBuf>,
 }
 
 impl Db {
@@ -40,7 +48,7 @@ impl Db {
         self.expires.len()
     }
 
-    pub fn keys(&self) -> &Dict<Bytes, Value, AccessStamp> {
+    pub fn keys(&self) -> &Dict<KeyBuf, Value, AccessStamp> {
         &self.keys
     }
 
@@ -62,16 +70,40 @@ impl Db {
     }
 
     pub fn get_raw_mut(&mut self, key: &[u8]) -> Option<&mut Value> {
+        self.snap_preserve(key);
         self.keys.get_mut(key)
+    }
+
+    /// The value and access stamp for modification (Ctx::lookup_write). A
+    /// new stamp must keep the high bits (`object::touched` does).
+    pub fn get_with_stamp_mut(&mut self, key: &[u8]) -> Option<(&mut Value, &mut AccessStamp)> {
+        self.snap_preserve(key);
+        self.keys.get_with_meta_mut(key)
+    }
+
+    /// A running snapshot that still needs `key` keeps `old`, its previous value.
+    fn snap_keep(&mut self, key: &[u8], claimed: Option<AccessStamp>, old: Value) {
+        if let Some(stamp) = claimed {
+            let expire = self.snap_expire(key);
+            self.snap_push(Captured {
+                key: Bytes::copy_from_slice(key),
+                value: old,
+                expire,
+                stamp,
+            });
+        }
     }
 
     /// Stores `value`; a new key is copied into its own allocation. Clears any
     /// TTL unless `keep_ttl`.
     pub fn insert(&mut self, key: &[u8], value: Value, keep_ttl: bool) {
+        let claimed = self.snap_claim(key);
         if let Some(slot) = self.keys.get_mut(key) {
-            *slot = value;
+            let old = std::mem::replace(slot, value);
+            self.snap_keep(key, claimed, old);
         } else {
-            self.keys.insert(Bytes::copy_from_slice(key), value);
+            let bit = self.snap.new_bit();
+            self.keys.insert_new(KeyBuf::new(key), value, bit);
         }
         if !keep_ttl {
             self.expires.remove(key);
@@ -87,12 +119,14 @@ impl Db {
         keep_ttl: bool,
         stamp: impl FnOnce(Option<AccessStamp>) -> AccessStamp,
     ) {
+        let claimed = self.snap_claim(key);
         if let Some((slot, meta)) = self.keys.get_with_meta_mut(key) {
-            *slot = value;
-            *meta = stamp(Some(*meta));
+            let old = std::mem::replace(slot, value);
+            *meta = (stamp(Some(*meta & !SAVED_BIT)) & !SAVED_BIT) | (*meta & SAVED_BIT);
+            self.snap_keep(key, claimed, old);
         } else {
-            self.keys
-                .insert_new(Bytes::copy_from_slice(key), value, stamp(None));
+            let meta = (stamp(None) & !SAVED_BIT) | self.snap.new_bit();
+            self.keys.insert_new(KeyBuf::new(key), value, meta);
         }
         if !keep_ttl {
             self.expires.remove(key);
@@ -101,14 +135,14 @@ impl Db {
 
     /// The key's access stamp (regardless of expiry).
     pub fn stamp_of(&self, key: &[u8]) -> Option<AccessStamp> {
-        self.keys.get_with_meta(key).map(|(_, m)| *m)
+        self.keys.get_with_meta(key).map(|(_, m)| *m & !SAVED_BIT)
     }
 
     /// Overwrites the key's access stamp; false if the key is absent.
     pub fn set_stamp(&mut self, key: &[u8], stamp: AccessStamp) -> bool {
         match self.keys.get_with_meta_mut(key) {
             Some((_, m)) => {
-                *m = stamp;
+                *m = (stamp & !SAVED_BIT) | (*m & SAVED_BIT);
                 true
             }
             None => false,
@@ -117,9 +151,30 @@ impl Db {
 
     /// Removes the key and its TTL; returns the value.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
+        self.snap_preserve(key);
         let v = self.keys.remove(key)?;
         self.expires.remove(key);
         Some(v)
+    }
+
+    /// Removes the key and its TTL, dropping the value (a running snapshot
+    /// that still needs it takes it without a copy); true if it existed.
+    pub fn delete(&mut self, key: &[u8]) -> bool {
+        let claimed = self.snap_claim(key);
+        let expire = claimed.and_then(|_| self.snap_expire(key));
+        let Some(v) = self.keys.remove(key) else {
+            return false;
+        };
+        self.expires.remove(key);
+        if let Some(stamp) = claimed {
+            self.snap_push(Captured {
+                key: Bytes::copy_from_slice(key),
+                value: v,
+                expire,
+                stamp,
+            });
+        }
+        true
     }
 
     /// Sets an absolute expiry on an existing key. Returns false if the key is absent.
@@ -128,16 +183,19 @@ impl Db {
             return false;
         };
         let k = k.clone();
+        self.snap_note_expire(key);
         self.expires.insert(k, at_ms);
         true
     }
 
     /// Removes the TTL; true if there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
+        self.snap_note_expire(key);
         self.expires.remove(key).is_some()
     }
 
     pub fn clear(&mut self) {
+        self.snap_retire();
         self.keys.clear();
         self.expires.clear();
         self.expires_cursor = 0;

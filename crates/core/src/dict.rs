@@ -9,6 +9,18 @@
 use ahash::RandomState;
 use rand::Rng;
 use std::borrow::Borrow;
+use std::sync::OnceLock;
+
+/// One hasher for every Dict of the process: seeded randomly once (HashDoS
+/// resistance, like Redis's per-process siphash seed) so that a Dict carries no
+/// per-instance hasher state; small hashes and sets are numerous.
+fn hasher() -> &'static RandomState {
+    static SEEDS: OnceLock<RandomState> = OnceLock::new();
+    SEEDS.get_or_init(|| {
+        let mut rng = rand::thread_rng();
+        RandomState::with_seeds(rng.gen(), rng.gen(), rng.gen(), rng.gen())
+    })
+}
 
 struct Entry<K, V, M> {
     key: K,
@@ -22,9 +34,8 @@ struct Entry<K, V, M> {
 type Link<K, V, M> = Option<Box<Entry<K, V, M>>>;
 
 pub struct Dict<K, V, M = ()> {
-    buckets: Vec<Link<K, V, M>>,
+    buckets: Box<[Link<K, V, M>]>,
     len: usize,
-    hasher: RandomState,
 }
 
 const MIN_BUCKETS: usize = 4;
@@ -32,9 +43,8 @@ const MIN_BUCKETS: usize = 4;
 impl<K: Borrow<[u8]>, V, M: Default> Default for Dict<K, V, M> {
     fn default() -> Self {
         Dict {
-            buckets: Vec::new(),
+            buckets: Box::default(),
             len: 0,
-            hasher: RandomState::new(),
         }
     }
 }
@@ -60,7 +70,7 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
-        self.hasher.hash_one(key)
+        hasher().hash_one(key)
     }
 
     fn bucket_of(&self, key: &[u8]) -> usize {
@@ -221,7 +231,7 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
                 cur = e.next.take();
             }
         }
-        self.buckets = Vec::new();
+        self.buckets = Box::default();
         self.len = 0;
     }
 
@@ -245,10 +255,10 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
     fn resize(&mut self, new_size: usize) {
         let old = std::mem::replace(&mut self.buckets, (0..new_size).map(|_| None).collect());
         let mask = new_size - 1;
-        for mut slot in old {
+        for mut slot in old.into_vec() {
             while let Some(mut e) = slot {
                 slot = e.next.take();
-                let b = (self.hasher.hash_one(e.key.borrow()) as usize) & mask;
+                let b = (self.hash(e.key.borrow()) as usize) & mask;
                 e.next = self.buckets[b].take();
                 self.buckets[b] = Some(e);
             }
@@ -412,9 +422,8 @@ impl<K: Borrow<[u8]> + Clone, V: Clone, M: Default> Clone for Dict<K, V, M> {
     /// A copy with the same entries (bucket layout may differ; metadata is reset).
     fn clone(&self) -> Self {
         let mut d = Dict {
-            buckets: Vec::new(),
+            buckets: Box::default(),
             len: 0,
-            hasher: self.hasher.clone(),
         };
         for (k, v) in self.iter() {
             d.insert_new(k.clone(), v.clone(), M::default());
@@ -507,6 +516,18 @@ mod tests {
         for s in &stable {
             assert!(seen.contains(s), "missed {:?}", String::from_utf8_lossy(s));
         }
+    }
+
+    #[test]
+    fn keyspace_entries_fit_a_48_byte_class() {
+        // next + key (inline up to 15 bytes) + value (inline strings up to 15
+        // bytes) + access stamp: a small string key is one 48-byte allocation.
+        use crate::{compact::KeyBuf, db::AccessStamp, value::Value};
+        assert_eq!(std::mem::size_of::<Entry<KeyBuf, Value, AccessStamp>>(), 48);
+        // An expires entry: next + key + the i64 deadline.
+        assert_eq!(std::mem::size_of::<Entry<KeyBuf, i64, ()>>(), 32);
+        // No hasher state per table.
+        assert_eq!(std::mem::size_of::<Dict<KeyBuf, ()>>(), 24);
     }
 
     #[test]

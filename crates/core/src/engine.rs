@@ -29,6 +29,8 @@ pub type EventSink = Box<dyn FnMut(&KeyspaceEvent) + Send>;
 /// given the configuration as it was before; an `Err(text)` undoes the whole
 /// CONFIG SET and becomes its reply (`-ERR text`).
 pub type ConfigHook = fn(&mut Engine, &Config) -> Result<(), String>;
+/// The MISCONF text while writes must be refused (see `Engine::disk_error_probe`).
+pub type DiskErrorProbe = fn(&Engine) -> Option<String>;
 /// Periodic work of an upper layer (save points, AOF fsync, replication pings),
 /// run at the end of every `Engine::cron`.
 pub type CronHook = fn(&mut Engine);
@@ -64,6 +66,17 @@ pub struct Engine {
     pub shutdown: Option<ShutdownRequest>,
     /// True on a replica: keys are not expired locally, only hidden.
     pub is_replica: bool,
+    /// Set by the replication layer while it runs its master's stream: keys
+    /// past their TTL are still seen (Redis's expireIfNeeded for the master
+    /// client), so the stream applies exactly as on the master.
+    pub in_master_stream: bool,
+    /// Replica link up (Redis's repl_state == CONNECTED), kept by the
+    /// replication layer; with `replica-serve-stale-data no` other commands
+    /// get -MASTERDOWN while it is down.
+    pub master_link_up: bool,
+    /// Replicas online with a lag within `min-replicas-max-lag` (kept by the
+    /// replication layer; Redis's repl_good_slaves_count).
+    pub repl_good_replicas: usize,
     /// Set by `Ctx::force_propagation`: propagate even though dirty did not move
     /// (Redis's forceCommandPropagation, e.g. FLUSHDB on an empty database).
     pub(crate) force_propagation: bool,
@@ -102,6 +115,13 @@ pub struct Engine {
     pub evict: crate::evict::EvictState,
     /// ACL users, the ACL log and the permission-check fast path (see `acl`).
     pub acl: crate::acl::Acl,
+    /// True while the dataset loads (startup, replica full sync): commands
+    /// without the `loading` flag get `-LOADING` (set by the persistence layer).
+    pub loading: bool,
+    /// Asked before every write command and PING: the MISCONF error text
+    /// while writes must be refused because the last background save or AOF
+    /// write failed (installed by the persistence layer).
+    pub disk_error_probe: Option<DiskErrorProbe>,
     /// The last command-table lookup (pipelines repeat one command).
     cmd_memo: CmdMemo,
 }
@@ -125,6 +145,8 @@ pub struct EngineBuilder {
     pub config_hooks: Vec<ConfigHook>,
     /// Cron hooks from upper layers (see `Engine::cron_hooks`).
     pub cron_hooks: Vec<CronHook>,
+    /// See `Engine::disk_error_probe`.
+    pub disk_error_probe: Option<DiskErrorProbe>,
 }
 
 impl Default for EngineBuilder {
@@ -139,6 +161,7 @@ impl Default for EngineBuilder {
             // CONFIG SET maxmemory evicts at once (Redis's updateMaxmemory).
             config_hooks: vec![crate::evict::config_hook],
             cron_hooks: Vec::new(),
+            disk_error_probe: None,
         }
     }
 }
@@ -171,6 +194,12 @@ impl EngineBuilder {
     /// Adds a CONFIG SET hook from an upper layer.
     pub fn config_hook(mut self, f: ConfigHook) -> Self {
         self.config_hooks.push(f);
+        self
+    }
+
+    /// Sets the MISCONF probe (the persistence layer's).
+    pub fn disk_error_probe(mut self, f: DiskErrorProbe) -> Self {
+        self.disk_error_probe = Some(f);
         self
     }
 
@@ -216,6 +245,9 @@ impl EngineBuilder {
             notify_flags,
             shutdown: None,
             is_replica: false,
+            in_master_stream: false,
+            master_link_up: false,
+            repl_good_replicas: 0,
             force_propagation: false,
             expire_cycle: Default::default(),
             next_client_id: 1,
@@ -236,6 +268,8 @@ impl EngineBuilder {
             ext: Default::default(),
             evict: Default::default(),
             acl,
+            loading: false,
+            disk_error_probe: self.disk_error_probe,
             cmd_memo: CmdMemo::default(),
         }
     }
@@ -421,7 +455,8 @@ impl Engine {
             return self.reject(client, Some(cmd), err);
         }
         // ACL permissions of the client's user (skipped while nobody is restricted).
-        if !self.acl.unrestricted {
+        // (The master's stream on a replica runs unchecked, as Redis's master client.)
+        if !self.acl.unrestricted && !self.in_master_stream {
             if let Err(err) = crate::acl::check_command(self, client, cmd, argv) {
                 cmd.stats
                     .rejected_calls
@@ -438,6 +473,29 @@ impl Engine {
                 return self.reject(client, Some(cmd), err);
             }
         }
+        // min-replicas-to-write: writes need enough good replicas (masters only).
+        if self.config.min_replicas_to_write > 0
+            && self.config.min_replicas_max_lag > 0
+            && !self.is_replica
+            && (self.repl_good_replicas as i64) < self.config.min_replicas_to_write
+            && is_write_call(self, client, cmd)
+        {
+            cmd.stats
+                .rejected_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let err = CmdError::other("NOREPLICAS Not enough good replicas to write.");
+            return self.reject(client, Some(cmd), err);
+        }
+        // Persistence errors (MISCONF): writes and PING are refused, except
+        // from our master (Redis's writeCommandsDeniedByDiskError).
+        if let Some(probe) = self.disk_error_probe {
+            if let Some(err) = self.disk_error_refusal(client, cmd, probe) {
+                cmd.stats
+                    .rejected_calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return self.reject(client, Some(cmd), err);
+            }
+        }
         // Pub/sub context, MONITOR clients and CLIENT PAUSE (cmd::pause), in
         // Redis's processCommand order; only looked at when one is in effect.
         if self.pubsub.subscribed_clients > 0 || !self.monitors.is_empty() || self.pause.is_some() {
@@ -447,11 +505,90 @@ impl Engine {
                 None => {}
             }
         }
+        // A replica refuses writes (READONLY) and, with its link down and
+        // stale data not served, most commands (MASTERDOWN).
+        if self.is_replica {
+            if let Some(err) = self.replica_refusal(client, cmd) {
+                cmd.stats
+                    .rejected_calls
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                return self.reject(client, Some(cmd), err);
+            }
+        }
+        // While loading, only commands flagged `loading` run.
+        if self.loading && self.denied_while_loading(client, cmd) {
+            cmd.stats
+                .rejected_calls
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let err = CmdError::other("LOADING Redis is loading the dataset in memory");
+            return self.reject(client, Some(cmd), err);
+        }
         // Inside MULTI everything but the transaction commands is queued.
         if in_multi && !crate::multi::runs_immediately(cmd) {
             return crate::multi::queue(self, client, cmd, argv, skip);
         }
         self.call(client, cmd, argv, skip)
+    }
+
+    /// MISCONF for a write command (an EXEC with queued writes included) or
+    /// PING, unless the client is our master.
+    fn disk_error_refusal(
+        &self,
+        client: ClientId,
+        cmd: &Command,
+        probe: DiskErrorProbe,
+    ) -> Option<CmdError> {
+        let c = self.clients.get(&client)?;
+        if c.kind == crate::client::ClientKind::Master {
+            return None;
+        }
+        let write = cmd.has(flags::WRITE)
+            || (cmd.name == "exec" && c.tx.queue.iter().any(|q| q.cmd.has(flags::WRITE)));
+        if !write && cmd.name != "ping" {
+            return None;
+        }
+        probe(self).map(CmdError::other)
+    }
+
+    /// READONLY / MASTERDOWN on a replica, never for its master's stream
+    /// (Redis's processCommand checks on `masterhost`).
+    fn replica_refusal(&self, client: ClientId, cmd: &Command) -> Option<CmdError> {
+        let c = self.clients.get(&client)?;
+        if c.kind == crate::client::ClientKind::Master {
+            return None;
+        }
+        let exec = cmd.name == "exec";
+        if self.config.replica_read_only
+            && (cmd.has(flags::WRITE)
+                || (exec && c.tx.queue.iter().any(|q| q.cmd.has(flags::WRITE))))
+        {
+            return Some(CmdError::other(
+                "READONLY You can't write against a read only replica.",
+            ));
+        }
+        if !self.master_link_up
+            && !self.config.replica_serve_stale_data
+            && (!cmd.has(flags::STALE)
+                || (exec && c.tx.queue.iter().any(|q| !q.cmd.has(flags::STALE))))
+        {
+            return Some(CmdError::other(
+                "MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to 'no'.",
+            ));
+        }
+        None
+    }
+
+    /// Redis's is_denyloading_command: no `loading` flag, or an EXEC with a
+    /// queued command that has none.
+    fn denied_while_loading(&self, client: ClientId, cmd: &Command) -> bool {
+        if !cmd.has(flags::LOADING) {
+            return true;
+        }
+        cmd.name == "exec"
+            && self
+                .clients
+                .get(&client)
+                .is_some_and(|c| c.tx.queue.iter().any(|q| !q.cmd.has(flags::LOADING)))
     }
 
     /// Records the client's last command; returns whether the client has
@@ -596,6 +733,9 @@ impl Engine {
         }
         // Replicas wait for their master's DEL; during CLIENT PAUSE the dataset
         // stays constant (Redis's checkClientPauseTimeoutAndReturnIfPaused).
+        if self.is_replica && self.in_master_stream {
+            return false;
+        }
         if self.is_replica || crate::cmd::pause::is_paused(self) {
             return true;
         }
@@ -605,13 +745,19 @@ impl Engine {
 
     /// Removes an expired key: statistics, the `expired` event and a propagated DEL.
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
-        if self.dbs[db].remove(key).is_none() {
+        if !self.dbs[db].delete(key) {
             return;
         }
         self.stats.expired_keys += 1;
         self.signal_modified_key(db, key);
         self.notify_keyspace_event(crate::events::classes::EXPIRED, "expired", key, db);
-        let del = [Bytes::from_static(b"DEL"), Bytes::copy_from_slice(key)];
+        // Redis's propagateDeletion: UNLINK under lazyfree-lazy-expire.
+        let verb: &'static [u8] = if self.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        let del = [Bytes::from_static(verb), Bytes::copy_from_slice(key)];
         self.propagate(db, &del);
     }
 
@@ -686,7 +832,7 @@ impl Engine {
             out.append(&mut c.pending);
         }
         if let Some(reply) = reply {
-            ember_resp::encode(&reply, c.proto, out);
+            ember_resp::encode_owned(reply, c.proto, out);
         }
         // A monitor's own command is shown to it after the reply, as in Redis.
         if !self.self_monitor_out.is_empty() {
@@ -797,6 +943,17 @@ fn mono_us() -> u64 {
 fn bump(counter: &std::sync::atomic::AtomicU64, n: u64) {
     use std::sync::atomic::Ordering::Relaxed;
     counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+}
+
+/// A write command, or EXEC of a transaction holding one (Redis's
+/// is_write_command in processCommand).
+fn is_write_call(engine: &Engine, client: ClientId, cmd: &Command) -> bool {
+    cmd.has(flags::WRITE)
+        || (cmd.name == "exec"
+            && engine
+                .clients
+                .get(&client)
+                .is_some_and(|c| c.tx.queue.iter().any(|q| q.cmd.has(flags::WRITE))))
 }
 
 /// How Redis's `%s` prints an argument: up to the first NUL byte. (Invalid UTF-8

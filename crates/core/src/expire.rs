@@ -174,7 +174,7 @@ fn sample_db(engine: &mut Engine, db: usize, now: i64, num: u64) -> Sample {
         cursor = d.expires.scan(cursor, |key, at| {
             let ttl = at - now;
             if now > *at {
-                s.expired.push(key.clone());
+                s.expired.push(key.to_bytes());
             }
             if ttl > 0 {
                 s.ttl_sum += ttl;

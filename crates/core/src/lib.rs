@@ -10,6 +10,7 @@ pub mod client;
 pub mod clock;
 pub mod cmd;
 pub mod command;
+pub mod compact;
 pub mod command_docs;
 pub mod config;
 pub mod config_rewrite;
@@ -27,6 +28,7 @@ pub mod glob;
 pub mod long_double;
 pub mod multi;
 pub mod pubsub;
+pub mod snapshot;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod testkit;

@@ -82,8 +82,10 @@ pub fn write_value<W: Write>(w: &mut RdbWriter<W>, value: &Value, enc: &Encoding
 /// Writes the value without its type byte (Redis's rdbSaveObject).
 pub fn write_body<W: Write>(w: &mut RdbWriter<W>, value: &Value, enc: &Encodings) -> Result<()> {
     match value {
-        Value::Str(StrValue::Int(n)) => w.write_int_string(*n),
-        Value::Str(StrValue::Bytes(b) | StrValue::Raw(b)) => w.write_string(b),
+        Value::Str(s) => match s.int() {
+            Some(n) => w.write_int_string(n),
+            None => w.write_string(&s.as_bytes()),
+        },
         Value::List(l) => write_list(w, l, enc.list_fill),
         Value::Set(s) => write_set(w, s),
         Value::ZSet(z) => write_zset(w, z),
@@ -213,7 +215,7 @@ fn write_hash<W: Write>(w: &mut RdbWriter<W>, h: &HashValue) -> Result<()> {
 pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Result<Option<Value>> {
     let value = match ty {
         t::STRING => Value::Str(match r.read_string_or_int()? {
-            Str::Int(n) => StrValue::Int(n),
+            Str::Int(n) => StrValue::from_int(n),
             Str::Bytes(b) => string_value(b),
         }),
         t::LIST => {
@@ -357,10 +359,10 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
 fn string_value(b: Vec<u8>) -> StrValue {
     if b.len() <= 20 {
         if let Some(n) = ember_resp::num::parse_i64(&b) {
-            return StrValue::Int(n);
+            return StrValue::from_int(n);
         }
     }
-    StrValue::Bytes(b)
+    StrValue::from_vec(b)
 }
 
 fn list_value<B: AsRef<[u8]>>(items: impl IntoIterator<Item = B>, enc: &Encodings) -> Value {

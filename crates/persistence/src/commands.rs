@@ -4,7 +4,7 @@
 use crate::save;
 use ember_core::args::{is, Args};
 use ember_core::command::{acl, flags::*, Command, Handler};
-use ember_core::{CmdError, CmdResult, Ctx, Reply};
+use ember_core::{CmdError, CmdResult, Ctx, Engine, Reply};
 use std::sync::OnceLock;
 
 /// The core's DEBUG handler, to which every subcommand but RELOAD goes.
@@ -50,6 +50,46 @@ fn save_cmd(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     }
 }
 
+/// Redis's shared.bgsaveerr.
+pub const BGSAVE_ERR: &str = "MISCONF Redis is configured to save RDB snapshots, but it's \
+     currently unable to persist to disk. Commands that may modify the data set are disabled, \
+     because this instance is configured to report errors during writes if RDB snapshotting \
+     fails (stop-writes-on-bgsave-error option). Please check the Redis logs for details about \
+     the RDB error.";
+
+/// Redis's writeCommandsDeniedByDiskError plus writeCommandsGetDiskErrorMessage:
+/// the MISCONF text while writes must be refused.
+pub fn disk_error(engine: &Engine) -> Option<String> {
+    let rdb_failed = engine
+        .ext
+        .get::<save::State>()
+        .is_some_and(|s| !s.last_bgsave_ok);
+    if engine.config.stop_writes_on_bgsave_error && !engine.config.save.is_empty() && rdb_failed {
+        return Some(BGSAVE_ERR.to_string());
+    }
+    if !engine.config.appendonly {
+        return None;
+    }
+    let aof = engine.ext.get::<crate::aof::Aof>()?;
+    let g = crate::aof::writer::lock(&aof.shared);
+    if g.status != crate::aof::Status::Off && !g.last_write_ok {
+        return Some(format!(
+            "MISCONF Errors writing to the AOF file: {}",
+            strerror(g.last_write_errno)
+        ));
+    }
+    None
+}
+
+/// The C library's text for `errno` (Rust's Display without " (os error N)").
+fn strerror(errno: i32) -> String {
+    let text = std::io::Error::from_raw_os_error(errno).to_string();
+    match text.rfind(" (os error") {
+        Some(i) => text[..i].to_string(),
+        None => text,
+    }
+}
+
 fn bgsave(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut schedule = false;
     if let Some(a) = args.next_opt() {
@@ -89,10 +129,93 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return crate::reload::debug_reload(ctx, &argv[2..]);
     }
     if allowed && is(&argv[1], "loadaof") {
-        return crate::aof::debug_loadaof(ctx);
+        // The replayed writes are not refused by MISCONF (Redis's AOF client obeys).
+        let probe = ctx.engine.disk_error_probe.take();
+        let r = crate::aof::debug_loadaof(ctx);
+        ctx.engine.disk_error_probe = probe;
+        return r;
     }
     match CORE_DEBUG.get() {
         Some(core) => core(ctx, args),
         None => Err(CmdError::err("DEBUG is not available")),
+    }
+}
+
+#[cfg(test)]
+mod misconf_tests {
+    use super::*;
+    use ember_core::Bytes;
+
+    fn run(e: &mut Engine, id: u64, args: &[&str]) -> Reply {
+        let argv: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
+        e.execute(id, &argv).unwrap()
+    }
+
+    #[test]
+    fn misconf_for_failed_bgsave_and_aof_writes() {
+        let mut e = crate::build(Engine::builder());
+        let id = e.add_client();
+        e.config.save = vec![(3600, 1)];
+        assert_eq!(run(&mut e, id, &["SET", "k", "v"]), Reply::OK);
+        save::state(&mut e).last_bgsave_ok = false;
+        let misconf = Reply::error(BGSAVE_ERR);
+        assert_eq!(run(&mut e, id, &["SET", "k", "v"]), misconf);
+        assert_eq!(run(&mut e, id, &["PING"]), misconf);
+        assert_eq!(run(&mut e, id, &["GET", "k"]), Reply::bulk("v"));
+        // Our master's writes are applied.
+        let master = e.add_client();
+        e.client_mut(master).unwrap().kind = ember_core::client::ClientKind::Master;
+        assert_eq!(run(&mut e, master, &["SET", "k", "w"]), Reply::OK);
+        e.config.stop_writes_on_bgsave_error = false;
+        assert_eq!(run(&mut e, id, &["SET", "k", "v"]), Reply::OK);
+        // The AOF variant, with the errno's text.
+        e.config.appendonly = true;
+        let sh = crate::aof::shared(&mut e);
+        {
+            let mut g = crate::aof::writer::lock(&sh);
+            g.status = crate::aof::Status::On;
+            g.last_write_ok = false;
+            g.last_write_errno = 28;
+        }
+        assert_eq!(
+            run(&mut e, id, &["INCR", "n"]),
+            Reply::error("MISCONF Errors writing to the AOF file: No space left on device")
+        );
+        crate::aof::writer::lock(&sh).last_write_ok = true;
+        assert_eq!(run(&mut e, id, &["INCR", "n"]), Reply::Integer(1));
+        crate::aof::writer::lock(&sh).status = crate::aof::Status::Off;
+    }
+
+    #[test]
+    fn loading_refuses_commands_without_the_flag() {
+        let mut e = crate::build(Engine::builder());
+        let id = e.add_client();
+        crate::reload::begin_loading(&mut e, 100);
+        let loading = Reply::error("LOADING Redis is loading the dataset in memory");
+        assert_eq!(run(&mut e, id, &["PING"]), loading);
+        assert_eq!(run(&mut e, id, &["GET", "k"]), loading);
+        let (Reply::Bulk(info) | Reply::Verbatim(_, info)) =
+            run(&mut e, id, &["INFO", "persistence"])
+        else {
+            panic!("INFO runs while loading")
+        };
+        let info = String::from_utf8_lossy(&info).into_owned();
+        assert!(info.contains("loading:1\r\n"), "{info}");
+        assert!(info.contains("loading_total_bytes:100\r\n"), "{info}");
+        assert!(info.contains("loading_loaded_perc:0.00\r\n"), "{info}");
+        // MULTI runs; a queued GET is refused, so EXEC aborts.
+        assert_eq!(run(&mut e, id, &["MULTI"]), Reply::OK);
+        assert_eq!(run(&mut e, id, &["GET", "k"]), loading);
+        assert!(
+            matches!(run(&mut e, id, &["EXEC"]), Reply::Error(t) if t.starts_with("EXECABORT"))
+        );
+        crate::reload::end_loading(&mut e);
+        assert_eq!(run(&mut e, id, &["PING"]), Reply::status("PONG"));
+        let (Reply::Bulk(info) | Reply::Verbatim(_, info)) =
+            run(&mut e, id, &["INFO", "persistence"])
+        else {
+            panic!()
+        };
+        assert!(!String::from_utf8_lossy(&info).contains("loading_total_bytes"));
     }
 }

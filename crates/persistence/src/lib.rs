@@ -30,6 +30,7 @@ pub mod rdb;
 pub mod reload;
 pub mod rio;
 pub mod save;
+pub mod snapshot;
 
 pub use commands::commands;
 pub use error::RdbError;
@@ -46,9 +47,10 @@ pub fn install(builder: EngineBuilder) -> EngineBuilder {
         .commands(commands())
         .commands(aof::commands())
         .config_hook(aof::config_hook)
-        .info_provider("Persistence", save::info_section)
+        .info_provider("Persistence", reload::info_section)
         .cron_hook(save::cron)
         .cron_hook(aof::cron)
+        .disk_error_probe(commands::disk_error)
 }
 
 /// `install` then `build`, for embedders and tests.

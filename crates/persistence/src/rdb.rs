@@ -229,6 +229,25 @@ pub fn load<R: Read>(
     config: &Config,
     opts: LoadOptions,
 ) -> Result<LoadStats> {
+    load_observed(r, dbs, config, opts, &mut |_| {})
+}
+
+/// What [`load_observed`] reports while it reads (progress, throttling).
+pub enum LoadEvent<'a> {
+    /// An AUX field (name, value).
+    Aux(&'a [u8], &'a [u8]),
+    /// A key was read; the stream position after it.
+    Key(u64),
+}
+
+/// [`load`], calling `observe` for every AUX field and after every key.
+pub fn load_observed<R: Read>(
+    r: &mut RdbReader<R>,
+    dbs: &mut [Db],
+    config: &Config,
+    opts: LoadOptions,
+    observe: &mut dyn FnMut(LoadEvent<'_>),
+) -> Result<LoadStats> {
     let enc = Encodings::from_config(config);
     let mut stats = LoadStats::default();
     let header: [u8; 9] = r.read_array()?;
@@ -285,6 +304,7 @@ pub fn load<R: Read>(
                 let k = r.read_string()?;
                 let v = r.read_string()?;
                 log_aux(&k, &v, opts.now_ms);
+                observe(LoadEvent::Aux(&k, &v));
                 stats.aux.push((k, v));
                 continue;
             }
@@ -306,6 +326,7 @@ pub fn load<R: Read>(
         let key = r.read_string()?;
         let value = codec::read_value(r, ty, &enc)?;
         let (at, key_idle, key_freq) = (expire.take(), idle.take(), freq.take());
+        observe(LoadEvent::Key(r.position()));
         let Some(value) = value else {
             if stats.empty_keys_skipped < 10 {
                 tracing::warn!(

@@ -6,24 +6,20 @@
 //! renamed over the target (then the directory is fsync'ed), so a crash leaves
 //! either the old file or the new one.
 //!
-//! BGSAVE: the engine is single-threaded and cannot fork, so the snapshot is
-//! taken on the engine thread as an owned copy of every key (values cloned,
-//! keys shared), then serialized and written by a background thread while
-//! commands go on. The file is a point-in-time image of the moment BGSAVE
-//! ran. The cost is a transient copy of the dataset in memory while the
-//! thread writes (Redis's fork shares pages copy-on-write instead); see the
-//! crate documentation for the incremental design meant to replace it.
+//! BGSAVE runs on the fork-less snapshot (`crate::snapshot`): the image is
+//! the dataset at the moment BGSAVE ran, serialized in slices between
+//! commands and written by a background thread to a temporary file that is
+//! fsync'ed and renamed when complete. Entries changed meanwhile are copied
+//! once, before their first change (see `ember_core::snapshot`).
 
 use crate::error::{RdbError, Result};
-use crate::rdb::{self, KeyRecord, RdbSink, SaveOptions};
-use bytes::Bytes;
-use ember_core::value::Value;
+use crate::rdb::{self, RdbSink, SaveOptions};
+use crate::snapshot::{self, Kind};
 use ember_core::{Config, Engine};
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::thread::JoinHandle;
 
 /// Redis waits this long after a failed background save before the save
 /// points may start another (CONFIG_BGSAVE_RETRY_DELAY).
@@ -63,7 +59,8 @@ impl Default for State {
 
 /// A background save in progress.
 pub struct BgSave {
-    handle: JoinHandle<Result<()>>,
+    /// The snapshot's id.
+    pub id: u64,
     started_ms: i64,
     /// `engine.dirty` when the snapshot was taken.
     dirty_at_start: u64,
@@ -142,93 +139,113 @@ pub fn save_now(engine: &mut Engine) -> Result<()> {
     result
 }
 
-/// One key of a snapshot: name, value, expiry, access stamp.
-type SnapKey = (Bytes, Value, Option<i64>, u32);
-
-/// An owned image of the dataset for the background writer: per non-empty
-/// database, its index, its count of keys with a TTL, and its keys.
-struct Snapshot {
-    config: Config,
-    opts: SaveOptions,
-    dbs: Vec<(usize, usize, Vec<SnapKey>)>,
+/// A file written by the snapshot's writer thread: a temporary file in the
+/// target's directory, flushed, fsync'ed and renamed over the target when
+/// complete (then the directory is fsync'ed); removed when abandoned.
+pub struct FileOutput {
+    out: BufWriter<File>,
+    tmp: PathBuf,
+    /// None: keep the temporary name (the caller installs it).
+    dest: Option<PathBuf>,
 }
 
-fn take_snapshot(engine: &Engine) -> Snapshot {
-    let dbs = engine
-        .dbs
-        .iter()
-        .enumerate()
-        .filter(|(_, db)| !db.is_empty())
-        .map(|(i, db)| {
-            let keys = db
-                .keys()
-                .iter()
-                .map(|(k, v)| {
-                    (
-                        k.clone(),
-                        v.clone(),
-                        db.expire_of(k),
-                        db.stamp_of(k).unwrap_or(0),
-                    )
-                })
-                .collect();
-            (i, db.expires_count(), keys)
+impl FileOutput {
+    pub fn create(tmp: PathBuf, dest: Option<PathBuf>) -> Result<FileOutput> {
+        let file = File::create(&tmp).inspect_err(|e| {
+            tracing::warn!(
+                "Failed opening the temp RDB file {} for saving: {e}",
+                tmp.display()
+            );
+        })?;
+        Ok(FileOutput {
+            out: BufWriter::with_capacity(1 << 16, file),
+            tmp,
+            dest,
         })
-        .collect();
-    Snapshot {
-        config: engine.config.clone(),
-        opts: save_options(engine),
-        dbs,
     }
 }
 
-impl Snapshot {
-    fn write(self, path: &Path, tmp: &str) -> Result<()> {
-        write_file_atomically(path, tmp, |out| {
-            let now = self.opts.now_ms;
-            let mut sink = RdbSink::start(out, self.opts.clone())?;
-            for (index, expires, keys) in &self.dbs {
-                sink.select_db(*index, keys.len(), *expires)?;
-                for (k, v, at, stamp) in keys {
-                    let rec: KeyRecord<'_> = rdb::record(&self.config, now, k, v, *at, *stamp);
-                    sink.key(&rec)?;
-                }
+impl snapshot::Output for FileOutput {
+    fn write_chunk(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        self.out.write_all(buf)
+    }
+
+    fn commit(mut self: Box<Self>) -> Result<()> {
+        let r = self
+            .out
+            .flush()
+            .and_then(|()| self.out.get_ref().sync_all())
+            .map_err(RdbError::from)
+            .and_then(|()| match &self.dest {
+                Some(dest) => std::fs::rename(&self.tmp, dest).map_err(RdbError::from),
+                None => Ok(()),
+            });
+        if let Err(e) = r {
+            tracing::warn!("Write error saving DB on disk: {e}");
+            let _ = std::fs::remove_file(&self.tmp);
+            return Err(e);
+        }
+        if let Some(dir) = self
+            .dest
+            .as_deref()
+            .and_then(Path::parent)
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            if let Ok(f) = File::open(dir) {
+                let _ = f.sync_all();
             }
-            sink.finish().map(|_| ())
-        })
+        }
+        Ok(())
+    }
+
+    fn abandon(self: Box<Self>) {
+        let tmp = self.tmp.clone();
+        drop(self);
+        let _ = std::fs::remove_file(tmp);
     }
 }
 
 /// Starts a background save (Redis's rdbSaveBackground). Errors when one
 /// is already running.
 pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
-    if state(engine).bgsave.is_some() {
+    // The snapshot of a killed AOF rewrite is of no use any more.
+    if snapshot::busy(engine) == Some(Kind::AofRewrite) && !crate::aof::rewrite_in_progress(engine)
+    {
+        snapshot::abort_kind(engine, Kind::AofRewrite);
+    }
+    if state(engine).bgsave.is_some() || snapshot::busy(engine).is_some() {
         return Err(RdbError::Unsupported(
             "Background save already in progress".into(),
         ));
     }
     let now = engine.now_ms();
-    let snapshot = take_snapshot(engine);
-    let keys_total = snapshot.dbs.iter().map(|d| d.2.len() as u64).sum();
     let path = rdb_path(&engine.config);
-    let tmp = format!("temp-{}-bg.rdb", std::process::id());
-    let spawned = std::thread::Builder::new()
-        .name("ember-bgsave".into())
-        .spawn(move || {
-            let r = snapshot.write(&path, &tmp);
-            if r.is_ok() {
-                tracing::info!("DB saved on disk");
-            }
-            r
-        });
-    let dirty = engine.dirty;
-    let st = state(engine);
-    st.last_bgsave_try_s = now / 1000;
-    st.rdb_saves += 1;
-    match spawned {
-        Ok(handle) => {
+    let tmp_name = format!("temp-{}-bg.rdb", std::process::id());
+    let tmp = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .map(|d| d.join(&tmp_name))
+        .unwrap_or_else(|| PathBuf::from(&tmp_name));
+    {
+        let st = state(engine);
+        st.last_bgsave_try_s = now / 1000;
+        st.rdb_saves += 1;
+    }
+    let started = FileOutput::create(tmp, Some(path)).and_then(|out| {
+        let opts = snapshot::Options {
+            kind: Kind::Bgsave,
+            format: snapshot::Format::Rdb(save_options(engine)),
+            extra_aux: Vec::new(),
+        };
+        snapshot::start_with(engine, Box::new(out), opts, Box::new(bgsave_done))
+    });
+    match started {
+        Ok(id) => {
+            let keys_total = snapshot::progress(engine).map_or(0, |p| p.1);
+            let dirty = engine.dirty;
+            let st = state(engine);
             st.bgsave = Some(BgSave {
-                handle,
+                id,
                 started_ms: now,
                 dirty_at_start: dirty,
                 keys_total,
@@ -238,35 +255,23 @@ pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
             Ok(())
         }
         Err(e) => {
-            st.last_bgsave_ok = false;
+            state(engine).last_bgsave_ok = false;
             tracing::warn!("Can't save in background: {e}");
-            Err(RdbError::Io(e))
+            Err(e)
         }
     }
 }
 
-/// Collects a finished background save (Redis's backgroundSaveDoneHandler).
-/// With `wait`, blocks until it finishes.
-pub fn bgsave_collect(engine: &mut Engine, wait: bool) {
-    let st = state(engine);
-    let finished = st
-        .bgsave
-        .as_ref()
-        .is_some_and(|b| wait || b.handle.is_finished());
-    if !finished {
-        return;
-    }
-    let Some(job) = st.bgsave.take() else { return };
-    let result = job
-        .handle
-        .join()
-        .unwrap_or_else(|_| Err(RdbError::Unsupported("background save panicked".into())));
+/// The end of a background save (Redis's backgroundSaveDoneHandler).
+fn bgsave_done(engine: &mut Engine, result: Result<snapshot::Done>) {
     let now = engine.now_ms();
     let st = state(engine);
+    let Some(job) = st.bgsave.take() else { return };
     st.last_bgsave_time_s = (now - job.started_ms) / 1000;
     match result {
-        Ok(()) => {
+        Ok(_) => {
             st.last_bgsave_ok = true;
+            tracing::info!("DB saved on disk");
             tracing::info!("Background saving terminated with success");
             engine.dirty = engine.dirty.saturating_sub(job.dirty_at_start);
             engine.lastsave_s = now / 1000;
@@ -278,12 +283,24 @@ pub fn bgsave_collect(engine: &mut Engine, wait: bool) {
     }
 }
 
-/// True while a background save runs.
+/// Collects a finished background save. With `wait`, runs it to the end
+/// on the calling thread first.
+pub fn bgsave_collect(engine: &mut Engine, wait: bool) {
+    if wait && state(engine).bgsave.is_some() {
+        snapshot::run_to_completion(engine);
+    } else {
+        snapshot::cron(engine);
+    }
+}
+
+/// True while a background save runs (or an RDB snapshot for a replica:
+/// Redis's `child_type == CHILD_TYPE_RDB`).
 pub fn bgsave_in_progress(engine: &Engine) -> bool {
     engine
         .ext
         .get::<State>()
         .is_some_and(|s| s.bgsave.is_some())
+        || snapshot::busy(engine) == Some(Kind::Replication)
 }
 
 /// Periodic work (call from the server cron): collect a finished background
@@ -348,6 +365,7 @@ pub fn info_section(engine: &Engine) -> String {
         Some(b) => (1, (now - b.started_ms) / 1000, b.keys_total),
         None => (0, -1, 0),
     };
+    let keys_done = snapshot::progress(engine).map_or(0, |p| p.0);
     let mut s = String::new();
     let mut f = |name: &str, value: &dyn std::fmt::Display| {
         let _ = write!(s, "{name}:{value}\r\n");
@@ -358,7 +376,7 @@ pub fn info_section(engine: &Engine) -> String {
     f("current_cow_size", &0);
     f("current_cow_size_age", &0);
     f("current_fork_perc", &"0.00");
-    f("current_save_keys_processed", &0);
+    f("current_save_keys_processed", &keys_done);
     f("current_save_keys_total", &keys_total);
     f("rdb_changes_since_last_save", &engine.dirty);
     f("rdb_bgsave_in_progress", &in_progress);

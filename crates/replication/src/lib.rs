@@ -9,7 +9,11 @@
 //! the cron hook calls it too (embedders without a front end).
 
 pub mod backlog;
+pub mod fullsync;
+pub mod ids;
 pub mod master;
+pub mod wait;
+pub mod replica;
 
 use backlog::Backlog;
 use ember_core::client::{ClientId, Waker};
@@ -27,11 +31,20 @@ pub struct Shared {
     /// Stream bytes not yet handed to each replica client.
     pub outs: Vec<(ClientId, Vec<u8>)>,
     pub notify: Option<Waker>,
+    /// True on a replica: the stream is the master's, proxied verbatim with
+    /// `feed_raw` by the replica link; the engine's own writes are not fed
+    /// (Redis's replicationFeedSlaves returns early when masterhost is set).
+    pub proxy: bool,
 }
 
 impl Shared {
     /// Appends raw stream bytes: backlog, offset and every replica.
     pub fn feed_raw(&mut self, bytes: &[u8]) {
+        // A master without backlog nor replicas keeps no stream (Redis's
+        // replicationFeedSlaves returns early; the offset stays).
+        if !self.backlog.is_active() && self.outs.is_empty() {
+            return;
+        }
         self.offset += bytes.len() as u64;
         self.backlog.feed(bytes);
         for (_, out) in self.outs.iter_mut() {
@@ -46,6 +59,9 @@ impl Shared {
 
     /// One propagated write, preceded by SELECT when the database changes.
     pub fn feed(&mut self, db: usize, argv: &[ember_core::Bytes]) {
+        if self.proxy {
+            return;
+        }
         let mut buf = Vec::new();
         if self.seldb != Some(db) {
             encode_argv(&[b"SELECT".as_slice(), db.to_string().as_bytes()], &mut buf);
@@ -108,6 +124,7 @@ pub fn shared(engine: &mut Engine) -> Arc<Mutex<Shared>> {
         seldb: None,
         outs: Vec::new(),
         notify,
+        proxy: engine.is_replica,
     }));
     let sink = s.clone();
     engine.add_propagation_sink(Box::new(move |db, argv| sink.lock().feed(db, argv)));
@@ -128,6 +145,8 @@ pub fn set_notifier(engine: &mut Engine, notify: Waker) {
 /// Moves queued stream bytes into the replica clients' output and wakes
 /// them; forgets replicas whose connection is gone.
 pub fn flush(engine: &mut Engine) {
+    // Replicas in a full-sync transfer get the payload first (their stream waits).
+    fullsync::pump(engine);
     let Some(s) = engine.ext.get::<Repl>().and_then(|r| r.shared.clone()) else {
         return;
     };
@@ -159,6 +178,10 @@ pub fn install(builder: EngineBuilder) -> EngineBuilder {
         .commands(master::commands())
         .info_provider("Replication", master::info_section)
         .cron_hook(master::cron)
+        .config_hook(master::config_hook)
+        // After the master rows: REPLICAOF, and ROLE/INFO that know replicas.
+        .commands(replica::commands())
+        .info_provider("Replication", replica::info_section)
 }
 
 /// `install` then `build`, for embedders and tests.

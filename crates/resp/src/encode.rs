@@ -61,6 +61,10 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
             Proto::Resp2 => bulk(out, text),
         },
         Reply::BulkArray(b) => {
+            if let Some(all) = b.complete_wire() {
+                out.extend_from_slice(all);
+                return;
+            }
             let n = b.len();
             match (b.kind(), proto) {
                 (BulkKind::Array, _) | (_, Proto::Resp2) => int_line(out, b'*', n as i64),
@@ -69,6 +73,22 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
             }
             out.extend_from_slice(b.wire());
         }
+    }
+}
+
+/// [`encode`] taking the reply by value: a long [`Reply::BulkArray`] that
+/// holds its complete wire form becomes the output buffer itself when `out`
+/// is empty (a single-command batch), instead of being copied into it.
+pub fn encode_owned(reply: Reply, proto: Proto, out: &mut Vec<u8>) {
+    match reply {
+        // (Short ones are copied: keeping `out`'s capacity is worth more.)
+        Reply::BulkArray(b) if out.is_empty() && b.wire().len() >= 8 * 1024 => {
+            match b.into_complete_wire() {
+                Ok(wire) => *out = wire,
+                Err(b) => encode(&Reply::BulkArray(b), proto, out),
+            }
+        }
+        other => encode(&other, proto, out),
     }
 }
 
@@ -213,5 +233,43 @@ mod tests {
         let empty = Reply::BulkArray(BulkArray::new(BulkKind::Array));
         assert_eq!(enc(&empty, Proto::Resp3), "*0\r\n");
         assert_eq!(empty.normalize(), Reply::Array(Vec::new()));
+    }
+
+    #[test]
+    fn array_with_header_written_first() {
+        let small = vec![b"a".to_vec(), vec![b'z'; 120]];
+        let big: Vec<Vec<u8>> = (0..20).map(|i| vec![b'0' + i as u8; 1024]).collect();
+        for items in [small, big] {
+            let plain = Reply::Array(items.iter().map(|i| Reply::bulk(i)).collect());
+            // Exactly as many as announced, fewer, more.
+            for announce in [items.len(), items.len() + 1, items.len() - 1] {
+                let mut b = BulkArray::array_of(announce, 0);
+                for i in &items {
+                    b.push(i);
+                }
+                assert_eq!(b.len(), items.len());
+                assert_eq!(b.iter().count(), items.len());
+                let fast = Reply::BulkArray(b);
+                for proto in [Proto::Resp2, Proto::Resp3] {
+                    let want = enc(&plain, proto);
+                    assert_eq!(enc(&fast, proto), want);
+                    // Owned, into an empty and into a non-empty buffer.
+                    let mut out = Vec::new();
+                    encode_owned(fast.clone(), proto, &mut out);
+                    assert_eq!(String::from_utf8(out).unwrap(), want);
+                    let mut out = b"+OK\r\n".to_vec();
+                    encode_owned(fast.clone(), proto, &mut out);
+                    assert_eq!(String::from_utf8(out).unwrap(), format!("+OK\r\n{want}"));
+                }
+                assert_eq!(fast.normalize(), plain);
+            }
+        }
+        let mut none = Vec::new();
+        encode_owned(
+            Reply::BulkArray(BulkArray::array_of(0, 0)),
+            Proto::Resp3,
+            &mut none,
+        );
+        assert_eq!(none, b"*0\r\n");
     }
 }

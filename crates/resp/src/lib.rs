@@ -9,6 +9,6 @@ pub mod num;
 mod parser;
 mod reply;
 
-pub use encode::encode;
+pub use encode::{encode, encode_owned};
 pub use parser::{ProtocolError, RequestParser, DEFAULT_MAX_BULK_LEN, INLINE_MAX_SIZE};
 pub use reply::{BulkArray, BulkIter, BulkKind, Proto, Reply};

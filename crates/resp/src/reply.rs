@@ -61,19 +61,35 @@ pub enum BulkKind {
 
 /// Bulk strings encoded back to back (`$<len>\r\n<bytes>\r\n` each, the same
 /// in RESP2 and RESP3), plus their count. Nil elements cannot be held.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Built with [`BulkArray::array_of`], the buffer starts with the `*<n>\r\n`
+/// header already written (the count is known up front, as in LRANGE), so a
+/// reply that completes it is the whole wire form in one buffer and
+/// [`crate::encode_owned`] can hand it over as the output without copying.
+#[derive(Clone, Debug, Default)]
 pub struct BulkArray {
     kind: BulkKind,
     count: usize,
+    /// Length of the header at the start of `wire` (0: none).
+    header: usize,
+    /// The element count the header announces.
+    announced: usize,
     wire: Vec<u8>,
 }
+
+impl PartialEq for BulkArray {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.count == other.count && self.wire() == other.wire()
+    }
+}
+
+impl Eq for BulkArray {}
 
 impl BulkArray {
     pub fn new(kind: BulkKind) -> Self {
         BulkArray {
             kind,
-            count: 0,
-            wire: Vec::new(),
+            ..Default::default()
         }
     }
 
@@ -81,9 +97,29 @@ impl BulkArray {
     pub fn with_capacity(kind: BulkKind, elems: usize, bytes: usize) -> Self {
         BulkArray {
             kind,
-            count: 0,
             // `$<len>\r\n` and `\r\n` around each element: 16 covers lengths to 10^12.
             wire: Vec::with_capacity(bytes.saturating_add(elems.saturating_mul(16))),
+            ..Default::default()
+        }
+    }
+
+    /// An array (`*<elems>` in both protocols) that will hold exactly `elems`
+    /// elements of `bytes` bytes in all (a capacity hint), its header written
+    /// first. If fewer or more are pushed, encoding still writes the right header.
+    pub fn array_of(elems: usize, bytes: usize) -> Self {
+        let mut wire = Vec::with_capacity(
+            bytes
+                .saturating_add(elems.saturating_mul(16))
+                .saturating_add(24),
+        );
+        wire.push(b'*');
+        crate::encode::push_len(&mut wire, elems);
+        BulkArray {
+            kind: BulkKind::Array,
+            count: 0,
+            header: wire.len(),
+            announced: elems,
+            wire,
         }
     }
 
@@ -97,6 +133,22 @@ impl BulkArray {
         w.extend_from_slice(item);
         w.extend_from_slice(b"\r\n");
         self.count += 1;
+    }
+
+    /// The complete wire form (header included) when the header written up
+    /// front is right: an array of as many elements as it announced.
+    pub(crate) fn complete_wire(&self) -> Option<&[u8]> {
+        (self.header > 0 && self.count == self.announced && self.kind == BulkKind::Array)
+            .then_some(&self.wire[..])
+    }
+
+    /// [`BulkArray::complete_wire`]'s buffer, taken by value.
+    pub(crate) fn into_complete_wire(self) -> Result<Vec<u8>, BulkArray> {
+        if self.complete_wire().is_some() {
+            Ok(self.wire)
+        } else {
+            Err(self)
+        }
     }
 
     pub fn kind(&self) -> BulkKind {
@@ -114,12 +166,12 @@ impl BulkArray {
 
     /// The encoded elements, without the aggregate header.
     pub fn wire(&self) -> &[u8] {
-        &self.wire
+        &self.wire[self.header..]
     }
 
     /// The elements, in order.
     pub fn iter(&self) -> BulkIter<'_> {
-        BulkIter { rest: &self.wire }
+        BulkIter { rest: self.wire() }
     }
 
     /// The same reply as plain `Bulk`s in an `Array`, `Set` or `Map`.

@@ -5,7 +5,10 @@ use bytes::BytesMut;
 use ember_core::Engine;
 use ember_resp::{encode, Reply, RequestParser};
 use parking_lot::Mutex;
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::sync::Notify;
 use tracing::warn;
@@ -29,7 +32,7 @@ pub async fn serve<S>(
 ) where
     S: AsyncRead + AsyncWrite + Unpin,
 {
-    let wake = Arc::new(Notify::new());
+    let wake = Arc::new(Wake::default());
     let refused = {
         let mut eng = engine.lock();
         eng.stats.total_connections_received += 1;
@@ -57,7 +60,7 @@ pub async fn serve<S>(
             c.fd = info.fd;
             c.is_local = false;
             c.loopback = info.local;
-            c.waker = Some(Arc::new(move || w.notify_one()));
+            c.waker = Some(Arc::new(move || w.notify()));
         }
         let authenticated = eng.is_authenticated(id);
         let query_limit = eng.config.client_query_buffer_limit;
@@ -97,51 +100,54 @@ pub async fn serve<S>(
         } else {
             None
         };
-        // Fast path while not held: try the read alone first. It is usually
-        // ready, or turns Pending without a syscall (tokio remembers the
-        // readiness), so the select below (a Notify registration and a timer
-        // per request) is only set up when there is really something to wait for.
-        let ready = if held {
-            None
-        } else {
-            poll_once(stream.read_buf(&mut buf)).await
-        };
-        let n = if let Some(r) = ready {
-            match r {
-                Ok(0) | Err(_) => break 'conn,
-                Ok(n) => n,
-            }
-        } else {
-            tokio::select! {
-                // Wake-ups first (CLIENT KILL, pushes), then input; no random
-                // branch order to draw.
-                biased;
-                _ = wake.notified() => {
-                    let (gone, mut pending) = {
-                        let mut eng = engine.lock();
-                        let gone = eng.client_mut(id).map(|c| c.killed).unwrap_or(true);
-                        (gone, eng.take_pending(id))
-                    };
-                    if gone {
-                        break 'conn;
-                    }
-                    if !write_watching(&mut stream, &mut pending, &wake, &engine, id).await {
-                        break 'conn;
-                    }
-                    if !held {
-                        continue;
-                    }
-                    0
+        // One poll covers input, wake-ups (CLIENT KILL, pushes; checked first)
+        // and, while held, the retry timer. A wake-up is an atomic flag and a
+        // stored waker, not a Notify registration per request.
+        let event = {
+            let mut read = std::pin::pin!(stream.read_buf(&mut buf));
+            // (Only created while held: no timer per request.)
+            let mut timer = retry_in.map(|ms| {
+                Box::pin(tokio::time::sleep(std::time::Duration::from_millis(
+                    ms as u64 + 1,
+                )))
+            });
+            std::future::poll_fn(|cx| {
+                if wake.take() {
+                    return Poll::Ready(Input::Woken);
                 }
-                r = stream.read_buf(&mut buf) => match r {
-                    Ok(0) | Err(_) => break 'conn,
-                    Ok(n) => n,
-                },
-                // (An async block: no timer is created unless the branch is enabled.)
-                _ = async {
-                    let ms = retry_in.unwrap_or(0) as u64 + 1;
-                    tokio::time::sleep(std::time::Duration::from_millis(ms)).await
-                }, if retry_in.is_some() => 0,
+                if let Poll::Ready(r) = read.as_mut().poll(cx) {
+                    return Poll::Ready(Input::Read(r));
+                }
+                if wake.register(cx) {
+                    return Poll::Ready(Input::Woken);
+                }
+                match timer.as_mut().map(|t| t.as_mut().poll(cx)) {
+                    Some(Poll::Ready(())) => Poll::Ready(Input::Timer),
+                    _ => Poll::Pending,
+                }
+            })
+            .await
+        };
+        let n = match event {
+            Input::Read(Ok(0)) | Input::Read(Err(_)) => break 'conn,
+            Input::Read(Ok(n)) => n,
+            Input::Timer => 0,
+            Input::Woken => {
+                let (gone, mut pending) = {
+                    let mut eng = engine.lock();
+                    let gone = eng.client_mut(id).map(|c| c.killed).unwrap_or(true);
+                    (gone, eng.take_pending(id))
+                };
+                if gone {
+                    break 'conn;
+                }
+                if !write_watching(&mut stream, &mut pending, &wake, &engine, id).await {
+                    break 'conn;
+                }
+                if !held {
+                    continue;
+                }
+                0
             }
         };
         let mut keep_open = true;
@@ -174,11 +180,16 @@ pub async fn serve<S>(
                 break 'conn;
             }
             eng.handle_block_timeouts();
-            held = ember_core::blocking::is_blocked(&eng, id);
+            // (The count first: no client lookup while nobody is blocked.)
+            held = eng.blocking.blocked_clients() > 0 && ember_core::blocking::is_blocked(&eng, id);
             // Parse and run until input is exhausted or the client is held
             // (input that arrived while held is parsed once it is released).
             while !held && keep_open {
                 if batch.is_empty() {
+                    // Nothing left to parse (the usual end of a batch).
+                    if buf.is_empty() {
+                        break;
+                    }
                     // Before AUTH, one command at a time: its size limits
                     // depend on whether the previous one authenticated.
                     let one = !eng.is_authenticated(id);
@@ -271,7 +282,7 @@ pub async fn serve<S>(
 async fn write_watching<S>(
     stream: &mut S,
     out: &mut Vec<u8>,
-    wake: &Notify,
+    wake: &Wake,
     engine: &Mutex<Engine>,
     id: ember_core::ClientId,
 ) -> bool
@@ -287,12 +298,18 @@ where
     while pos < out.len() {
         // Usually the socket takes the whole batch at once: only a write that
         // has to wait also watches for wake-ups.
-        let event = match poll_once(stream.write(&out[pos..])).await {
-            Some(r) => Event::Wrote(r),
-            None => tokio::select! {
-                r = stream.write(&out[pos..]) => Event::Wrote(r),
-                _ = wake.notified() => Event::Woken,
-            },
+        let event = {
+            let mut write = std::pin::pin!(stream.write(&out[pos..]));
+            std::future::poll_fn(|cx| {
+                if let Poll::Ready(r) = write.as_mut().poll(cx) {
+                    return Poll::Ready(Event::Wrote(r));
+                }
+                if wake.take() || wake.register(cx) {
+                    return Poll::Ready(Event::Woken);
+                }
+                Poll::Pending
+            })
+            .await
         };
         match event {
             Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) => return false,
@@ -320,17 +337,49 @@ where
     true
 }
 
-/// Polls `fut` once: its output if ready, `None` if it would wait (a wake-up
-/// is then registered for the task, as for any pending poll).
-async fn poll_once<F: std::future::Future>(fut: F) -> Option<F::Output> {
-    let mut fut = std::pin::pin!(fut);
-    std::future::poll_fn(|cx| {
-        std::task::Poll::Ready(match fut.as_mut().poll(cx) {
-            std::task::Poll::Ready(v) => Some(v),
-            std::task::Poll::Pending => None,
-        })
-    })
-    .await
+/// What woke the connection loop.
+enum Input {
+    Read(std::io::Result<usize>),
+    Woken,
+    Timer,
+}
+
+/// The engine's wake-up for one connection (pushes, CLIENT KILL, unblocking):
+/// a permit flag plus the last task waker, like `Notify::notify_one` but
+/// without a waiter-list registration on every wait.
+#[derive(Default)]
+struct Wake {
+    flag: AtomicBool,
+    waker: parking_lot::Mutex<Option<Waker>>,
+}
+
+impl Wake {
+    /// Sets the permit and wakes the task if it waits.
+    fn notify(&self) {
+        self.flag.store(true, Ordering::Release);
+        if let Some(w) = self.waker.lock().take() {
+            w.wake();
+        }
+    }
+
+    /// Consumes the permit if set.
+    #[inline]
+    fn take(&self) -> bool {
+        self.flag.load(Ordering::Relaxed) && self.flag.swap(false, Ordering::AcqRel)
+    }
+
+    /// Registers the task for the next `notify`; true if a permit arrived
+    /// meanwhile (consumed).
+    fn register(&self, cx: &mut Context<'_>) -> bool {
+        {
+            let mut w = self.waker.lock();
+            match &*w {
+                Some(old) if old.will_wake(cx.waker()) => {}
+                _ => *w = Some(cx.waker().clone()),
+            }
+        }
+        self.flag.swap(false, Ordering::AcqRel)
+    }
 }
 
 /// Checks `client-output-buffer-limit` for `pending` more bytes of output

@@ -1,6 +1,7 @@
 //! Ember's network front end: the tokio listener, connections, timers and the
 //! process-level concerns (config files, logging, signals).
 
+mod background;
 pub mod config_file;
 pub mod conn;
 mod listener;

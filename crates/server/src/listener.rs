@@ -169,6 +169,8 @@ impl Server {
             });
         }
         crate::replica_link::spawn_flusher(self.engine.clone());
+        crate::replica_link::start_replica_link(self.engine.clone(), self.port);
+        crate::background::spawn(&self.engine);
         let cron_engine = self.engine.clone();
         tokio::spawn(async move {
             loop {

@@ -19,3 +19,10 @@ pub fn spawn_flusher(engine: Arc<Mutex<Engine>>) {
         }
     });
 }
+
+/// Hands the shared engine to the replication layer once listening on
+/// `port` (REPLICAOF starts link threads with it), and starts the link when
+/// the configuration has `replicaof`.
+pub fn start_replica_link(engine: Arc<Mutex<Engine>>, port: u16) {
+    ember_replication::replica::register(&engine, port);
+}

@@ -8,6 +8,7 @@ use crate::Server;
 use ember_core::config::apply_directive;
 use ember_core::{Config, Engine, REDIS_VERSION};
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::{info, warn};
 
@@ -243,13 +244,12 @@ async fn serve(config: Config) -> i32 {
         }
         return 1;
     }
-    // Connections wait in the listen backlog until the dataset is loaded.
-    if !load_dataset(&mut server.engine.lock()) {
-        return 1;
-    }
-    info!("Ready to accept connections");
     let engine = server.engine.clone();
     let shutdown = server.shutdown.clone();
+    // The dataset loads on a thread of its own while connections are
+    // served: commands without the `loading` flag get -LOADING until it is
+    // in. A failed load stops the server without saving.
+    let load_failed = load_dataset(&engine, &shutdown);
     // Signals: SIGTERM and SIGINT schedule a shutdown, as in Redis.
     let sig_shutdown = shutdown.clone();
     tokio::spawn(async move {
@@ -282,7 +282,15 @@ async fn serve(config: Config) -> i32 {
         }
     });
     server.run().await;
+    if load_failed.load(std::sync::atomic::Ordering::SeqCst) {
+        return 1;
+    }
     warn!("User requested shutdown...");
+    // Never save on shutdown while loading (Redis's prepareForShutdown).
+    if engine.lock().loading {
+        warn!("Ember is now ready to exit, bye bye...");
+        return 0;
+    }
     if let Err(e) = ember_persistence::aof::shutdown(&mut engine.lock()) {
         warn!("{e}");
     }
@@ -327,9 +335,29 @@ fn daemonize() -> std::io::Result<()> {
     Ok(())
 }
 
-/// Loads the dataset at startup: the AOF when `appendonly yes` (opening it for
-/// appends), else the RDB file. Errors are logged by the loader; they stop the
-/// start, as in Redis.
-fn load_dataset(engine: &mut Engine) -> bool {
-    ember_persistence::aof::open(engine).is_ok()
+/// Loads the dataset at startup (the AOF when `appendonly yes`, else the
+/// RDB file) on a blocking thread, the engine in the loading state from now
+/// on; logs "Ready to accept connections" once it is in. Errors are logged
+/// by the loader; they set the returned flag and stop the server, as a
+/// failed load stops Redis.
+fn load_dataset(
+    engine: &Arc<parking_lot::Mutex<Engine>>,
+    shutdown: &Arc<tokio::sync::Notify>,
+) -> Arc<std::sync::atomic::AtomicBool> {
+    let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    ember_persistence::reload::begin_loading(&mut engine.lock(), 0);
+    let (engine, shutdown, flag) = (engine.clone(), shutdown.clone(), failed.clone());
+    tokio::task::spawn_blocking(move || {
+        let result = ember_persistence::reload::load_at_startup(&engine);
+        ember_persistence::reload::end_loading(&mut engine.lock());
+        match result {
+            Ok(()) => info!("Ready to accept connections"),
+            Err(_) => {
+                flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                shutdown.notify_waiters();
+                shutdown.notify_one();
+            }
+        }
+    });
+    failed
 }

@@ -104,7 +104,7 @@ fn setbit(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             if on {
                 buf[byte] |= mask;
             }
-            ctx.set_key(key, Value::Str(StrValue::Raw(buf)), false);
+            ctx.set_key(key, Value::Str(StrValue::raw(buf)), false);
             (false, true)
         }
     };
@@ -398,7 +398,7 @@ fn bitop(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let len = res.len() as i64;
     if len > 0 {
         // Redis stores the result object without trying an int/embstr encoding.
-        ctx.set_key(dest, Value::Str(StrValue::Raw(res)), false);
+        ctx.set_key(dest, Value::Str(StrValue::raw(res)), false);
         ctx.notify(classes::STRING, "set", dest);
         ctx.dirty(1);
     } else if ctx.db().remove(dest).is_some() {
@@ -690,7 +690,7 @@ fn bitfield_generic(ctx: &mut Ctx, args: &mut Args, read_only: bool) -> CmdResul
         None => {
             let mut buf = vec![0u8; need];
             let out = run(&mut buf, true);
-            ctx.set_key(key, Value::Str(StrValue::Raw(buf)), false);
+            ctx.set_key(key, Value::Str(StrValue::raw(buf)), false);
             out
         }
     };

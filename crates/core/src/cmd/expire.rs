@@ -342,6 +342,8 @@ mod tests {
         assert_eq!(T::take(&t.events), vec!["persist k".to_string()]);
         // A replica keeps the key with a past expiry and waits for the master.
         t.e.is_replica = true;
+        // (A writable replica: READONLY would refuse a normal client.)
+        t.e.config.replica_read_only = false;
         assert_eq!(t.int(&["PEXPIREAT", "k", "1"]), 1);
         assert_eq!(t.e.dbs[0].len(), 1);
     }

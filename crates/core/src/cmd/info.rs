@@ -469,9 +469,9 @@ fn stats(e: &Engine, s: &mut String) {
     field!(s, "instantaneous_input_repl_kbps", "0.00");
     field!(s, "instantaneous_output_repl_kbps", "0.00");
     field!(s, "rejected_connections", "{}", st.rejected_connections);
-    field!(s, "sync_full", "0");
-    field!(s, "sync_partial_ok", "0");
-    field!(s, "sync_partial_err", "0");
+    field!(s, "sync_full", "{}", st.sync_full);
+    field!(s, "sync_partial_ok", "{}", st.sync_partial_ok);
+    field!(s, "sync_partial_err", "{}", st.sync_partial_err);
     field!(s, "expired_keys", "{}", st.expired_keys);
     field!(
         s,

@@ -6,7 +6,7 @@ use crate::command::{acl, flags::*, Command};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
 use crate::events::classes;
-use crate::value::{StrValue, Value};
+use crate::value::Value;
 use ember_resp::Reply;
 
 pub fn commands() -> Vec<Command> {
@@ -90,7 +90,7 @@ fn keys(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut out = Vec::new();
     for (key, _) in db.keys().iter() {
         if (all || super::scan::pattern_match(pattern, key)) && !db.is_expired(key, now) {
-            out.push(Reply::Bulk(key.clone()));
+            out.push(Reply::Bulk(key.to_bytes()));
         }
     }
     Ok(Reply::Array(out))
@@ -108,7 +108,7 @@ fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         let Some((key, _)) = d.keys().random_entry(&mut engine.rng) else {
             return Ok(Reply::Nil);
         };
-        let key = key.clone();
+        let key = key.to_bytes();
         if d.expire_of(&key).is_some() {
             if all_volatile && engine.is_replica {
                 tries -= 1;
@@ -256,9 +256,8 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     // A copy is a new object: fresh access stamp, its own TTL (or none), and
     // never one of Redis's shared integers.
     let value = ctx.db().get_raw(src_key).expect("looked up above").clone();
-    let flags = match value {
-        Value::Str(StrValue::Int(_)) => super::object::UNSHARED,
-        #[allow(unreachable_patterns)]
+    let flags = match &value {
+        Value::Str(s) if s.int().is_some() => super::object::UNSHARED,
         _ => 0,
     };
     let engine = &mut *ctx.engine;

@@ -18,7 +18,7 @@ use crate::types::list::{End, ListValue};
 use crate::value::Value;
 use bytes::Bytes;
 use ember_resp::num::parse_i64;
-use ember_resp::{BulkArray, BulkKind, Reply};
+use ember_resp::{BulkArray, Reply};
 
 pub fn commands() -> Vec<Command> {
     let rw = WRITE | DENYOOM;
@@ -454,7 +454,7 @@ fn lrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             let n = e + 1 - s;
             let first = list.range(s, s + 1).next().map_or(0, <[u8]>::len);
             let guess = n.saturating_mul(first).min(16 << 20);
-            let mut out = BulkArray::with_capacity(BulkKind::Array, n, guess);
+            let mut out = BulkArray::array_of(n, guess);
             for item in list.range(s, e + 1) {
                 out.push(item);
             }

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::ctx::Ctx;
 use crate::db::AccessStamp;
 use crate::error::{CmdError, CmdResult};
-use crate::value::{StrValue, Value};
+use crate::value::Value;
 use ember_resp::Reply;
 use rand::Rng;
 
@@ -196,8 +196,10 @@ fn refcount(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     // with a memory limit needs per-key access data.
     let shares = ctx.engine.config.maxmemory == 0 || !policy_lru_lfu;
     Ok(match lookup(ctx, key) {
-        Some((Value::Str(StrValue::Int(n)), stamp))
-            if shares && stamp & UNSHARED == 0 && (0..SHARED_INTEGERS).contains(n) =>
+        Some((Value::Str(s), stamp))
+            if shares
+                && stamp & UNSHARED == 0
+                && s.int().is_some_and(|n| (0..SHARED_INTEGERS).contains(&n)) =>
         {
             Reply::Integer(i32::MAX as i64)
         }

@@ -82,7 +82,7 @@ fn scan(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let mut budget = count.saturating_mul(10);
     let dict = ctx.engine.dbs[ctx.db_index].keys();
     loop {
-        cursor = dict.scan(cursor, |k, _| keys.push(k.clone()));
+        cursor = dict.scan(cursor, |k, _| keys.push(k.to_bytes()));
         budget -= 1;
         if cursor == 0 || budget < 0 || keys.len() as i64 >= count {
             break;

@@ -187,8 +187,8 @@ fn rdb_string_len(s: &StrValue) -> usize {
         _ => None,
     };
     let bytes = s.as_bytes();
-    let as_int = match s {
-        StrValue::Int(n) => Some(*n),
+    let as_int = match s.int() {
+        Some(n) => Some(n),
         _ if bytes.len() <= 11 => ember_resp::num::parse_i64(&bytes),
         _ => None,
     };
@@ -213,7 +213,7 @@ fn debug_object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
         engine.config.maxmemory == 0 || !(policy.ends_with("-lru") || policy.ends_with("-lfu"));
     let (refcount, serialized) = match value {
         Value::Str(s) => {
-            let shared = matches!(s, StrValue::Int(n) if shares && (0..10000).contains(n));
+            let shared = shares && s.int().is_some_and(|n| (0..10000).contains(&n));
             (if shared { i32::MAX } else { 1 }, rdb_string_len(s))
         }
         _ => (1, 0),
@@ -271,7 +271,7 @@ fn populate(ctx: &mut Ctx, argv: &[Bytes]) -> CmdResult {
         if size != 0 {
             value.resize(size, 0);
         }
-        ctx.set_key(&key, Value::Str(StrValue::Bytes(value)), false);
+        ctx.set_key(&key, Value::Str(StrValue::from_vec(value)), false);
     }
     Ok(Reply::OK)
 }

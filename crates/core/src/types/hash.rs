@@ -15,6 +15,7 @@
 //! `hashTypeTryConversion`), and inside [`HashValue::set`] when a field or
 //! value is too long or the count passes the limit (Redis's `hashTypeSet`).
 
+use crate::compact::PackBuf;
 use crate::dict::Dict;
 use rand::Rng;
 use std::borrow::Borrow;
@@ -78,7 +79,7 @@ impl HashValue {
 
     pub fn len(&self) -> usize {
         match self {
-            HashValue::Pack(p) => p.len as usize,
+            HashValue::Pack(p) => p.buf.count as usize,
             HashValue::Table(t) => t.len(),
         }
     }
@@ -147,7 +148,7 @@ impl HashValue {
         match self {
             HashValue::Pack(p) => {
                 let added = p.set(field, value);
-                if p.len as usize > lim.max_entries {
+                if p.buf.count as usize > lim.max_entries {
                     self.convert();
                 }
                 added
@@ -210,10 +211,10 @@ impl HashValue {
     pub fn random_pair(&self, rng: &mut impl Rng) -> Option<(&[u8], &[u8])> {
         match self {
             HashValue::Pack(p) => {
-                if p.len == 0 {
+                if p.buf.count == 0 {
                     return None;
                 }
-                p.iter().nth(rng.gen_range(0..p.len as usize))
+                p.iter().nth(rng.gen_range(0..p.buf.count as usize))
             }
             HashValue::Table(t) => t
                 .random_entry(rng)
@@ -320,9 +321,9 @@ impl std::fmt::Debug for Pair {
 /// usually grows or shrinks such small blocks in place, and no slack is kept.
 #[derive(Clone, Debug, Default)]
 pub struct Pack {
-    buf: Box<[u8]>,
-    /// Number of pairs (the buffer is capped at 1 GiB, so it fits).
-    len: u32,
+    /// The pairs; its `count` is the number of pairs (the buffer is capped at
+    /// 1 GiB, so both fit in 32 bits and the Pack in 16 bytes).
+    buf: PackBuf,
 }
 
 /// Where a pair sits in the buffer: `start..vpos` is the field with its length,
@@ -362,10 +363,7 @@ impl Pack {
 
     /// Edits the buffer as a Vec (sized exactly again afterwards).
     fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
-        let mut v = std::mem::take(&mut self.buf).into_vec();
-        let r = f(&mut v);
-        self.buf = v.into_boxed_slice();
-        r
+        self.buf.edit(f)
     }
 
     fn set(&mut self, field: &[u8], value: &[u8]) -> bool {
@@ -401,7 +399,7 @@ impl Pack {
             v.extend_from_slice(&hdr[..h]);
             v.extend_from_slice(value);
         });
-        self.len += 1;
+        self.buf.count += 1;
         true
     }
 
@@ -412,7 +410,7 @@ impl Pack {
         self.edit(|v| {
             v.drain(loc.start..loc.end);
         });
-        self.len -= 1;
+        self.buf.count -= 1;
         true
     }
 
@@ -609,7 +607,7 @@ mod tests {
 
     #[test]
     fn small_hash_is_compact() {
-        assert_eq!(std::mem::size_of::<HashValue>(), 24);
+        assert_eq!(std::mem::size_of::<HashValue>(), 16);
         let mut h = HashValue::new();
         h.set(b"field", b"value", &Limits::DEFAULT);
         // 2 length bytes + 10 data bytes, no slack.

@@ -132,7 +132,7 @@ pub fn open(engine: &mut Engine) -> Result<(), String> {
 }
 
 /// Opens the last incr file for appending (Redis's aofOpenIfNeededOnServerStart).
-fn open_on_start(engine: &mut Engine, sh: &Shared) -> Result<(), String> {
+pub(crate) fn open_on_start(engine: &mut Engine, sh: &Shared) -> Result<(), String> {
     let mut g = lock(sh);
     if let Err(e) = std::fs::create_dir_all(&g.dir) {
         let msg = format!(
@@ -366,7 +366,11 @@ pub fn flush(engine: &Engine) {
 }
 
 /// Waits (up to `timeout`) for a running rewrite to finish; true if none runs.
-pub fn wait_rewrite(engine: &Engine, timeout: std::time::Duration) -> bool {
+pub fn wait_rewrite(engine: &mut Engine, timeout: std::time::Duration) -> bool {
+    // The rewrite's snapshot progresses in slices: run them here.
+    if crate::snapshot::busy(engine) == Some(crate::snapshot::Kind::AofRewrite) {
+        crate::snapshot::run_to_completion(engine);
+    }
     let Some(sh) = peek(engine) else {
         return true;
     };

@@ -1,22 +1,20 @@
 //! AOF rewrite (BGREWRITEAOF) without fork: the engine thread switches
-//! writes to a new incr file and takes a point-in-time copy of the dataset
-//! in the same step (no command runs in between), then a background thread
-//! writes that copy as the new base file (an RDB with `aof-base 1`, or
-//! commands with `aof-use-rdb-preamble no`) and, under the shared lock,
-//! installs it: rename, manifest update, old files removed (Redis's
-//! rewriteAppendOnlyFileBackground and backgroundRewriteDoneHandler).
-//!
-//! The copy clones every value (keys are shared `Bytes`), the same transient
-//! cost as BGSAVE's snapshot in `save`.
+//! writes to a new incr file and starts a point-in-time snapshot in the same
+//! step (no command runs in between); the snapshot (`crate::snapshot`, on
+//! the core's copy-on-write walk) serializes the new base file in slices
+//! between commands (an RDB with `aof-base 1`, or commands with
+//! `aof-use-rdb-preamble no`) and its writer thread fills a temporary file;
+//! when it is complete, the engine thread installs it: rename, manifest
+//! update, old files removed (Redis's rewriteAppendOnlyFileBackground and
+//! backgroundRewriteDoneHandler).
 
 use super::manifest::{self, temp_incr_name};
 use super::writer::{encode_command, lock, Inner, Running, Shared, Status};
 use crate::error::{RdbError, Result};
-use crate::rdb::{self, RdbSink, SaveOptions};
-use bytes::Bytes;
-use ember_core::db::AccessStamp;
-use ember_core::value::{StrValue, Value};
-use ember_core::{Config, Engine};
+use crate::rdb::SaveOptions;
+use crate::snapshot::{Format, Kind};
+use ember_core::value::Value;
+use ember_core::Engine;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -24,86 +22,24 @@ use std::path::{Path, PathBuf};
 /// Redis's AOF_REWRITE_ITEMS_PER_CMD: elements per RPUSH/SADD/ZADD/HMSET.
 const ITEMS_PER_CMD: usize = 64;
 
-type KeyEntry = (Bytes, Value, Option<i64>, AccessStamp);
-
-/// A point-in-time copy of the dataset and how to write it.
-pub struct Snapshot {
-    config: Config,
-    opts: SaveOptions,
-    /// RDB preamble (`aof-use-rdb-preamble yes`) or commands.
-    pub preamble: bool,
-    timestamps: bool,
-    dbs: Vec<(usize, usize, Vec<KeyEntry>)>,
-}
-
-impl Snapshot {
-    pub fn take(engine: &Engine) -> Snapshot {
-        let dbs = engine
-            .dbs
-            .iter()
-            .enumerate()
-            .filter(|(_, db)| !db.is_empty())
-            .map(|(i, db)| {
-                let keys = db
-                    .keys()
-                    .iter()
-                    .map(|(k, v)| {
-                        let stamp = db.stamp_of(k).unwrap_or(0);
-                        (k.clone(), v.clone(), db.expire_of(k), stamp)
-                    })
-                    .collect();
-                (i, db.expires_count(), keys)
-            })
-            .collect();
+/// The format of a new base file.
+fn base_format(engine: &Engine) -> Format {
+    if engine.config.aof_use_rdb_preamble {
         let mut opts = SaveOptions::from_config(&engine.config, engine.now_ms());
         opts.used_mem = ember_core::cmd::info::used_memory();
         opts.aof_base = true;
-        Snapshot {
-            config: engine.config.clone(),
-            opts,
-            preamble: engine.config.aof_use_rdb_preamble,
-            timestamps: engine.config.aof_timestamp_enabled,
-            dbs,
+        Format::Rdb(opts)
+    } else {
+        Format::AofCommands {
+            timestamp_ms: engine.config.aof_timestamp_enabled.then(|| engine.now_ms()),
         }
     }
+}
 
-    /// Writes the base file's contents (Redis's rewriteAppendOnlyFile body).
-    pub fn write_to<W: Write>(&self, out: W) -> Result<W> {
-        if self.preamble {
-            let now = self.opts.now_ms;
-            let mut sink = RdbSink::start(out, self.opts.clone())?;
-            for (index, expires, keys) in &self.dbs {
-                sink.select_db(*index, keys.len(), *expires)?;
-                for (k, v, at, stamp) in keys {
-                    sink.key(&rdb::record(&self.config, now, k, v, *at, *stamp))?;
-                }
-            }
-            return sink.finish();
-        }
-        let mut out = out;
-        let mut buf = Vec::with_capacity(1 << 16);
-        if self.timestamps {
-            buf.extend_from_slice(format!("#TS:{}\r\n", self.opts.now_ms / 1000).as_bytes());
-        }
-        for (index, _, keys) in &self.dbs {
-            let d = index.to_string();
-            encode_command(&mut buf, &[b"SELECT".as_slice(), d.as_bytes()]);
-            for (k, v, at, _) in keys {
-                rewrite_value(&mut buf, k, v);
-                if let Some(at) = at {
-                    let ms = at.to_string();
-                    encode_command(&mut buf, &[b"PEXPIREAT".as_slice(), k, ms.as_bytes()]);
-                }
-                if buf.len() >= 1 << 16 {
-                    out.write_all(&buf)?;
-                    buf.clear();
-                }
-            }
-        }
-        out.write_all(&buf)?;
-        out.flush()?;
-        Ok(out)
-    }
+/// Writes the base file's contents for the dataset as it is now, on the
+/// calling thread (Redis's rewriteAppendOnlyFile body).
+pub fn write_base_to(engine: &Engine, out: &mut dyn Write) -> Result<u64> {
+    crate::snapshot::write_now(engine, &base_format(engine), out)
 }
 
 /// Emits `verb key` followed by `items` in commands of at most
@@ -135,13 +71,13 @@ fn batched<'a>(
 }
 
 /// The commands that rebuild one value (Redis's rewrite*Object).
-fn rewrite_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
+pub(crate) fn rewrite_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
     use std::borrow::Cow;
     match v {
         Value::Str(s) => {
-            let bytes = match s {
-                StrValue::Int(n) => Cow::Owned(n.to_string().into_bytes()),
-                _ => s.as_bytes(),
+            let bytes = match s.int() {
+                Some(n) => Cow::Owned(n.to_string().into_bytes()),
+                None => s.as_bytes(),
             };
             encode_command(out, &[b"SET".as_slice(), key, &bytes]);
         }
@@ -174,23 +110,21 @@ fn rewrite_value(out: &mut Vec<u8>, key: &[u8], v: &Value) {
     }
 }
 
-/// Writes `snap` to `tmp` and fsyncs it.
-fn write_temp(tmp: &Path, snap: &Snapshot) -> Result<()> {
-    let file = File::create(tmp)?;
-    let out = snap.write_to(BufWriter::with_capacity(1 << 16, file))?;
-    let file = out.into_inner().map_err(|e| RdbError::Io(e.into_error()))?;
-    file.sync_all()?;
-    Ok(())
-}
-
 /// Writes a base file synchronously (Redis's rewriteAppendOnlyFile, used on
 /// startup with an empty AOF): temporary file in `dir`, then renamed to `dest`.
 pub fn write_base_now(engine: &Engine, dest: &Path) -> Result<()> {
     let tmp =
         Path::new(&engine.config.dir).join(format!("temp-rewriteaof-{}.aof", std::process::id()));
-    let snap = Snapshot::take(engine);
-    let result =
-        write_temp(&tmp, &snap).and_then(|()| std::fs::rename(&tmp, dest).map_err(RdbError::from));
+    let result = File::create(&tmp)
+        .map_err(RdbError::from)
+        .and_then(|file| {
+            let mut out = BufWriter::with_capacity(1 << 16, file);
+            write_base_to(engine, &mut out)?;
+            let file = out.into_inner().map_err(|e| RdbError::Io(e.into_error()))?;
+            file.sync_all()?;
+            Ok(())
+        })
+        .and_then(|()| std::fs::rename(&tmp, dest).map_err(RdbError::from));
     if let Err(e) = &result {
         tracing::warn!("Write error writing append only file on disk: {e}");
         let _ = std::fs::remove_file(&tmp);
@@ -270,25 +204,32 @@ pub fn start(engine: &mut Engine, shared: &Shared) -> std::result::Result<(), St
     });
     g.rewrite_scheduled = false;
     drop(g);
-    // Same step as the incr switch: no command runs before the copy is taken.
-    let snap = Snapshot::take(engine);
+    // A killed rewrite's snapshot may still run: it is of no use any more.
+    crate::snapshot::abort_kind(engine, Kind::AofRewrite);
+    // Same step as the incr switch: no command runs before the snapshot starts.
     let pid = std::process::id();
     let tmp_name = format!("temp-rewriteaof-bg-{pid}-{generation}.aof");
     let tmp = Path::new(&engine.config.dir).join(&tmp_name);
+    let preamble = engine.config.aof_use_rdb_preamble;
+    let opts = crate::snapshot::Options {
+        kind: Kind::AofRewrite,
+        format: base_format(engine),
+        extra_aux: Vec::new(),
+    };
     let sh = shared.clone();
-    let spawned = std::thread::Builder::new()
-        .name("ember-aof-rewrite".into())
-        .spawn(move || {
-            let result = write_temp(&tmp, &snap);
-            match &result {
-                Ok(()) => {
-                    tracing::info!("Successfully created the temporary AOF base file {tmp_name}")
-                }
-                Err(e) => tracing::warn!("Write error writing append only file on disk: {e}"),
+    let tmp_done = tmp.clone();
+    let on_done: crate::snapshot::OnDone = Box::new(move |_engine, result| {
+        match &result {
+            Ok(_) => {
+                tracing::info!("Successfully created the temporary AOF base file {tmp_name}")
             }
-            done(&sh, generation, result.is_ok(), &tmp, snap.preamble);
-        });
-    if let Err(e) = spawned {
+            Err(e) => tracing::warn!("Write error writing append only file on disk: {e}"),
+        }
+        done(&sh, generation, result.is_ok(), &tmp_done, preamble);
+    });
+    let started = crate::save::FileOutput::create(tmp, None)
+        .and_then(|out| crate::snapshot::start_with(engine, Box::new(out), opts, on_done));
+    if let Err(e) = started {
         let msg = format!("Can't rewrite append only file in background: fork: {e}");
         tracing::warn!("{msg}");
         let mut g = lock(shared);

@@ -83,7 +83,7 @@ impl Server {
             .unwrap_or_default()
     }
     fn wait(&mut self) {
-        assert!(wait_rewrite(&self.e, Duration::from_secs(10)));
+        assert!(wait_rewrite(&mut self.e, Duration::from_secs(10)));
     }
     /// Every key in a canonical form: (db, key, type, elements, expiry).
     fn contents(&self) -> Vec<String> {
@@ -330,7 +330,7 @@ fn legacy_single_file_is_migrated() {
         let mut snap_cfg = src.e.config.clone();
         snap_cfg.aof_use_rdb_preamble = preamble;
         let saved = std::mem::replace(&mut src.e.config, snap_cfg);
-        rewrite::Snapshot::take(&src.e).write_to(&mut data).unwrap();
+        rewrite::write_base_to(&src.e, &mut data).unwrap();
         src.e.config = saved;
         drop(src);
         data.extend_from_slice(

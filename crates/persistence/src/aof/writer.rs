@@ -82,6 +82,8 @@ pub struct Inner {
     pub fsynced_size: u64,
     pub last_fsync: Instant,
     pub last_write_ok: bool,
+    /// errno of the last failed write (MISCONF's text; ENOSPC for a short write).
+    pub last_write_errno: i32,
     /// Size of the AOF after the last rewrite (auto-rewrite growth base).
     pub rewrite_base_size: u64,
     pub rewrite: Option<Running>,
@@ -119,6 +121,7 @@ impl Default for Inner {
             fsynced_size: 0,
             last_fsync: Instant::now(),
             last_write_ok: true,
+            last_write_errno: 0,
             rewrite_base_size: 0,
             rewrite: None,
             generation: 0,
@@ -252,6 +255,7 @@ impl Inner {
                 std::process::exit(1);
             }
             self.last_write_ok = false;
+            self.last_write_errno = e.raw_os_error().unwrap_or(28);
             self.current_size += written as u64;
             self.last_incr_size += written as u64;
             self.buf.drain(..written);

@@ -78,12 +78,12 @@ fn strings() {
     ] {
         check(Value::Str(StrValue::from_bytes(s)));
     }
-    check(Value::Str(StrValue::Int(i64::MIN)));
+    check(Value::Str(StrValue::from_int(i64::MIN)));
     let big: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
-    check(Value::Str(StrValue::Bytes(big)));
+    check(Value::Str(StrValue::from_vec(big)));
     // Raw (in-place modified) strings load back as created strings.
-    let back = round_trip(&Value::Str(StrValue::Raw(b"abc".to_vec())));
-    assert_eq!(back, Value::Str(StrValue::Bytes(b"abc".to_vec())));
+    let back = round_trip(&Value::Str(StrValue::raw(b"abc".to_vec())));
+    assert_eq!(back, Value::Str(StrValue::from_vec(b"abc".to_vec())));
 }
 
 #[test]
@@ -391,7 +391,7 @@ pub(crate) fn seeds() -> Vec<Vec<u8>> {
         Value::Str(StrValue::from_bytes(
             b"hello world, hello world, hello world",
         )),
-        Value::Str(StrValue::Int(-12345)),
+        Value::Str(StrValue::from_int(-12345)),
         hash(5, 3),
         hash(600, 2),
         set((0..20).map(|i| i.to_string())),

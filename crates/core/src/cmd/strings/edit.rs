@@ -87,7 +87,7 @@ pub(super) fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             let mut buf = vec![0u8; offset as usize];
             buf.extend_from_slice(value);
             let len = buf.len();
-            ctx.set_key(key, Value::Str(StrValue::Raw(buf)), false);
+            ctx.set_key(key, Value::Str(StrValue::raw(buf)), false);
             len
         }
         Some(s) => {

@@ -17,7 +17,7 @@ fn incr_by(ctx: &mut Ctx, key: &[u8], by: i64) -> CmdResult {
         Some(s) => s.as_i64().ok_or(CmdError::NotInteger)?,
     };
     let new = old.checked_add(by).ok_or(CmdError::Overflow)?;
-    ctx.set_key(key, Value::Str(StrValue::Int(new)), true);
+    ctx.set_key(key, Value::Str(StrValue::from_int(new)), true);
     ctx.notify(classes::STRING, "incrby", key);
     ctx.dirty(1);
     Ok(Reply::Integer(new))
@@ -57,7 +57,7 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let by = args.next()?;
     let old = match ctx.write_str(key)? {
         None => LongDouble::from_i64(0),
-        Some(StrValue::Int(n)) => LongDouble::from_i64(*n),
+        Some(s) if s.int().is_some() => LongDouble::from_i64(s.int().expect("int")),
         Some(s) => LongDouble::parse(&s.as_bytes()).ok_or(CmdError::NotFloat)?,
     };
     let by = LongDouble::parse(by).ok_or(CmdError::NotFloat)?;
@@ -66,7 +66,7 @@ pub(super) fn incrbyfloat(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err("increment would produce NaN or Infinity"));
     }
     let text = Bytes::from(new.to_human_string().into_bytes());
-    ctx.set_key(key, Value::Str(StrValue::Bytes(text.to_vec())), true);
+    ctx.set_key(key, Value::Str(StrValue::from_vec(text.to_vec())), true);
     ctx.notify(classes::STRING, "incrbyfloat", key);
     ctx.dirty(1);
     ctx.propagate_as(vec![

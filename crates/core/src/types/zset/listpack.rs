@@ -1,51 +1,79 @@
 //! The compact encoding (Redis's listpack): every (member, score) pair in one
-//! flat buffer, ordered by (score, member). Each entry is a LEB128 member
-//! length, the member bytes and the score as 8 little-endian bytes. Lookups
-//! are linear scans, as in Redis, which keeps this encoding to small sets.
+//! flat buffer, ordered by (score, member). Each entry is a LEB128 header
+//! (member length * 2, plus 1 when the score is an integer), the member bytes,
+//! then the score: integral scores (|s| < 2^53, the common case of ranks,
+//! counters and timestamps) as a zigzag LEB128 integer of 1-8 bytes, as
+//! Redis's listpack keeps them as integers; others as 8 little-endian bytes.
+//! Lookups are linear scans, as in Redis, which keeps this encoding to small sets.
 
-/// Flat sorted entries; `len` counts pairs. The buffer is kept at its exact
-/// size (each change reallocates, as Redis's listpack does): small sorted sets
-/// are numerous, so their spare capacity would add up.
+use crate::compact::PackBuf;
+
+/// Flat sorted entries; the buffer's `count` counts pairs. The buffer is kept
+/// at its exact size (each change reallocates, as Redis's listpack does): small
+/// sorted sets are numerous, so their spare capacity would add up.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Listpack {
-    buf: Box<[u8]>,
-    len: u32,
+    buf: PackBuf,
 }
 
-/// Decodes the entry at `pos`: (member, score, position of the next entry).
+/// Largest magnitude stored as an integer: every integer up to it is exact in an f64.
+const INT_SCORE_MAX: f64 = 9007199254740992.0; // 2^53
+
 #[inline]
-fn entry_at(buf: &[u8], pos: usize) -> (&[u8], f64, usize) {
-    let mut n: usize = 0;
+fn read_varint(buf: &[u8], mut i: usize) -> (u64, usize) {
+    let mut n: u64 = 0;
     let mut shift = 0;
-    let mut i = pos;
     loop {
         let b = buf[i];
         i += 1;
-        n |= ((b & 0x7f) as usize) << shift;
+        n |= ((b & 0x7f) as u64) << shift;
         if b & 0x80 == 0 {
-            break;
+            return (n, i);
         }
         shift += 7;
     }
-    let member = &buf[i..i + n];
-    let s = i + n;
-    let score = f64::from_le_bytes(buf[s..s + 8].try_into().expect("8 bytes"));
-    (member, score, s + 8)
 }
 
-fn encode(member: &[u8], score: f64, out: &mut Vec<u8>) {
-    let mut n = member.len();
+fn put_varint(mut n: u64, out: &mut Vec<u8>) {
     loop {
         let b = (n & 0x7f) as u8;
         n >>= 7;
         if n == 0 {
             out.push(b);
-            break;
+            return;
         }
         out.push(b | 0x80);
     }
+}
+
+/// Decodes the entry at `pos`: (member, score, position of the next entry).
+#[inline]
+fn entry_at(buf: &[u8], pos: usize) -> (&[u8], f64, usize) {
+    let (hdr, i) = read_varint(buf, pos);
+    let n = (hdr >> 1) as usize;
+    let member = &buf[i..i + n];
+    let s = i + n;
+    if hdr & 1 == 1 {
+        let (z, next) = read_varint(buf, s);
+        let v = ((z >> 1) as i64) ^ -((z & 1) as i64);
+        (member, v as f64, next)
+    } else {
+        let score = f64::from_le_bytes(buf[s..s + 8].try_into().expect("8 bytes"));
+        (member, score, s + 8)
+    }
+}
+
+fn encode(member: &[u8], score: f64, out: &mut Vec<u8>) {
+    // -0 has no integer form: callers store it as 0 (as Redis does).
+    let int = score.fract() == 0.0 && score.abs() < INT_SCORE_MAX;
+    put_varint(((member.len() as u64) << 1) | int as u64, out);
     out.extend_from_slice(member);
-    out.extend_from_slice(&score.to_le_bytes());
+    if int {
+        let v = score as i64;
+        put_varint(((v << 1) ^ (v >> 63)) as u64, out);
+    } else {
+        out.extend_from_slice(&score.to_le_bytes());
+    }
 }
 
 /// Orders (score, member) pairs: scores numerically (never NaN here, and
@@ -59,11 +87,11 @@ pub fn cmp_entries(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> std::cmp::Ordering
 
 impl Listpack {
     pub fn len(&self) -> usize {
-        self.len as usize
+        self.buf.count as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.len == 0
+        self.buf.count == 0
     }
 
     /// Bytes used by the entries (for MEMORY USAGE-like estimates).
@@ -136,12 +164,11 @@ impl Listpack {
             }
             pos = next;
         }
-        let mut out = Vec::with_capacity(self.buf.len() + member.len() + 13);
+        let mut out = Vec::with_capacity(self.buf.len() + member.len() + 19);
         out.extend_from_slice(&self.buf[..pos]);
         encode(member, score, &mut out);
         out.extend_from_slice(&self.buf[pos..]);
-        self.buf = out.into_boxed_slice();
-        self.len += 1;
+        self.buf = PackBuf::from_vec(out, self.buf.count + 1);
     }
 
     /// Builds from pairs already in order with distinct members.
@@ -153,8 +180,7 @@ impl Listpack {
             len += 1;
         }
         Listpack {
-            buf: buf.into_boxed_slice(),
-            len,
+            buf: PackBuf::from_vec(buf, len),
         }
     }
 
@@ -163,14 +189,14 @@ impl Listpack {
         let mut out = Vec::with_capacity(self.buf.len() - (end - start));
         out.extend_from_slice(&self.buf[..start]);
         out.extend_from_slice(&self.buf[end..]);
-        self.buf = out.into_boxed_slice();
+        self.buf = PackBuf::from_vec(out, self.buf.count);
     }
 
     /// Removes the entry starting at byte offset `pos`.
     pub fn remove_at(&mut self, pos: usize) {
         let end = entry_at(&self.buf, pos).2;
         self.cut(pos, end);
-        self.len -= 1;
+        self.buf.count -= 1;
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
@@ -194,12 +220,12 @@ impl Listpack {
             end = entry_at(&self.buf, end).2;
         }
         self.cut(pos, end);
-        self.len -= count as u32;
+        self.buf.count -= count as u32;
     }
 
     /// Removes and returns the first (or last) entry.
     pub fn pop(&mut self, last: bool) -> Option<(Vec<u8>, f64)> {
-        if self.len == 0 {
+        if self.buf.count == 0 {
             return None;
         }
         let pos = if last {
@@ -238,6 +264,50 @@ impl<'a> Iterator for Iter<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scores_round_trip_in_both_forms() {
+        let scores = [
+            0.0,
+            1.0,
+            -1.0,
+            3.5,
+            -2.25,
+            63.0,
+            64.0,
+            -64.0,
+            -65.0,
+            1e15,
+            9007199254740991.0,
+            9007199254740992.0,
+            -9007199254740992.0,
+            1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+        ];
+        let entries: Vec<(Vec<u8>, f64)> = scores
+            .iter()
+            .enumerate()
+            .map(|(i, s)| (format!("m{i}").into_bytes(), *s))
+            .collect();
+        let mut sorted = entries.clone();
+        sorted.sort_by(|a, b| cmp_entries(a.1, &a.0, b.1, &b.0));
+        let lp = Listpack::from_sorted(sorted.iter().map(|(m, s)| (&m[..], *s)));
+        let got: Vec<(Vec<u8>, f64)> = lp.iter().map(|(m, s)| (m.to_vec(), s)).collect();
+        for ((m1, s1), (m2, s2)) in got.iter().zip(&sorted) {
+            assert_eq!(m1, m2);
+            assert_eq!(s1.to_bits(), s2.to_bits(), "{s2}");
+        }
+        let mut one = Listpack::default();
+        one.insert(b"alpha", 1.0);
+        // Header, member and a one-byte integer score.
+        assert_eq!(one.bytes(), 1 + 5 + 1);
+        one.insert(b"beta", 3.5);
+        assert_eq!(one.bytes(), 7 + 1 + 4 + 8);
+        assert_eq!(std::mem::size_of::<Listpack>(), 16);
+        assert_eq!(std::mem::size_of::<crate::types::ZSetValue>(), 16);
+    }
 
     fn members(lp: &Listpack) -> Vec<(String, f64)> {
         lp.iter()

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Syscalls per request of a server under redis-benchmark (strace -c -f attached for the
+# run only). Same arguments as instr_per_req.sh; prints the total and the top calls.
+#
+#   benches/syscalls_per_req.sh <redis|path/to/ember-server> <port> <test> <P> <N> [server args...]
+set -u
+WHO=$1; PORT=$2; T=$3; P=$4; N=$5; shift 5
+D=$(mktemp -d "${TMPDIR:-/tmp}/ember-sc.XXXX"); cd "$D"
+if [ "$WHO" = redis ]; then BIN=redis-server; ARGS=(--port "$PORT" --save '' --appendonly no);
+else BIN=$WHO; ARGS=(--port "$PORT" --save ''); fi
+"$BIN" "${ARGS[@]}" "$@" >"$D/log" 2>&1 &
+SPID=$!
+for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
+PRE=$T
+case $T in lpop|rpop) PRE=lpush;; zpopmin) PRE=zadd;; spop) PRE=sadd;; lrange*) PRE=lpush;; esac
+BENCH=(redis-benchmark -p "$PORT" -P "$P" -c 50 -r 100000 ${BX:-} -q)
+"${BENCH[@]}" -t "$PRE" -n $((N*2)) >/dev/null 2>&1
+strace -c -f -p $SPID -o "$D/st" 2>/dev/null &
+STP=$!; sleep 1
+"${BENCH[@]}" -t "$T" -n "$N" >/dev/null 2>&1
+kill -INT $STP; wait $STP 2>/dev/null
+redis-cli -p "$PORT" shutdown nosave >/dev/null 2>&1; sleep 0.3; kill $SPID 2>/dev/null; wait $SPID 2>/dev/null
+python3 - "$D/st" "$N" "$WHO $T P$P ${BX:-}" <<'PY'
+import sys
+path, n, label = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+calls = []
+for line in open(path):
+    p = line.split()
+    if len(p) >= 5 and p[0][0].isdigit() and p[-1] != "total":
+        calls.append((int(p[3]), p[-1]))
+calls.sort(reverse=True)
+total = sum(c for c, _ in calls)
+print(label, "syscalls/req=%.3f" % (total / n), " ".join("%s=%.3f" % (name, c / n) for c, name in calls[:6]))
+PY

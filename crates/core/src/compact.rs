@@ -1,0 +1,336 @@
+//! `KeyBuf`: an owned byte string in 16 bytes, for keyspace keys.
+//!
+//! Up to 15 bytes live inline (no allocation: most keys, e.g. `key:123456` or
+//! `user:1000:name`); longer ones are an exactly sized heap block. Compared with
+//! `Bytes` (32 bytes plus a separate allocation and a refcount) it halves the
+//! key's share of a keyspace entry, and the entry of a short key is one
+//! allocation. The expires index keeps its own copy of a volatile key: for
+//! short keys that is 16 bytes in its entry, less than a shared handle.
+
+use std::borrow::Borrow;
+use std::ptr::NonNull;
+
+/// An owned byte string, inline up to [`KeyBuf::INLINE`] bytes.
+pub struct KeyBuf(Repr);
+
+/// Byte 15 holds `INLINE_TAG | len` for inline strings. For heap strings it is
+/// the top byte of the little-endian length, always 0 (lengths stay < 2^56).
+const INLINE_TAG: u8 = 0x80;
+
+#[repr(C)]
+union Repr {
+    inline: [u8; 16],
+    heap: Heap,
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Heap {
+    /// From `Box::<[u8]>::into_raw`; owned by the `KeyBuf`.
+    ptr: NonNull<u8>,
+    len: [u8; 8],
+}
+
+// SAFETY: a KeyBuf owns its bytes exactly as a Box<[u8]> does.
+unsafe impl Send for KeyBuf {}
+unsafe impl Sync for KeyBuf {}
+
+impl KeyBuf {
+    /// The longest string kept without an allocation.
+    pub const INLINE: usize = 15;
+
+    pub fn new(b: &[u8]) -> KeyBuf {
+        if b.len() <= Self::INLINE {
+            let mut inline = [0u8; 16];
+            inline[..b.len()].copy_from_slice(b);
+            inline[15] = INLINE_TAG | b.len() as u8;
+            return KeyBuf(Repr { inline });
+        }
+        Self::from_box(b.into())
+    }
+
+    fn from_box(boxed: Box<[u8]>) -> KeyBuf {
+        let len = (boxed.len() as u64).to_le_bytes();
+        assert_eq!(len[7], 0, "key too long");
+        let ptr = NonNull::new(Box::into_raw(boxed) as *mut u8).expect("Box is non-null");
+        KeyBuf(Repr {
+            heap: Heap { ptr, len },
+        })
+    }
+
+    fn tag(&self) -> u8 {
+        // SAFETY: all 16 bytes are initialized in both forms; byte 15 is plain data.
+        unsafe { self.0.inline[15] }
+    }
+
+    fn heap(&self) -> Option<(NonNull<u8>, usize)> {
+        if self.tag() & INLINE_TAG != 0 {
+            return None;
+        }
+        // SAFETY: the tag says the heap form is active.
+        let h = unsafe { self.0.heap };
+        Some((h.ptr, u64::from_le_bytes(h.len) as usize))
+    }
+
+    /// True when the bytes live inside the struct (no allocation).
+    pub fn is_inline(&self) -> bool {
+        self.tag() & INLINE_TAG != 0
+    }
+
+    /// Bytes allocated outside the struct (0 when inline).
+    pub fn heap_len(&self) -> usize {
+        self.heap().map_or(0, |(_, len)| len)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        match self.heap() {
+            // SAFETY: ptr/len come from a live Box<[u8]> this value owns.
+            Some((ptr, len)) => unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) },
+            None => {
+                let len = (self.tag() & !INLINE_TAG) as usize;
+                // SAFETY: the inline form is active.
+                unsafe { &self.0.inline[..len] }
+            }
+        }
+    }
+
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.as_bytes().to_vec()
+    }
+
+    /// A `Bytes` copy (replies, lists of keys collected for later deletion).
+    pub fn to_bytes(&self) -> bytes::Bytes {
+        bytes::Bytes::copy_from_slice(self.as_bytes())
+    }
+}
+
+impl Drop for KeyBuf {
+    fn drop(&mut self) {
+        if let Some((ptr, len)) = self.heap() {
+            // SAFETY: rebuilds the Box<[u8]> leaked in `from_box`, exactly once.
+            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr.as_ptr(), len)) });
+        }
+    }
+}
+
+impl Clone for KeyBuf {
+    fn clone(&self) -> Self {
+        KeyBuf::new(self.as_bytes())
+    }
+}
+
+impl From<&[u8]> for KeyBuf {
+    fn from(b: &[u8]) -> Self {
+        KeyBuf::new(b)
+    }
+}
+
+impl From<Vec<u8>> for KeyBuf {
+    fn from(v: Vec<u8>) -> Self {
+        if v.len() <= Self::INLINE {
+            return KeyBuf::new(&v);
+        }
+        Self::from_box(v.into_boxed_slice())
+    }
+}
+
+impl std::ops::Deref for KeyBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl Borrow<[u8]> for KeyBuf {
+    fn borrow(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl AsRef<[u8]> for KeyBuf {
+    fn as_ref(&self) -> &[u8] {
+        self.as_bytes()
+    }
+}
+
+impl PartialEq for KeyBuf {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_bytes() == other.as_bytes()
+    }
+}
+
+impl Eq for KeyBuf {}
+
+impl PartialEq<[u8]> for KeyBuf {
+    fn eq(&self, other: &[u8]) -> bool {
+        self.as_bytes() == other
+    }
+}
+
+impl std::hash::Hash for KeyBuf {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.as_bytes().hash(state)
+    }
+}
+
+impl PartialOrd for KeyBuf {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for KeyBuf {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.as_bytes().cmp(other.as_bytes())
+    }
+}
+
+impl std::fmt::Debug for KeyBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
+    }
+}
+
+/// An exactly sized byte buffer with a 32-bit length and a 32-bit element
+/// count beside it, in 16 bytes (a `Box<[u8]>` plus a count takes 24): the
+/// storage of the listpack encodings of small hashes and sorted sets, whose
+/// buffers stay far below 4 GiB (Redis caps a listpack at 1 GiB). The pointer's
+/// niche lets `enum { Pack(Pack), Table(Box<_>) }` stay 16 bytes too.
+pub struct PackBuf {
+    /// From `Box::<[u8]>::into_raw` (dangling when empty); owned.
+    ptr: NonNull<u8>,
+    len: u32,
+    /// Elements in the buffer; kept by the owner.
+    pub count: u32,
+}
+
+// SAFETY: a PackBuf owns its bytes exactly as a Box<[u8]> does.
+unsafe impl Send for PackBuf {}
+unsafe impl Sync for PackBuf {}
+
+impl PackBuf {
+    fn from_box(b: Box<[u8]>, count: u32) -> PackBuf {
+        let len = u32::try_from(b.len()).expect("pack buffer under 4 GiB");
+        let ptr = NonNull::new(Box::into_raw(b) as *mut u8).expect("Box is non-null");
+        PackBuf { ptr, len, count }
+    }
+
+    pub fn from_vec(v: Vec<u8>, count: u32) -> PackBuf {
+        Self::from_box(v.into_boxed_slice(), count)
+    }
+
+    fn take_box(&mut self) -> Box<[u8]> {
+        let raw = std::ptr::slice_from_raw_parts_mut(self.ptr.as_ptr(), self.len as usize);
+        self.ptr = NonNull::dangling();
+        self.len = 0;
+        // SAFETY: ptr/len come from the Box<[u8]> this value owned; it now owns
+        // an empty (dangling) one, which needs no deallocation.
+        unsafe { Box::from_raw(raw) }
+    }
+
+    /// Edits the buffer as a Vec (no copy); it is sized exactly again afterwards.
+    pub fn edit<R>(&mut self, f: impl FnOnce(&mut Vec<u8>) -> R) -> R {
+        let mut v = self.take_box().into_vec();
+        let r = f(&mut v);
+        let count = self.count;
+        *self = Self::from_vec(v, count);
+        r
+    }
+}
+
+impl Default for PackBuf {
+    fn default() -> Self {
+        PackBuf {
+            ptr: NonNull::dangling(),
+            len: 0,
+            count: 0,
+        }
+    }
+}
+
+impl Drop for PackBuf {
+    fn drop(&mut self) {
+        drop(self.take_box());
+    }
+}
+
+impl Clone for PackBuf {
+    fn clone(&self) -> Self {
+        Self::from_box(self[..].into(), self.count)
+    }
+}
+
+impl std::ops::Deref for PackBuf {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        // SAFETY: ptr/len describe the live Box<[u8]> this value owns.
+        unsafe { std::slice::from_raw_parts(self.ptr.as_ptr(), self.len as usize) }
+    }
+}
+
+impl std::ops::DerefMut for PackBuf {
+    fn deref_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in Deref, and we hold the only reference.
+        unsafe { std::slice::from_raw_parts_mut(self.ptr.as_ptr(), self.len as usize) }
+    }
+}
+
+impl PartialEq for PackBuf {
+    fn eq(&self, other: &Self) -> bool {
+        self.count == other.count && self[..] == other[..]
+    }
+}
+
+impl std::fmt::Debug for PackBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PackBuf({} bytes, {} elements)", self.len, self.count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inline_and_heap_forms() {
+        assert_eq!(std::mem::size_of::<KeyBuf>(), 16);
+        for n in [0, 1, 10, 15, 16, 17, 100, 5000] {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 7 + 1) as u8).collect();
+            let k = KeyBuf::new(&bytes);
+            assert_eq!(k.as_bytes(), &bytes[..]);
+            assert_eq!(k.is_inline(), n <= KeyBuf::INLINE);
+            assert_eq!(k.heap_len(), if n <= KeyBuf::INLINE { 0 } else { n });
+            let c = k.clone();
+            assert_eq!(c, k);
+            assert_eq!(KeyBuf::from(bytes.clone()).as_bytes(), &bytes[..]);
+        }
+        // A byte 0xff at position 15 of a heap key does not confuse the forms.
+        let long = vec![0xffu8; 40];
+        assert_eq!(KeyBuf::new(&long).as_bytes(), &long[..]);
+        assert!(KeyBuf::new(b"a") < KeyBuf::new(b"b"));
+    }
+
+    #[test]
+    fn pack_buf_edits_in_place() {
+        assert_eq!(std::mem::size_of::<PackBuf>(), 16);
+        enum Either {
+            _A(PackBuf),
+            _B(Box<u64>),
+        }
+        assert_eq!(std::mem::size_of::<Either>(), 16);
+        let mut p = PackBuf::default();
+        assert!(p.is_empty());
+        p.edit(|v| v.extend_from_slice(b"hello"));
+        p.count = 1;
+        assert_eq!(&p[..], b"hello");
+        p[0] = b'j';
+        let c = p.clone();
+        assert_eq!(c, p);
+        assert_eq!(&c[..], b"jello");
+        p.edit(|v| v.clear());
+        assert!(p.is_empty());
+        assert_eq!(p.count, 1);
+        assert_ne!(c, p);
+        assert_eq!(PackBuf::from_vec(b"xy".to_vec(), 2).len(), 2);
+    }
+}
