@@ -131,8 +131,9 @@ def lag(kind, seconds=10):
         end = time.time() + seconds
         time.sleep(0.5)
         while time.time() < end:
-            mo = info(m.port, "master_repl_offset")
+            # Replica first: the master's offset read after it is never older.
             ro = info(r.port, "slave_repl_offset")
+            mo = info(m.port, "master_repl_offset")
             if mo and ro:
                 samples.append(int(mo) - int(ro))
             time.sleep(0.05)
