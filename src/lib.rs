@@ -54,6 +54,9 @@ impl Ember {
     }
 
     pub fn from_engine(mut engine: Engine) -> Self {
+        // No shared handle here for a replica link thread: REPLICAOF host
+        // port answers an error instead of recording a master.
+        ember_replication::replica::mark_embedded(&mut engine);
         let client = engine.add_client();
         // Nothing else runs on this engine to wake a blocked caller, so blocking
         // commands answer as on timeout (as they do inside MULTI).

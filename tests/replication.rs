@@ -77,11 +77,24 @@ fn load_big(c: &mut Connection, tag: &str) {
     cmd(c, &["SET", &format!("{tag}:big"), &"z".repeat(10_000)]);
 }
 
-/// An Ember configuration for these tests: no diskless delay (Redis's 5 s default).
+/// A fresh directory for one server's files (`dir`).
+fn temp_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ember-repl-m-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An Ember configuration for these tests: no diskless delay (Redis's 5 s
+/// default), its own `dir`.
 fn config(diskless: bool) -> ember::Config {
     ember::Config {
         repl_diskless_sync: diskless,
         repl_diskless_sync_delay: 0,
+        dir: temp_dir().to_string_lossy().into_owned(),
+        save: vec![],
         ..Default::default()
     }
 }
@@ -135,7 +148,9 @@ fn wait_caught_up(m: &mut Connection, r: &mut Connection) {
 /// Replica of Ember: full sync of a mixed dataset with writes during and
 /// after it, then a dropped link and a partial resync.
 fn replica_of_ember(diskless: bool) {
-    let ember = start_ember(config(diskless));
+    let cfg = config(diskless);
+    let dir = std::path::PathBuf::from(&cfg.dir);
+    let ember = start_ember(cfg);
     let mut m = conn(ember.port);
     load(&mut m, "pre", 40);
     load_big(&mut m, "pre");
@@ -156,6 +171,22 @@ fn replica_of_ember(diskless: bool) {
     let (a, b) = (contents(&mut m), contents(&mut r));
     assert!(a.len() > 500, "dataset too small: {}", a.len());
     assert_eq!(a, b);
+    // Disk-based: the payload was a normal BGSAVE to dir/dbfilename (Redis's
+    // rdbSaveBackground for SYNC), sent from the file; diskless: no file.
+    let rdb = dir.join("dump.rdb");
+    if diskless {
+        assert!(!rdb.exists());
+    } else {
+        let data = std::fs::read(&rdb).expect("the BGSAVE file");
+        assert!(data.starts_with(b"REDIS0010"));
+        assert!(data.windows(14).any(|w| w == b"repl-stream-db"));
+        let persistence: String = redis::cmd("INFO").arg("persistence").query(&mut m).unwrap();
+        assert!(
+            persistence.contains("rdb_last_bgsave_status:ok"),
+            "{persistence}"
+        );
+        assert!(persistence.contains("rdb_saves:1\r\n"), "{persistence}");
+    }
     // The master sees its replica.
     assert_eq!(info_field(&mut m, "role").as_deref(), Some("master"));
     assert_eq!(info_field(&mut m, "connected_slaves").as_deref(), Some("1"));

@@ -161,12 +161,41 @@ fn replicaof(c: &mut Connection, port: u16) {
     assert_eq!(r, Value::Okay);
 }
 
-/// An in-process Ember that starts full syncs at once (no diskless delay).
+/// A fresh directory for one server's files (`dir`).
+fn temp_dir() -> std::path::PathBuf {
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let dir = std::env::temp_dir().join(format!("ember-repl-r-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// An in-process Ember that starts full syncs at once (no diskless delay),
+/// with its own `dir` (disk-based loads write `dbfilename` there).
 fn ember_server() -> ember::ServerHandle {
+    ember_server_with(true)
+}
+
+fn ember_server_with(diskless: bool) -> ember::ServerHandle {
     start_ember(ember::Config {
+        repl_diskless_sync: diskless,
         repl_diskless_sync_delay: 0,
+        dir: temp_dir().to_string_lossy().into_owned(),
+        save: vec![],
         ..Default::default()
     })
+}
+
+/// The files in a server's `dir`.
+fn dir_files(server: &ember::ServerHandle) -> Vec<String> {
+    let dir = server.engine.lock().config.dir.clone();
+    let mut files: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    files
 }
 
 /// Writes from another connection while the caller syncs.
@@ -201,6 +230,9 @@ fn ember_replica_of_redis_master() {
     assert!(a.len() > 300, "dataset too small: {}", a.len());
     same(&a, &b, "redis master vs replica");
     assert_eq!(stat(&mut m, "sync_full"), 1);
+    // Disk load (repl-diskless-load disabled): the transfer went through
+    // temp-<unixtime>.<pid>.rdb, renamed to dbfilename.
+    assert_eq!(dir_files(&ember), ["dump.rdb"]);
 
     // Replica introspection and refusals.
     assert_eq!(repl(&mut r, "role").as_deref(), Some("slave"));
@@ -251,6 +283,7 @@ fn ember_replica_of_redis_master() {
     writer.join().unwrap();
     wait_caught_up(&mut m, &mut r2);
     same(&contents(&mut m), &contents(&mut r2), "disk-based");
+    assert_eq!(dir_files(&ember2), ["dump.rdb"]);
     assert_eq!(repl(&mut m, "connected_slaves").as_deref(), Some("2"));
 
     // Expiry stays with the master: the replica hides, the master deletes.
@@ -311,7 +344,8 @@ fn masterdown_and_replicaof_errors() {
 
 #[test]
 fn ember_chain_and_promotion() {
-    let a = ember_server();
+    // A sends disk-based payloads (its BGSAVE file), B diskless ones.
+    let a = ember_server_with(false);
     let b = ember_server();
     let c = ember_server();
     let d = ember_server();
@@ -371,4 +405,67 @@ fn replicaof_replies_match_redis() {
     d.check(&["SLAVEOF", "a", "b", "c"]);
     d.check(&["ROLE"]);
     d.check(&["ROLE", "x"]);
+}
+
+/// The raw bytes a blocked BLPOP and a blocked WAIT receive when their
+/// server becomes a replica, read until the server closes the connection.
+fn force_unblocked(port: u16, master_port: u16) -> Vec<Vec<u8>> {
+    use std::io::{Read, Write};
+    let blocked: Vec<std::net::TcpStream> = [
+        "*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n",
+        "*3\r\n$8\r\nBZPOPMIN\r\n$1\r\nz\r\n$1\r\n0\r\n",
+    ]
+    .iter()
+    .map(|req| {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(req.as_bytes()).unwrap();
+        s
+    })
+    .collect();
+    let mut c = conn(port);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while info_field(&mut c, "clients", "blocked_clients").as_deref() != Some("2") {
+        assert!(Instant::now() < deadline, "clients never blocked");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    replicaof(&mut c, master_port);
+    blocked
+        .into_iter()
+        .map(|mut s| {
+            let mut out = Vec::new();
+            s.read_to_end(&mut out).unwrap();
+            out
+        })
+        .collect()
+}
+
+/// REPLICAOF host port on a master with blocked clients: each gets Redis's
+/// UNBLOCKED error and its connection is closed (disconnectAllBlockedClients).
+#[test]
+fn replicaof_force_unblocks_blocked_clients() {
+    let master = RedisServer::start(&[]);
+    let redis = RedisServer::start(&[]);
+    let want = force_unblocked(redis.port, master.port);
+    assert_eq!(
+        want[0],
+        b"-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n"
+    );
+    let ember = ember_server();
+    assert_eq!(force_unblocked(ember.port, master.port), want);
+}
+
+/// The in-process `Ember` has no link: REPLICAOF host port is refused.
+#[test]
+fn embedded_replicaof_is_refused() {
+    let mut db = ember::Ember::new();
+    let ember::Reply::Error(text) = db.execute(["REPLICAOF", "127.0.0.1", "6379"]) else {
+        panic!("REPLICAOF accepted")
+    };
+    assert!(text.starts_with("ERR REPLICAOF is not available"), "{text}");
+    let ember::Reply::Array(role) = db.execute(["ROLE"]) else {
+        panic!("ROLE")
+    };
+    assert_eq!(role[0], ember::Reply::bulk("master"));
+    assert_eq!(db.execute(["REPLICAOF", "NO", "ONE"]), ember::Reply::OK);
 }

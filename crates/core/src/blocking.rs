@@ -69,7 +69,13 @@ pub struct BlockRegistry {
     /// The key being served while a parked command runs again.
     serving: Option<(usize, Bytes)>,
     blocked: usize,
+    /// The timeout reply of waits an upper layer owns (WAIT: the count of
+    /// acknowledging replicas); None falls back to the null array.
+    pub timeout_reply: Option<TimeoutReply>,
 }
+
+/// Asked for the reply of a client unblocked as on timeout (CLIENT UNBLOCK).
+pub type TimeoutReply = fn(&mut Engine, ClientId) -> Option<Reply>;
 
 impl BlockRegistry {
     /// Clients currently blocked (INFO `blocked_clients`).
@@ -419,10 +425,35 @@ pub fn unblock_by_request(engine: &mut Engine, id: ClientId, error: bool) -> boo
     let reply = if error {
         Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
     } else {
-        Reply::NilArray
+        engine
+            .blocking
+            .timeout_reply
+            .and_then(|f| f(engine, id))
+            .unwrap_or(Reply::NilArray)
     };
     deliver(engine, id, &reply);
     true
+}
+
+/// Every blocked client gets `error` and is closed after it (Redis's
+/// disconnectAllBlockedClients, when a master becomes a replica).
+pub fn disconnect_all_blocked(engine: &mut Engine, error: &str) {
+    let ids: Vec<ClientId> = engine
+        .clients
+        .values()
+        .filter(|c| c.blocked.is_some())
+        .map(|c| c.id)
+        .collect();
+    for id in ids {
+        if let Some(state) = unblock(engine, id) {
+            count_call(engine, &state.argv, true);
+            deliver(engine, id, &Reply::error(error.to_string()));
+            if let Some(c) = engine.clients.get_mut(&id) {
+                c.close_after_reply = true;
+                c.wake();
+            }
+        }
+    }
 }
 
 /// A departing client stops waiting.

@@ -90,6 +90,9 @@ pub struct Client {
     /// Blocking commands answer as if timed out instead of blocking (Redis's
     /// CLIENT_DENY_BLOCKING), e.g. for an embedder's only client.
     pub deny_blocking: bool,
+    /// Replication offset right after this client's last command that
+    /// propagated something (Redis's `woff`): what WAIT waits for.
+    pub woff: u64,
 }
 
 impl Client {
@@ -131,6 +134,7 @@ impl Client {
             tx: Default::default(),
             blocked: None,
             deny_blocking: false,
+            woff: 0,
         }
     }
 

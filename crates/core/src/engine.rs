@@ -77,6 +77,10 @@ pub struct Engine {
     /// Replicas online with a lag within `min-replicas-max-lag` (kept by the
     /// replication layer; Redis's repl_good_slaves_count).
     pub repl_good_replicas: usize,
+    /// The replication stream's offset (`master_repl_offset`), kept by the
+    /// replication layer; `call` copies it into the client's `woff` when the
+    /// command moved it.
+    pub repl_offset: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// Set by `Ctx::force_propagation`: propagate even though dirty did not move
     /// (Redis's forceCommandPropagation, e.g. FLUSHDB on an empty database).
     pub(crate) force_propagation: bool,
@@ -84,6 +88,8 @@ pub struct Engine {
     pub expire_cycle: crate::expire::CycleState,
     next_client_id: ClientId,
     sinks: Vec<PropagationSink>,
+    /// The replication stream's sinks: every write plus replica-only ones.
+    repl_sinks: Vec<PropagationSink>,
     event_sink: Option<EventSink>,
     /// Extra information sections contributed by upper layers (persistence, replication).
     pub info_providers: Vec<(String, InfoProvider)>,
@@ -108,7 +114,8 @@ pub struct Engine {
     /// Clients blocked on keys, their deadlines and the keys ready to serve (see `blocking`).
     pub blocking: crate::blocking::BlockRegistry,
     /// While EXEC runs, propagated writes collect here to leave as one unit.
-    pub(crate) prop_buffer: Option<Vec<(usize, Vec<Bytes>)>>,
+    /// (The flag marks writes for replicas only, see `propagate_repl_only`.)
+    pub(crate) prop_buffer: Option<Vec<(usize, Vec<Bytes>, bool)>>,
     /// State of upper layers (persistence, replication), one value per type.
     pub ext: crate::ext::Extensions,
     /// maxmemory eviction state (pool of candidates, see `evict`).
@@ -248,10 +255,12 @@ impl EngineBuilder {
             in_master_stream: false,
             master_link_up: false,
             repl_good_replicas: 0,
+            repl_offset: None,
             force_propagation: false,
             expire_cycle: Default::default(),
             next_client_id: 1,
             sinks: Vec::new(),
+            repl_sinks: Vec::new(),
             event_sink: None,
             info_providers: self.info_providers,
             config_hooks: self.config_hooks,
@@ -317,6 +326,12 @@ impl Engine {
 
     pub fn add_propagation_sink(&mut self, sink: PropagationSink) {
         self.sinks.push(sink);
+    }
+
+    /// A sink for the replication stream: it also gets the writes
+    /// propagated to replicas only (`propagate_repl_only`).
+    pub fn add_replication_sink(&mut self, sink: PropagationSink) {
+        self.repl_sinks.push(sink);
     }
 
     pub fn set_event_sink(&mut self, sink: EventSink) {
@@ -652,6 +667,7 @@ impl Engine {
             None => return Reply::error("ERR client is not registered"),
         };
         let dirty_before = self.dirty;
+        let woff_before = self.repl_offset_now();
         let started = mono_us();
         let mut ctx = Ctx {
             engine: self,
@@ -705,6 +721,14 @@ impl Engine {
                 c.db = db_after;
             }
         }
+        // Redis's `c->woff`: the stream offset after the client's last
+        // command that propagated (or otherwise moved the stream).
+        let woff_after = self.repl_offset_now();
+        if woff_after != woff_before {
+            if let (Some(off), Some(c)) = (woff_after, self.clients.get_mut(&client)) {
+                c.woff = off;
+            }
+        }
         // A blocked command run again to serve it was shown when first called.
         if !self.monitors.is_empty()
             && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR)
@@ -715,13 +739,35 @@ impl Engine {
         reply
     }
 
+    /// The replication stream's offset, when a replication layer keeps one.
+    pub fn repl_offset_now(&self) -> Option<u64> {
+        self.repl_offset
+            .as_ref()
+            .map(|a| a.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
     /// Hands a write to every propagation sink (AOF, replicas, MONITOR-like tools).
     pub fn propagate(&mut self, db: usize, argv: &[Bytes]) {
+        self.propagate_op(db, argv, false);
+    }
+
+    /// Propagates to replicas only, never to the AOF (Redis's
+    /// PROPAGATE_REPL: PUBLISH); inside EXEC it joins the transaction.
+    pub fn propagate_repl_only(&mut self, db: usize, argv: &[Bytes]) {
+        self.propagate_op(db, argv, true);
+    }
+
+    pub(crate) fn propagate_op(&mut self, db: usize, argv: &[Bytes], repl_only: bool) {
         if let Some(buf) = self.prop_buffer.as_mut() {
-            buf.push((db, argv.to_vec()));
+            buf.push((db, argv.to_vec(), repl_only));
             return;
         }
-        for sink in self.sinks.iter_mut() {
+        if !repl_only {
+            for sink in self.sinks.iter_mut() {
+                sink(db, argv);
+            }
+        }
+        for sink in self.repl_sinks.iter_mut() {
             sink(db, argv);
         }
     }

@@ -6,6 +6,12 @@
 //! stored compressed exactly when Redis would store it compressed. The
 //! decompressor never writes past the length the caller expects and reports
 //! malformed input instead of panicking.
+//!
+//! Like liblzf, the 64K-slot hash table is not allocated per string: a
+//! [`Compressor`] keeps one and reuses it. Instead of clearing it for every
+//! input (256 KiB), slots hold `base + position + 1`, and each call moves
+//! `base` past every value the previous calls stored, so older entries read
+//! as empty: the output is that of a freshly zeroed table.
 
 const HLOG: u32 = 16;
 const HSIZE: usize = 1 << HLOG;
@@ -13,38 +19,99 @@ const MAX_LIT: usize = 1 << 5;
 const MAX_OFF: usize = 1 << 13;
 const MAX_REF: usize = (1 << 8) + (1 << 3);
 
-#[inline]
+#[inline(always)]
 fn idx(h: u32) -> usize {
     ((h >> (3 * 8 - HLOG)).wrapping_sub(h.wrapping_mul(5)) as usize) & (HSIZE - 1)
+}
+
+/// A reusable LZF compressor (the hash table lives across calls).
+pub struct Compressor {
+    htab: Box<[u32]>,
+    /// Slot values `<= base` are stale (from earlier inputs).
+    base: u32,
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Compressor::new()
+    }
+}
+
+impl Compressor {
+    pub fn new() -> Compressor {
+        Compressor {
+            htab: vec![0u32; HSIZE].into_boxed_slice(),
+            base: 0,
+        }
+    }
+
+    /// Compresses `input` into `out` (cleared first) in at most `out_len`
+    /// bytes; false when the result would not fit (liblzf returns 0 then),
+    /// or for empty input.
+    pub fn compress_into(&mut self, input: &[u8], out_len: usize, out: &mut Vec<u8>) -> bool {
+        out.clear();
+        let in_len = input.len();
+        if in_len == 0 || out_len == 0 {
+            return false;
+        }
+        // Positions are stored as u32 above `base`; start over (one clear)
+        // when this input would not fit above it.
+        let Some(span) = u32::try_from(in_len).ok().and_then(|n| n.checked_add(2)) else {
+            return false;
+        };
+        if self.base.checked_add(span).is_none() {
+            self.htab.fill(0);
+            self.base = 0;
+        }
+        let base = self.base;
+        self.base += span;
+        out.resize(out_len, 0);
+        match compress_block(input, out, &mut self.htab, base) {
+            Some(n) => {
+                out.truncate(n);
+                true
+            }
+            None => {
+                out.clear();
+                false
+            }
+        }
+    }
 }
 
 /// Compresses `input` into at most `out_len` bytes; `None` when the result
 /// would not fit (liblzf returns 0 then), or for empty input.
 pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    Compressor::new()
+        .compress_into(input, out_len, &mut out)
+        .then_some(out)
+}
+
+/// The compressor proper over `out` (its length is the output limit):
+/// returns the compressed length. Slot values are `base + position + 1`;
+/// values `<= base + 1` are empty or position 0, which is never a
+/// candidate (liblzf's `ref > in_data` check).
+#[inline(always)]
+fn compress_block(input: &[u8], out: &mut [u8], htab: &mut [u32], base: u32) -> Option<usize> {
     let in_len = input.len();
-    if in_len == 0 || out_len == 0 {
-        return None;
-    }
-    // Slot values are positions + 1 (0 = empty), so position 0 is never a
-    // candidate, as liblzf's `ref > in_data` check has it.
-    let mut htab = vec![0u32; HSIZE];
-    let mut out = vec![0u8; out_len];
+    let out_len = out.len();
+    let htab: &mut [u32; HSIZE] = htab.try_into().expect("table size");
     let mut ip = 0usize;
     let mut op = 1usize; // start run
     let mut lit = 0usize;
     let frst = |p: usize| ((input[p] as u32) << 8) | input[p + 1] as u32;
     let next = |v: u32, p: usize| (v << 8) | input[p + 2] as u32;
-    if in_len < 2 {
-        // Fall through to the literal tail below.
-    } else {
+    let stamp = |p: usize| base + p as u32 + 1;
+    if in_len >= 2 {
         let mut hval = frst(ip);
         while ip + 2 < in_len {
             hval = next(hval, ip);
             let slot = idx(hval);
-            let candidate = htab[slot] as usize;
-            htab[slot] = ip as u32 + 1;
-            let matched = candidate > 1 && {
-                let r = candidate - 1;
+            let entry = htab[slot];
+            htab[slot] = stamp(ip);
+            let matched = entry > base + 1 && {
+                let r = (entry - base - 1) as usize;
                 let off = ip - r - 1;
                 off < MAX_OFF
                     && input[r + 2] == input[ip + 2]
@@ -52,7 +119,7 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
                     && input[r + 1] == input[ip + 1]
             };
             if matched {
-                let r = candidate - 1;
+                let r = (entry - base - 1) as usize;
                 let off = ip - r - 1;
                 let mut len = 2usize;
                 let maxlen = (in_len - ip - len).min(MAX_REF);
@@ -62,9 +129,9 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
                 }
                 out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop run
                 op -= (lit == 0) as usize; // undo run if length is zero
-                                           // liblzf first compares 16 bytes unrolled without looking at
-                                           // maxlen (so a match may run up to 2 bytes past it, still
-                                           // inside the input), then goes on byte by byte.
+                // liblzf first compares 16 bytes unrolled without looking at
+                // maxlen (so a match may run up to 2 bytes past it, still
+                // inside the input), then goes on byte by byte.
                 let mut done = false;
                 if maxlen > 16 {
                     for _ in 0..16 {
@@ -101,10 +168,10 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
                 ip -= 2;
                 hval = frst(ip);
                 hval = next(hval, ip);
-                htab[idx(hval)] = ip as u32 + 1;
+                htab[idx(hval)] = stamp(ip);
                 ip += 1;
                 hval = next(hval, ip);
-                htab[idx(hval)] = ip as u32 + 1;
+                htab[idx(hval)] = stamp(ip);
                 ip += 1;
             } else {
                 if op >= out_len {
@@ -138,8 +205,7 @@ pub fn compress(input: &[u8], out_len: usize) -> Option<Vec<u8>> {
     }
     out[op - lit - 1] = (lit as u8).wrapping_sub(1); // end run
     op -= (lit == 0) as usize;
-    out.truncate(op);
-    Some(out)
+    Some(op)
 }
 
 /// Why a compressed block did not decode.
@@ -191,10 +257,15 @@ pub fn decompress(input: &[u8], expected_len: usize) -> Result<Vec<u8>, LzfError
                 return Err(LzfError::Invalid);
             }
             let start = out.len() - back;
-            // Byte by byte: the reference may overlap what it produces.
-            for i in 0..len + 2 {
-                let b = out[start + i];
-                out.push(b);
+            let n = len + 2;
+            if back >= n {
+                out.extend_from_within(start..start + n);
+            } else {
+                // Byte by byte: the reference overlaps what it produces.
+                for i in 0..n {
+                    let b = out[start + i];
+                    out.push(b);
+                }
             }
         }
     }
@@ -247,6 +318,29 @@ mod tests {
         let noise: Vec<u8> = (0..100).map(|_| rng.gen()).collect();
         assert!(compress(&noise, 96).is_none());
         assert!(compress(b"", 10).is_none());
+    }
+
+    #[test]
+    fn reused_table_matches_a_fresh_one() {
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(11);
+        let mut c = Compressor::new();
+        let mut out = Vec::new();
+        for round in 0..400 {
+            if round == 200 {
+                // Force the wrap-around path (table cleared, base reset).
+                c.base = u32::MAX - 50;
+            }
+            let n = rng.gen_range(1..2000);
+            let alphabet = rng.gen_range(1..=20u8);
+            let data: Vec<u8> = (0..n).map(|_| b'a' + rng.gen_range(0..alphabet)).collect();
+            let limit = n.saturating_sub(4).max(1);
+            let fresh = compress(&data, limit);
+            assert_eq!(c.compress_into(&data, limit, &mut out), fresh.is_some());
+            if let Some(f) = fresh {
+                assert_eq!(out, f);
+                assert_eq!(decompress(&out, n).unwrap(), data);
+            }
+        }
     }
 
     #[test]

@@ -149,14 +149,28 @@ pub fn record<'a>(
 /// Writes every database of `dbs` to `sink`.
 pub fn write_dbs<W: Write>(sink: &mut RdbSink<W>, dbs: &[Db], config: &Config) -> Result<()> {
     let now = sink.opts.now_ms;
+    // The access stamp is only written under LRU/LFU policies: skip its
+    // lookup otherwise.
+    let stamps = sink.opts.save_lru || sink.opts.save_lfu;
     for (i, db) in dbs.iter().enumerate() {
         if db.is_empty() {
             continue;
         }
         sink.select_db(i, db.len(), db.expires_count())?;
         for (key, value) in db.keys().iter() {
-            let stamp = db.stamp_of(key).unwrap_or(0);
-            let rec = record(config, now, key, value, db.expire_of(key), stamp);
+            let expire = db.expire_of(key);
+            let rec = if stamps {
+                let stamp = db.stamp_of(key).unwrap_or(0);
+                record(config, now, key, value, expire, stamp)
+            } else {
+                KeyRecord {
+                    key,
+                    value,
+                    expire_ms: expire,
+                    idle_s: 0,
+                    freq: 0,
+                }
+            };
             sink.key(&rec)?;
         }
     }

@@ -276,6 +276,8 @@ pub struct RdbWriter<W> {
     written: u64,
     /// `rdbcompression`: LZF for strings longer than 20 bytes.
     pub compress: bool,
+    /// LZF state and output, reused across strings (allocated on first use).
+    lzf: Option<Box<(lzf::Compressor, Vec<u8>)>>,
 }
 
 impl<W: Write> RdbWriter<W> {
@@ -285,6 +287,7 @@ impl<W: Write> RdbWriter<W> {
             crc: 0,
             written: 0,
             compress,
+            lzf: None,
         }
     }
 
@@ -351,11 +354,20 @@ impl<W: Write> RdbWriter<W> {
             }
         }
         if self.compress && s.len() > 20 {
-            if let Some(c) = lzf::compress(s, s.len() - 4) {
-                self.write_u8(0xc0 | ENC_LZF)?;
-                self.write_len(c.len() as u64)?;
-                self.write_len(s.len() as u64)?;
-                return self.write_all(&c);
+            let mut state = self.lzf.take().unwrap_or_default();
+            let (compressor, buf) = &mut *state;
+            let result = if compressor.compress_into(s, s.len() - 4, buf) {
+                self.write_u8(0xc0 | ENC_LZF)
+                    .and_then(|()| self.write_len(buf.len() as u64))
+                    .and_then(|()| self.write_len(s.len() as u64))
+                    .and_then(|()| self.write_all(buf))
+                    .map(|()| true)
+            } else {
+                Ok(false)
+            };
+            self.lzf = Some(state);
+            if result? {
+                return Ok(());
             }
         }
         self.write_len(s.len() as u64)?;

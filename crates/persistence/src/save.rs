@@ -208,6 +208,17 @@ impl snapshot::Output for FileOutput {
 /// Starts a background save (Redis's rdbSaveBackground). Errors when one
 /// is already running.
 pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
+    bgsave_start_with_aux(engine, Vec::new()).map(|_| ())
+}
+
+/// [`bgsave_start`] with extra AUX fields (a disk-based replica full sync:
+/// Redis's rdbSaveBackground with replication info, `repl-stream-db`,
+/// `repl-id`, `repl-offset`). Returns the snapshot's id; the save is over
+/// when `state(engine).bgsave` no longer has it (`last_bgsave_ok` tells).
+pub fn bgsave_start_with_aux(
+    engine: &mut Engine,
+    extra_aux: Vec<(Vec<u8>, Vec<u8>)>,
+) -> Result<u64> {
     // The snapshot of a killed AOF rewrite is of no use any more.
     if snapshot::busy(engine) == Some(Kind::AofRewrite) && !crate::aof::rewrite_in_progress(engine)
     {
@@ -235,7 +246,7 @@ pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
         let opts = snapshot::Options {
             kind: Kind::Bgsave,
             format: snapshot::Format::Rdb(save_options(engine)),
-            extra_aux: Vec::new(),
+            extra_aux,
         };
         snapshot::start_with(engine, Box::new(out), opts, Box::new(bgsave_done))
     });
@@ -252,7 +263,7 @@ pub fn bgsave_start(engine: &mut Engine) -> Result<()> {
             });
             st.bgsave_scheduled = false;
             tracing::info!("Background saving started");
-            Ok(())
+            Ok(id)
         }
         Err(e) => {
             state(engine).last_bgsave_ok = false;
@@ -334,10 +345,14 @@ pub fn cron(engine: &mut Engine) {
 
 /// Save on shutdown (call when the engine asks to stop): saves when SHUTDOWN
 /// SAVE was given, or save points are configured and SHUTDOWN NOSAVE was not.
-/// A running background save is waited for first. `Ok(false)`: nothing saved.
+/// A running background save is killed first (its temporary file removed),
+/// as Redis kills its RDB child. `Ok(false)`: nothing saved.
 pub fn save_on_shutdown(engine: &mut Engine) -> Result<bool> {
     use ember_core::engine::ShutdownRequest;
-    bgsave_collect(engine, true);
+    if bgsave_in_progress(engine) {
+        tracing::warn!("There is a child saving an .rdb. Killing it!");
+        snapshot::kill(engine, &[Kind::Bgsave, Kind::Replication]);
+    }
     let wanted = match engine.shutdown {
         Some(ShutdownRequest::Save) => true,
         Some(ShutdownRequest::NoSave) => false,

@@ -435,6 +435,35 @@ pub fn abort_kind(engine: &mut Engine, kind: Kind) {
     }
 }
 
+/// Kills the running snapshot if its kind is in `kinds` (shutdown: Redis's
+/// killRDBChild + rdbRemoveTempFile) and waits until its writer has let go of
+/// the output (a temporary file is removed) and `on_done` ran with an error.
+/// The bit flips of the abandoned walk continue later (background, cron, or
+/// the next `start`), so the engine stays usable if the shutdown fails.
+pub fn kill(engine: &mut Engine, kinds: &[Kind]) {
+    let Some(id) = engine
+        .ext
+        .get::<Snapshots>()
+        .and_then(|s| s.job.as_ref())
+        .filter(|j| kinds.contains(&j.kind))
+        .map(|j| j.id)
+    else {
+        return;
+    };
+    abort(engine, id);
+    loop {
+        let Some(job) = engine.ext.get_mut::<Snapshots>().and_then(|s| s.job.as_mut()) else {
+            return;
+        };
+        // Aborted: the walk went to `flipping`; only the writer is left.
+        if job.walk.is_none() && job.writer.as_ref().is_some_and(|h| !h.is_finished()) {
+            std::thread::sleep(std::time::Duration::from_micros(200));
+            continue;
+        }
+        step_with(engine, Budget::millis(1, SLICE_ENTRIES));
+    }
+}
+
 /// Steps the running snapshot to its end on the calling thread (SAVE-like
 /// callers: shutdown, tests, BGSAVE collection with wait).
 pub fn run_to_completion(engine: &mut Engine) {

@@ -269,3 +269,177 @@ fn aof_command_base_replays_to_the_dataset_at_start() {
     assert!(n > 1000);
     assert_eq!(contents(&f.dbs), before);
 }
+
+/// An output that fails once `limit` bytes went through (disk full, EBADF),
+/// or at commit (fsync/rename).
+struct Failing {
+    written: usize,
+    limit: usize,
+    fail_commit: bool,
+}
+
+impl Output for Failing {
+    fn write_chunk(&mut self, buf: &[u8]) -> std::io::Result<()> {
+        if self.written + buf.len() > self.limit {
+            return Err(std::io::Error::from_raw_os_error(28)); // ENOSPC
+        }
+        self.written += buf.len();
+        Ok(())
+    }
+    fn commit(self: Box<Self>) -> Result<()> {
+        if self.fail_commit {
+            return Err(std::io::Error::from_raw_os_error(9).into()); // EBADF
+        }
+        Ok(())
+    }
+}
+
+/// Enough data for several chunks, so the walk is still running when the
+/// writer fails.
+fn populate_big(e: &mut Engine, id: u64) {
+    populate(e, id);
+    // Incompressible values (LZF would shrink repeated bytes to nothing).
+    let mut x = 0x2545_f491_4f6c_dd1du64;
+    let mut big = || -> String {
+        (0..4000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'!' + (x % 90) as u8)
+            })
+            .collect()
+    };
+    for db in 0..3 {
+        run(e, id, &["SELECT", &db.to_string()]);
+        for i in 0..300 {
+            let v = big();
+            run(e, id, &["SET", &format!("big{i}"), &v]);
+        }
+    }
+    run(e, id, &["SELECT", "0"]);
+}
+
+fn start_failing(e: &mut Engine, limit: usize, fail_commit: bool) -> Outcome {
+    let outcome: Outcome = Arc::default();
+    let o = outcome.clone();
+    let out = Failing {
+        written: 0,
+        limit,
+        fail_commit,
+    };
+    start_with(
+        e,
+        Box::new(out),
+        rdb_options(e, Kind::Bgsave),
+        Box::new(move |_, r| *o.lock() = Some(r.map_err(|e| e.to_string()))),
+    )
+    .unwrap();
+    outcome
+}
+
+/// After a failed snapshot, the next ones (with writes between slices, and
+/// keys created during the failed one) are exactly the dataset at their start.
+fn next_snapshots_are_exact(e: &mut Engine, id: u64) {
+    for _ in 0..2 {
+        let before = contents(&e.dbs);
+        let (buf, outcome, _) = start_rdb(e);
+        step_with_writes(e, id, &outcome);
+        run_to_completion(e);
+        assert!(outcome.lock().clone().unwrap().is_ok());
+        assert_eq!(load_image(e, &buf.0.lock()), before);
+    }
+}
+
+#[test]
+fn output_failing_mid_walk_leaves_the_bits_consistent() {
+    let (mut e, id) = engine();
+    populate_big(&mut e, id);
+    let outcome = start_failing(&mut e, CHUNK + 10, false);
+    // Writes keep coming while the writer fails and the walk finishes
+    // flipping in discard mode.
+    step_with_writes(&mut e, id, &outcome);
+    let err = outcome.lock().clone().unwrap().unwrap_err();
+    assert!(err.contains("No space left"), "{err}");
+    assert_eq!(busy(&e), None);
+    next_snapshots_are_exact(&mut e, id);
+}
+
+#[test]
+fn commit_failure_fails_the_snapshot_and_the_next_one_is_exact() {
+    let (mut e, id) = engine();
+    populate(&mut e, id);
+    let outcome = start_failing(&mut e, usize::MAX, true);
+    step_with_writes(&mut e, id, &outcome);
+    assert!(outcome.lock().clone().unwrap().is_err());
+    next_snapshots_are_exact(&mut e, id);
+}
+
+#[test]
+fn replacing_the_dataset_fails_the_snapshot_cleanly() {
+    let (mut e, id) = engine();
+    populate(&mut e, id);
+    let (_, outcome, _) = start_rdb(&mut e);
+    for _ in 0..5 {
+        step_with(
+            &mut e,
+            Budget {
+                entries: 20,
+                until: None,
+            },
+        );
+        run(&mut e, id, &["SET", "k3", "during"]);
+    }
+    // A replica's full-sync load installs new databases.
+    let mut dbs: Vec<Db> = (0..e.dbs.len()).map(|_| Db::new()).collect();
+    for i in 0..50 {
+        dbs[1].insert(format!("loaded{i}").as_bytes(), Value::from_bytes(b"v"), false);
+    }
+    let old = crate::reload::install_loaded(&mut e, dbs, &Default::default());
+    drop(old);
+    run(&mut e, id, &["SET", "after-load", "1"]);
+    run_to_completion(&mut e);
+    let err = outcome.lock().clone().unwrap().unwrap_err();
+    assert!(err.contains("replaced"), "{err}");
+    assert_eq!(busy(&e), None);
+    next_snapshots_are_exact(&mut e, id);
+}
+
+#[test]
+fn shutdown_kills_a_running_bgsave_and_removes_its_temp_file() {
+    let dir = std::env::temp_dir().join(format!("ember-snapkill-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = ember_core::Config {
+        dir: dir.to_string_lossy().into_owned(),
+        ..Default::default()
+    };
+    let mut e = crate::build(Engine::builder().config(config));
+    let id = e.add_client();
+    populate_big(&mut e, id);
+    crate::save::bgsave_start(&mut e).unwrap();
+    step_with(
+        &mut e,
+        Budget {
+            entries: 100,
+            until: None,
+        },
+    );
+    let files = |d: &std::path::Path| -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(d)
+            .unwrap()
+            .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(files(&dir).len(), 1, "the temporary file");
+    e.shutdown = Some(ember_core::engine::ShutdownRequest::NoSave);
+    assert!(!crate::save_on_shutdown(&mut e).unwrap());
+    assert!(!crate::save::bgsave_in_progress(&e));
+    assert!(files(&dir).is_empty(), "{:?}", files(&dir));
+    // A failed shutdown leaves a working server: the next snapshot is exact.
+    e.shutdown = None;
+    next_snapshots_are_exact(&mut e, id);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -9,8 +9,10 @@
 //! while the payload is produced (`send_bulk`), their stream bytes are held
 //! back here and go out right after it. Diskless payloads are framed
 //! `$EOF:<40 chars>\r\n<rdb><40 chars>` and stream as the snapshot is
-//! serialized; disk-based ones need the length first (`$<len>\r\n<rdb>`), so
-//! they are collected whole before being sent.
+//! serialized. Disk-based ones are Redis's: a normal BGSAVE to
+//! `dir`/`dbfilename` (with the replication AUX fields), then the file
+//! streamed as `$<len>\r\n<rdb>` by a reader thread, with bounded memory;
+//! disk-based replicas arriving while that BGSAVE runs attach to it.
 
 use crate::{shared, state};
 use ember_core::client::{ClientId, Waker};
@@ -20,8 +22,8 @@ use parking_lot::Mutex;
 use std::io::Write;
 use std::sync::Arc;
 
-/// Payload bytes buffered per replica before the snapshot writer waits
-/// (diskless; a disk-based payload is collected whole).
+/// Payload bytes buffered per replica (between the producer thread and the
+/// engine, and again in the connection's output) before the producer waits.
 const BUFFER_LIMIT: usize = 8 << 20;
 
 /// A replica waiting for a transfer to start.
@@ -41,6 +43,8 @@ struct Buf {
     data: Vec<u8>,
     /// The replica is gone: the writer stops waiting for it.
     closed: bool,
+    /// Disk-based: the file reader reached the end (true) or failed.
+    finished: Option<bool>,
 }
 
 struct Transfer {
@@ -49,6 +53,12 @@ struct Transfer {
     buf: Arc<Mutex<Buf>>,
     /// Diskless end mark; None = disk-based (`$<len>` prefix).
     mark: Option<String>,
+    /// Disk-based: the RDB file, sent once its BGSAVE (`snap`) is over;
+    /// None once its reader started.
+    file: Option<std::path::PathBuf>,
+    /// `+FULLRESYNC` id and offset (replicas attaching to the same BGSAVE).
+    replid: String,
+    offset: u64,
     /// Stream bytes produced since the snapshot, sent after the payload.
     held: Vec<u8>,
     /// Set by the snapshot's end: Some(true) complete, Some(false) failed.
@@ -74,9 +84,29 @@ fn fs(engine: &mut Engine) -> &mut FullSync {
 pub fn replica_state(engine: &Engine, id: ClientId) -> &'static str {
     match engine.ext.get::<FullSync>() {
         Some(f) if f.waiting.iter().any(|w| w.id == id) => "wait_bgsave",
+        // Disk-based: the BGSAVE still runs (Redis's WAIT_BGSAVE_END).
+        Some(f) if f.transfers.iter().any(|t| t.id == id && t.file.is_some()) => "wait_bgsave",
         Some(f) if f.transfers.iter().any(|t| t.id == id && !t.awaiting_ack) => "send_bulk",
         _ => "online",
     }
+}
+
+/// Replicas that get a keepalive newline while their payload is prepared:
+/// waiting for a transfer, or for the BGSAVE of a disk-based one.
+pub fn keepalive_ids(engine: &Engine) -> Vec<ClientId> {
+    let Some(f) = engine.ext.get::<FullSync>() else {
+        return Vec::new();
+    };
+    f.waiting
+        .iter()
+        .map(|w| w.id)
+        .chain(
+            f.transfers
+                .iter()
+                .filter(|t| t.file.is_some())
+                .map(|t| t.id),
+        )
+        .collect()
 }
 
 pub fn is_online(engine: &Engine, id: ClientId) -> bool {
@@ -119,10 +149,89 @@ pub fn maybe_start(engine: &mut Engine) {
             return;
         }
     }
+    if !diskless && attach(engine, &waiting) {
+        return;
+    }
     if snapshot::busy(engine).is_some() {
+        // A BGSAVE of someone else's: wait for the next one (Redis's
+        // "Waiting for next BGSAVE for SYNC").
         return;
     }
     start(engine, waiting, diskless);
+}
+
+/// Disk-based replicas arriving while the BGSAVE of another disk-based
+/// transfer runs share it: same `+FULLRESYNC` offset and a copy of the
+/// stream held since (Redis's syncCommand, BGSAVE in progress with disk
+/// target). True when they were attached.
+fn attach(engine: &mut Engine, batch: &[Waiting]) -> bool {
+    let Some(bgsave) = ember_persistence::save::state(engine)
+        .bgsave
+        .as_ref()
+        .map(|b| b.id)
+    else {
+        return false;
+    };
+    let Some(f) = engine.ext.get::<FullSync>() else {
+        return false;
+    };
+    let Some(base) = f
+        .transfers
+        .iter()
+        .find(|t| t.file.is_some() && t.snap == bgsave)
+    else {
+        return false;
+    };
+    let (base_id, snap, file, replid, offset) = (
+        base.id,
+        base.snap,
+        base.file.clone(),
+        base.replid.clone(),
+        base.offset,
+    );
+    let sh = shared(engine);
+    let mut held = engine
+        .ext
+        .get::<FullSync>()
+        .and_then(|f| f.transfers.iter().find(|t| t.id == base_id))
+        .map(|t| t.held.clone())
+        .unwrap_or_default();
+    {
+        let s = sh.lock();
+        if let Some((_, out)) = s.outs.iter().find(|(c, _)| *c == base_id) {
+            held.extend_from_slice(out);
+        }
+    }
+    fs(engine)
+        .waiting
+        .retain(|w| !batch.iter().any(|b| b.id == w.id));
+    for w in batch {
+        tracing::info!("Waiting for end of BGSAVE for SYNC");
+        let mut s = sh.lock();
+        s.outs.retain(|(c, _)| *c != w.id);
+        s.outs.push((w.id, Vec::new()));
+        drop(s);
+        if !w.old_sync {
+            if let Some(c) = engine.clients.get_mut(&w.id) {
+                c.pending
+                    .extend_from_slice(format!("+FULLRESYNC {replid} {offset}\r\n").as_bytes());
+                c.wake();
+            }
+        }
+        fs(engine).transfers.push(Transfer {
+            id: w.id,
+            snap,
+            buf: Arc::default(),
+            mark: None,
+            file: file.clone(),
+            replid: replid.clone(),
+            offset,
+            held: held.clone(),
+            done: None,
+            awaiting_ack: false,
+        });
+    }
+    true
 }
 
 /// Snapshot writer: copies the payload into every replica's buffer.
@@ -178,9 +287,8 @@ impl Write for Writer {
 fn start(engine: &mut Engine, batch: Vec<Waiting>, diskless: bool) {
     let sh = shared(engine);
     let offset = sh.lock().offset;
-    let mut opts = snapshot::rdb_options(engine, Kind::Replication);
     let stream_db = crate::replica::stream_db(engine).unwrap_or(0);
-    opts.extra_aux = vec![
+    let aux = vec![
         (
             b"repl-stream-db".to_vec(),
             stream_db.to_string().into_bytes(),
@@ -189,27 +297,58 @@ fn start(engine: &mut Engine, batch: Vec<Waiting>, diskless: bool) {
         (b"repl-offset".to_vec(), offset.to_string().into_bytes()),
     ];
     let bufs: Vec<Arc<Mutex<Buf>>> = batch.iter().map(|_| Arc::default()).collect();
-    let notify = state(engine).notify.clone();
-    let writer = Writer {
-        bufs: bufs.clone(),
-        notify,
-        limit: diskless.then_some(BUFFER_LIMIT),
-    };
-    let on_done: snapshot::OnDone = Box::new(|e: &mut Engine, res| {
-        let ok = res.is_ok();
-        if let Some(f) = e.ext.get_mut::<FullSync>() {
-            for t in f.transfers.iter_mut().filter(|t| t.done.is_none()) {
-                t.done = Some(ok);
+    let started = if diskless {
+        let mut opts = snapshot::rdb_options(engine, Kind::Replication);
+        opts.extra_aux = aux;
+        let writer = Writer {
+            bufs: bufs.clone(),
+            notify: state(engine).notify.clone(),
+            limit: Some(BUFFER_LIMIT),
+        };
+        let on_done: snapshot::OnDone = Box::new(|e: &mut Engine, res| {
+            let ok = res.is_ok();
+            if let Some(f) = e.ext.get_mut::<FullSync>() {
+                for t in f
+                    .transfers
+                    .iter_mut()
+                    .filter(|t| t.mark.is_some() && t.done.is_none())
+                {
+                    t.done = Some(ok);
+                }
             }
-        }
-        pump(e);
-    });
-    let snap = match snapshot::start(engine, Box::new(writer), opts, on_done) {
+            pump(e);
+        });
+        snapshot::start(engine, Box::new(writer), opts, on_done)
+    } else {
+        // A normal BGSAVE to `dir`/`dbfilename`, then the file is sent.
+        ember_persistence::save::bgsave_start_with_aux(engine, aux)
+    };
+    let snap = match started {
         Ok(id) => id,
         // Busy after all: the cron tries again.
-        Err(_) => return,
+        Err(_) if snapshot::busy(engine).is_some() => return,
+        Err(e) => {
+            tracing::warn!("BGSAVE for replication failed: {e}");
+            fs(engine)
+                .waiting
+                .retain(|w| !batch.iter().any(|b| b.id == w.id));
+            for w in &batch {
+                if let Some(c) = engine.clients.get_mut(&w.id) {
+                    c.pending.extend_from_slice(
+                        b"-ERR BGSAVE failed, maybe there is no disk space?\r\n",
+                    );
+                    c.close_after_reply = true;
+                    c.wake();
+                }
+            }
+            return;
+        }
     };
     let mark = diskless.then(|| ember_core::cmd::server::random_hex40(&mut engine.rng));
+    let file = (!diskless).then(|| ember_persistence::save::rdb_path(&engine.config));
+    if !diskless {
+        tracing::info!("Starting BGSAVE for SYNC with target: disk");
+    }
     let replid = engine.replid.clone();
     fs(engine)
         .waiting
@@ -237,12 +376,62 @@ fn start(engine: &mut Engine, batch: Vec<Waiting>, diskless: bool) {
             snap,
             buf,
             mark: mark.clone(),
+            file: file.clone(),
+            replid: replid.clone(),
+            offset,
             held: Vec::new(),
             done: None,
             awaiting_ack: false,
         });
         s = sh.lock();
     }
+}
+
+/// Streams a finished RDB file into `buf` (Redis's sendBulkToSlave), waiting
+/// while the replica's buffer is full; marks `finished` at the end.
+fn spawn_reader(mut file: std::fs::File, buf: Arc<Mutex<Buf>>, notify: Option<Waker>) {
+    let wake = move || {
+        if let Some(n) = &notify {
+            n();
+        }
+    };
+    let run = move || {
+        let mut chunk = vec![0u8; 256 * 1024];
+        loop {
+            loop {
+                let b = buf.lock();
+                if b.closed {
+                    return;
+                }
+                if b.data.len() < BUFFER_LIMIT {
+                    break;
+                }
+                drop(b);
+                wake();
+                std::thread::sleep(std::time::Duration::from_millis(1));
+            }
+            let r = std::io::Read::read(&mut file, &mut chunk);
+            let mut b = buf.lock();
+            match r {
+                Ok(0) => b.finished = Some(true),
+                Ok(n) => b.data.extend_from_slice(&chunk[..n]),
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    tracing::warn!("Read error sending DB to replica: {e}");
+                    b.finished = Some(false);
+                }
+            }
+            let end = b.finished.is_some();
+            drop(b);
+            wake();
+            if end {
+                return;
+            }
+        }
+    };
+    let _ = std::thread::Builder::new()
+        .name("ember-sendbulk".into())
+        .spawn(run);
 }
 
 /// A replica acknowledged: after a diskless payload, its stream starts now.
@@ -290,6 +479,11 @@ pub fn pump(engine: &mut Engine) {
         .get::<crate::Repl>()
         .and_then(|r| r.shared.clone());
     let now = engine.now_ms();
+    let (bgsave, bgsave_ok) = {
+        let st = ember_persistence::save::state(engine);
+        (st.bgsave.as_ref().map(|b| b.id), st.last_bgsave_ok)
+    };
+    let notify = state(engine).notify.clone();
     let mut keep = Vec::new();
     let mut failed = Vec::new();
     let mut online = Vec::new();
@@ -302,9 +496,62 @@ pub fn pump(engine: &mut Engine) {
         }
         let Some(c) = engine.clients.get_mut(&t.id).filter(|c| !c.killed) else {
             t.buf.lock().closed = true;
-            failed.push(t.snap);
+            // A disk BGSAVE goes on (it is a normal save).
+            if t.mark.is_some() {
+                failed.push(t.snap);
+            }
             continue;
         };
+        if t.mark.is_none() {
+            // Disk-based: wait for the BGSAVE, then stream its file.
+            if let Some(path) = t.file.clone() {
+                if bgsave == Some(t.snap) {
+                    keep.push(t);
+                    continue;
+                }
+                let opened = if bgsave_ok {
+                    std::fs::File::open(&path)
+                        .and_then(|f| f.metadata().map(|m| (f, m.len())))
+                        .map_err(|e| tracing::warn!("Can't open the RDB file for replication: {e}"))
+                        .ok()
+                } else {
+                    None
+                };
+                let Some((file, len)) = opened else {
+                    // The save failed: the replica reconnects and tries again.
+                    c.killed = true;
+                    c.wake();
+                    continue;
+                };
+                c.pending
+                    .extend_from_slice(format!("${len}\r\n").as_bytes());
+                c.wake();
+                spawn_reader(file, t.buf.clone(), notify.clone());
+                t.file = None;
+            }
+            let finished = {
+                let mut b = t.buf.lock();
+                if c.pending.len() + c.obuf < BUFFER_LIMIT && !b.data.is_empty() {
+                    c.pending.append(&mut b.data);
+                    c.wake();
+                }
+                b.finished.filter(|_| b.data.is_empty())
+            };
+            match finished {
+                Some(true) => {
+                    tracing::info!("Synchronization with replica succeeded");
+                    c.pending.append(&mut t.held);
+                    c.wake();
+                    online.push(t.id);
+                }
+                Some(false) => {
+                    c.killed = true;
+                    c.wake();
+                }
+                None => keep.push(t),
+            }
+            continue;
+        }
         match t.done {
             Some(false) => {
                 // The snapshot failed: the replica reconnects and tries again.
@@ -315,28 +562,17 @@ pub fn pump(engine: &mut Engine) {
             Some(true) if t.awaiting_ack => keep.push(t),
             Some(true) => {
                 let data = std::mem::take(&mut t.buf.lock().data);
-                match &t.mark {
-                    Some(m) => {
-                        c.pending.extend_from_slice(&data);
-                        c.pending.extend_from_slice(m.as_bytes());
-                        c.wake();
-                        t.awaiting_ack = true;
-                        online.push(t.id);
-                        keep.push(t);
-                        continue;
-                    }
-                    None => {
-                        c.pending
-                            .extend_from_slice(format!("${}\r\n", data.len()).as_bytes());
-                        c.pending.extend_from_slice(&data);
-                    }
+                c.pending.extend_from_slice(&data);
+                if let Some(m) = &t.mark {
+                    c.pending.extend_from_slice(m.as_bytes());
                 }
-                c.pending.append(&mut t.held);
                 c.wake();
+                t.awaiting_ack = true;
                 online.push(t.id);
+                keep.push(t);
             }
             None => {
-                if t.mark.is_some() && c.pending.len() < BUFFER_LIMIT {
+                if c.pending.len() + c.obuf < BUFFER_LIMIT {
                     let data = std::mem::take(&mut t.buf.lock().data);
                     if !data.is_empty() {
                         c.pending.extend_from_slice(&data);

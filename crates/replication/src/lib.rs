@@ -12,13 +12,14 @@ pub mod backlog;
 pub mod fullsync;
 pub mod ids;
 pub mod master;
-pub mod wait;
 pub mod replica;
+pub mod wait;
 
 use backlog::Backlog;
 use ember_core::client::{ClientId, Waker};
 use ember_core::{Engine, EngineBuilder};
 use parking_lot::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 /// The stream as the propagation sink sees it.
@@ -35,6 +36,9 @@ pub struct Shared {
     /// `feed_raw` by the replica link; the engine's own writes are not fed
     /// (Redis's replicationFeedSlaves returns early when masterhost is set).
     pub proxy: bool,
+    /// `offset`, readable without this lock (the engine's `repl_offset`:
+    /// commands that move it set their client's `woff`).
+    pub offset_cell: Arc<AtomicU64>,
 }
 
 impl Shared {
@@ -45,7 +49,7 @@ impl Shared {
         if !self.backlog.is_active() && self.outs.is_empty() {
             return;
         }
-        self.offset += bytes.len() as u64;
+        self.set_offset(self.offset + bytes.len() as u64);
         self.backlog.feed(bytes);
         for (_, out) in self.outs.iter_mut() {
             out.extend_from_slice(bytes);
@@ -55,6 +59,12 @@ impl Shared {
                 n();
             }
         }
+    }
+
+    /// Moves the stream's offset (a full sync from our master).
+    pub fn set_offset(&mut self, offset: u64) {
+        self.offset = offset;
+        self.offset_cell.store(offset, Ordering::Relaxed);
     }
 
     /// One propagated write, preceded by SELECT when the database changes.
@@ -118,6 +128,8 @@ pub fn shared(engine: &mut Engine) -> Arc<Mutex<Shared>> {
     }
     let size = engine.config.repl_backlog_size.max(1) as usize;
     let notify = state(engine).notify.clone();
+    let cell = Arc::new(AtomicU64::new(0));
+    engine.repl_offset = Some(cell.clone());
     let s = Arc::new(Mutex::new(Shared {
         offset: 0,
         backlog: Backlog::new(size),
@@ -125,9 +137,10 @@ pub fn shared(engine: &mut Engine) -> Arc<Mutex<Shared>> {
         outs: Vec::new(),
         notify,
         proxy: engine.is_replica,
+        offset_cell: cell,
     }));
     let sink = s.clone();
-    engine.add_propagation_sink(Box::new(move |db, argv| sink.lock().feed(db, argv)));
+    engine.add_replication_sink(Box::new(move |db, argv| sink.lock().feed(db, argv)));
     state(engine).shared = Some(s.clone());
     s
 }
@@ -145,6 +158,8 @@ pub fn set_notifier(engine: &mut Engine, notify: Waker) {
 /// Moves queued stream bytes into the replica clients' output and wakes
 /// them; forgets replicas whose connection is gone.
 pub fn flush(engine: &mut Engine) {
+    // A WAIT that blocked asks its replicas for an acknowledgement now.
+    wait::send_getack(engine);
     // Replicas in a full-sync transfer get the payload first (their stream waits).
     fullsync::pump(engine);
     let Some(s) = engine.ext.get::<Repl>().and_then(|r| r.shared.clone()) else {

@@ -415,13 +415,10 @@ pub fn cron(engine: &mut Engine) {
 /// Once a second, a newline to replicas still waiting for their transfer
 /// (Redis's keepalive while the snapshot is prepared).
 fn keepalive_waiting(engine: &mut Engine, now: i64) {
-    let Some(f) = engine.ext.get::<fullsync::FullSync>() else {
-        return;
-    };
-    if f.waiting.is_empty() {
+    let ids = fullsync::keepalive_ids(engine);
+    if ids.is_empty() {
         return;
     }
-    let ids: Vec<ClientId> = f.waiting.iter().map(|w| w.id).collect();
     let m = mstate(engine);
     if now - m.last_newline_ms < 1000 {
         return;
@@ -557,14 +554,11 @@ fn run_and_feed(
 ) -> CmdResult {
     let argv = args.argv().to_vec();
     let reply = (h.get().expect("set with the row"))(ctx, args)?;
-    let has_stream = ctx
-        .engine
-        .ext
-        .get::<crate::Repl>()
-        .is_some_and(|r| r.shared.is_some());
-    if has_stream && !ctx.engine.is_replica {
+    // Inside EXEC it joins the transaction's unit (Redis's alsoPropagate
+    // with PROPAGATE_REPL); a replica's stream is its master's.
+    if !ctx.engine.is_replica {
         let db = ctx.db_index;
-        shared(ctx.engine).lock().feed(db, &argv);
+        ctx.engine.propagate_repl_only(db, &argv);
     }
     Ok(reply)
 }

@@ -6,8 +6,12 @@
 //!
 //! The client is parked with the core's blocking machinery (no keys, no core
 //! deadline); acknowledgements and the cron release it with
-//! `push_to_client`. The offset waited for is the stream offset when WAIT
-//! runs (Redis waits for the client's own last write, which is never later).
+//! `push_to_client`. The offset waited for is the client's own `woff` (the
+//! stream offset right after its last command that propagated), as Redis
+//! does. The GETACK request goes out after the command, from [`flush`]
+//! (Redis sends it from beforeSleep), so that it never counts in a `woff`.
+//!
+//! [`flush`]: crate::flush
 
 use crate::{fullsync, shared};
 use ember_core::args::{self, Args};
@@ -25,18 +29,10 @@ struct Waiter {
 #[derive(Default)]
 pub struct Waits {
     list: Vec<Waiter>,
-    /// Stream offsets right before and right after the last GETACK we fed.
-    getack: Option<(u64, u64)>,
-}
-
-/// The offset a WAIT waits for: the stream's end, not counting our own
-/// trailing GETACK (replicas acknowledge it with the offset before it).
-fn target_offset(engine: &mut Engine) -> u64 {
-    let end = crate::master::master_offset(engine);
-    match engine.ext.get::<Waits>().and_then(|w| w.getack) {
-        Some((before, after)) if after == end => before,
-        _ => end,
-    }
+    /// Stream offset right after the last GETACK we fed.
+    getack: Option<u64>,
+    /// A WAIT blocked: ask the replicas for an acknowledgement after the command.
+    want_getack: bool,
 }
 
 /// Online replicas that acknowledged at least `offset` (Redis's
@@ -65,7 +61,7 @@ pub fn wait(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if timeout < 0 {
         return Err(CmdError::err("timeout is negative"));
     }
-    let offset = target_offset(ctx.engine);
+    let offset = ctx.client().woff;
     let acked = count_acks(ctx.engine, offset);
     if acked >= replicas || ctx.blocking_denied() {
         return Ok(Reply::Integer(acked));
@@ -74,14 +70,45 @@ pub fn wait(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ctx.block(BlockKind::List, &[], None)?;
     let id = ctx.client_id;
     let w = ctx.engine.ext.get_or_default::<Waits>();
+    w.list.retain(|x| x.id != id);
     w.list.push(Waiter {
         id,
         offset,
         replicas,
         deadline,
     });
-    request_acks(ctx.engine);
+    w.want_getack = true;
+    ctx.engine.blocking.timeout_reply = Some(timeout_reply);
+    // The front end runs `flush` (which sends the GETACK) when woken.
+    if let Some(n) = ctx
+        .engine
+        .ext
+        .get::<crate::Repl>()
+        .and_then(|r| r.notify.clone())
+    {
+        n();
+    }
     Ok(Reply::NilArray)
+}
+
+/// CLIENT UNBLOCK (timeout form) on a WAIT: the number of replicas that
+/// acknowledged so far (Redis's replyToBlockedClientTimedOut).
+fn timeout_reply(engine: &mut Engine, id: ClientId) -> Option<Reply> {
+    let w = engine.ext.get_mut::<Waits>()?;
+    let i = w.list.iter().position(|x| x.id == id)?;
+    let x = w.list.remove(i);
+    Some(Reply::Integer(count_acks(engine, x.offset)))
+}
+
+/// Sends the GETACK a blocked WAIT asked for (called by [`crate::flush`]).
+pub fn send_getack(engine: &mut Engine) {
+    let Some(w) = engine.ext.get_mut::<Waits>() else {
+        return;
+    };
+    if !std::mem::take(&mut w.want_getack) || w.list.is_empty() {
+        return;
+    }
+    request_acks(engine);
 }
 
 /// Feeds `REPLCONF GETACK *` unless one is already the stream's last command.
@@ -89,14 +116,13 @@ fn request_acks(engine: &mut Engine) {
     let sh = shared(engine);
     let w = engine.ext.get_or_default::<Waits>();
     let mut s = sh.lock();
-    if w.getack.is_some_and(|(_, after)| after == s.offset) {
+    if w.getack == Some(s.offset) {
         return;
     }
     let mut buf = Vec::new();
     crate::encode_argv(&[b"REPLCONF".as_slice(), b"GETACK", b"*"], &mut buf);
-    let before = s.offset;
     s.feed_raw(&buf);
-    w.getack = Some((before, s.offset));
+    w.getack = Some(s.offset);
 }
 
 /// Answers waiters whose replicas acknowledged enough, or whose timeout

@@ -23,6 +23,11 @@ pub struct ConnInfo {
 }
 
 const READ_CHUNK: usize = 16 * 1024;
+/// Output past which a batch stops to write (the rest of the batch runs right
+/// after): bounds the buffer of a deep pipeline of long replies, which would
+/// otherwise be regrown and copied several times over (Redis likewise writes
+/// at most 64 KiB per client per event-loop turn).
+const FLUSH_AT: usize = 128 * 1024;
 
 pub async fn serve<S>(
     mut stream: S,
@@ -103,7 +108,10 @@ pub async fn serve<S>(
         // One poll covers input, wake-ups (CLIENT KILL, pushes; checked first)
         // and, while held, the retry timer. A wake-up is an atomic flag and a
         // stored waker, not a Notify registration per request.
-        let event = {
+        let event = if !held && !batch.is_empty() {
+            // Commands left over by a batch that stopped at FLUSH_AT.
+            Input::Timer
+        } else {
             let mut read = std::pin::pin!(stream.read_buf(&mut buf));
             // (Only created while held: no timer per request.)
             let mut timer = retry_in.map(|ms| {
@@ -133,15 +141,21 @@ pub async fn serve<S>(
             Input::Read(Ok(n)) => n,
             Input::Timer => 0,
             Input::Woken => {
-                let (gone, mut pending) = {
+                let (gone, close, mut pending) = {
                     let mut eng = engine.lock();
                     let gone = eng.client_mut(id).map(|c| c.killed).unwrap_or(true);
-                    (gone, eng.take_pending(id))
+                    // Closed once this output is written (a blocked client
+                    // force-unblocked when the server became a replica).
+                    let close = eng.client_mut(id).is_some_and(|c| c.close_after_reply);
+                    (gone, close, eng.take_pending(id))
                 };
                 if gone {
                     break 'conn;
                 }
                 if !write_watching(&mut stream, &mut pending, &wake, &engine, id).await {
+                    break 'conn;
+                }
+                if close {
                     break 'conn;
                 }
                 if !held {
@@ -223,6 +237,9 @@ pub async fn serve<S>(
                 keep_open = open;
                 held = eng.blocking.blocked_clients() > 0
                     && ember_core::blocking::is_blocked(&eng, id);
+                if out.len() >= FLUSH_AT && !batch.is_empty() {
+                    break;
+                }
             }
             if keep_open && !held && batch.is_empty() {
                 if let Some(e) = protocol_error.take() {
@@ -341,6 +358,7 @@ where
 enum Input {
     Read(std::io::Result<usize>),
     Woken,
+    /// The retry timer of a held client, or leftover commands to run: no input.
     Timer,
 }
 

@@ -101,7 +101,7 @@ fn exec(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 /// Propagates the writes of one EXEC: several are wrapped in MULTI/EXEC, a
 /// single one goes alone (it is atomic by itself), as Redis 7.0 does.
-fn propagate_unit(engine: &mut crate::engine::Engine, ops: Vec<(usize, Vec<Bytes>)>) {
+fn propagate_unit(engine: &mut crate::engine::Engine, ops: Vec<(usize, Vec<Bytes>, bool)>) {
     let wrap = ops.len() > 1;
     let (first_db, last_db) = match (ops.first(), ops.last()) {
         (Some(f), Some(l)) => (f.0, l.0),
@@ -110,8 +110,8 @@ fn propagate_unit(engine: &mut crate::engine::Engine, ops: Vec<(usize, Vec<Bytes
     if wrap {
         engine.propagate(first_db, &[Bytes::from_static(b"MULTI")]);
     }
-    for (db, argv) in &ops {
-        engine.propagate(*db, argv);
+    for (db, argv, repl_only) in &ops {
+        engine.propagate_op(*db, argv, *repl_only);
     }
     if wrap {
         engine.propagate(last_db, &[Bytes::from_static(b"EXEC")]);

@@ -13,6 +13,7 @@ use ember_persistence::reload;
 use parking_lot::Mutex;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpStream, ToSocketAddrs};
+use std::path::Path;
 use std::sync::Weak;
 use std::time::{Duration, Instant};
 
@@ -240,12 +241,27 @@ impl Link {
                 "Master is currently unable to PSYNC but should be in the future: {reply}"
             )));
         } else {
-            return Err(End::Retry(format!(
-                "Unexpected reply to PSYNC from master: {reply}"
-            )));
+            // An old master (or one in an error state): the pre-PSYNC
+            // protocol, as Redis's PSYNC_NOT_SUPPORTED path does.
+            if reply.starts_with("-ERR") {
+                tracing::info!(
+                    "Master does not support PSYNC or is in error state (reply: {reply})"
+                );
+            } else {
+                tracing::warn!("Unexpected reply to PSYNC from master: {reply}");
+            }
+            tracing::info!("Retrying with SYNC...");
+            w.send(&[b"SYNC"])?;
+            // No history to continue later: a fresh id at offset 0.
+            let replid = self
+                .with(|e| ember_core::cmd::server::random_hex40(&mut e.rng))
+                .ok_or(End::Stop)?;
+            self.full_sync(&mut w, p, replid, 0, &conn)?;
+            *connected = true;
+            return self.stream(w, p, false);
         }
         *connected = true;
-        self.stream(w, p)
+        self.stream(w, p, true)
     }
 
     /// Receives the payload, loads it off-lock into fresh databases, swaps them in.
@@ -284,45 +300,47 @@ impl Link {
                 "Bad protocol from MASTER, the first byte is not '$' (we received '{header}'), are you sure the host and port are right?"
             )));
         };
-        let payload = match spec.strip_prefix("EOF:") {
-            Some(mark) if mark.len() == 40 => {
-                tracing::info!(
-                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"
-                );
-                w.read_until_mark(self, p.timeout, mark.as_bytes())?
-            }
-            _ => {
-                let len: u64 = spec
-                    .parse()
-                    .map_err(|_| End::Retry(format!("Bad bulk length from MASTER: '{header}'")))?;
-                tracing::info!(
-                    "MASTER <-> REPLICA sync: receiving {len} bytes from master to disk"
-                );
-                w.read_exact_len(self, p.timeout, len as usize)?
-            }
+        let mark = match spec.strip_prefix("EOF:") {
+            Some(m) if m.len() == 40 => Some(m.as_bytes().to_vec()),
+            _ => None,
         };
-        tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
-        tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
-        // Loaded off the lock into fresh databases while clients get -LOADING
-        // (REPLICAOF has no `loading` flag: this link stays current meanwhile).
-        let len = payload.len() as u64;
-        let (params, progress) = self
+        let len = match &mark {
+            Some(_) => None,
+            None => Some(
+                spec.parse::<u64>()
+                    .map_err(|_| End::Retry(format!("Bad bulk length from MASTER: '{header}'")))?,
+            ),
+        };
+        let (disk, dir, dbfilename) = self
             .with(|e| {
-                let progress = reload::begin_loading(e, len);
-                (reload::DetachedLoad::from_engine(e), progress)
+                let c = &e.config;
+                let disk = !c.repl_diskless_load.eq_ignore_ascii_case("swapdb")
+                    && !c.repl_diskless_load.eq_ignore_ascii_case("on-empty-db");
+                (disk, c.dir.clone(), c.dbfilename.clone())
             })
             .ok_or(End::Stop)?;
-        let loaded = reload::load_rdb_detached(&payload[..], Some(len), &params, &progress);
-        drop(payload);
-        let (dbs, stats) = match loaded {
-            Ok(x) => x,
-            Err(e) => {
-                self.with_any(reload::end_loading);
-                return Err(End::Retry(format!(
-                    "Failed trying to load the MASTER synchronization DB from socket: {e}"
-                )));
+        let loaded = if disk {
+            self.load_via_file(w, p, mark.as_deref(), len, Path::new(&dir), &dbfilename)?
+        } else {
+            // repl-diskless-load swapdb / on-empty-db: from memory, no file.
+            let mut payload = Vec::new();
+            match &mark {
+                Some(m) => {
+                    tracing::info!("MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to parser");
+                    w.copy_until_mark(self, p.timeout, m, &mut payload)?;
+                }
+                None => {
+                    let n = len.unwrap_or(0);
+                    tracing::info!(
+                        "MASTER <-> REPLICA sync: receiving {n} bytes from master to parser"
+                    );
+                    w.copy_exact_len(self, p.timeout, n, &mut payload)?;
+                }
             }
+            let n = payload.len() as u64;
+            self.load(&payload[..], n)?
         };
+        let (dbs, stats) = loaded;
         let stream_db = stats
             .aux
             .iter()
@@ -345,8 +363,101 @@ impl Link {
         Ok(())
     }
 
-    /// Applies the stream until the link fails or REPLICAOF changes.
-    fn stream(&self, mut w: Wire, p: &Params) -> Result<std::convert::Infallible, End> {
+    /// Disk load (`repl-diskless-load disabled`, Redis's default): the
+    /// transfer goes to `temp-<unixtime>.<pid>.rdb` in `dir` with bounded
+    /// memory, is renamed to `dbfilename`, then loaded from that file.
+    fn load_via_file(
+        &self,
+        w: &mut Wire,
+        p: &Params,
+        mark: Option<&[u8]>,
+        len: Option<u64>,
+        dir: &Path,
+        dbfilename: &str,
+    ) -> Result<Loaded, End> {
+        let unix = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let tmp = dir.join(format!("temp-{unix}.{}.rdb", std::process::id()));
+        let file = std::fs::File::create(&tmp).map_err(|e| {
+            End::Retry(format!(
+                "Opening the temp file needed for MASTER <-> REPLICA synchronization: {e}"
+            ))
+        })?;
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, file);
+        let received = match (mark, len) {
+            (Some(m), _) => {
+                tracing::info!(
+                    "MASTER <-> REPLICA sync: receiving streamed RDB from master with EOF to disk"
+                );
+                w.copy_until_mark(self, p.timeout, m, &mut out)
+            }
+            (None, n) => {
+                let n = n.unwrap_or(0);
+                tracing::info!("MASTER <-> REPLICA sync: receiving {n} bytes from master to disk");
+                w.copy_exact_len(self, p.timeout, n, &mut out)
+            }
+        };
+        let dest = dir.join(dbfilename);
+        let finished = received.and_then(|n| {
+            out.flush()
+                .and_then(|()| out.get_ref().sync_all())
+                .map_err(disk_err)?;
+            drop(out);
+            std::fs::rename(&tmp, &dest).map_err(|e| {
+                End::Retry(format!(
+                    "Failed trying to rename the temp DB into {dbfilename} in MASTER <-> REPLICA synchronization: {e}"
+                ))
+            })?;
+            Ok(n)
+        });
+        let n = match finished {
+            Ok(n) => n,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(e);
+            }
+        };
+        let file = std::fs::File::open(&dest).map_err(|e| {
+            End::Retry(format!(
+                "Failed trying to load the MASTER synchronization DB from disk: {e}"
+            ))
+        })?;
+        self.load(std::io::BufReader::with_capacity(1 << 16, file), n)
+    }
+
+    /// Loads a received payload off the lock into fresh databases while
+    /// clients get -LOADING (REPLICAOF has no `loading` flag: this link
+    /// stays current meanwhile).
+    fn load<R: Read>(&self, input: R, len: u64) -> Result<Loaded, End> {
+        tracing::info!("MASTER <-> REPLICA sync: Flushing old data");
+        tracing::info!("MASTER <-> REPLICA sync: Loading DB in memory");
+        let (params, progress) = self
+            .with(|e| {
+                let progress = reload::begin_loading(e, len);
+                (reload::DetachedLoad::from_engine(e), progress)
+            })
+            .ok_or(End::Stop)?;
+        match reload::load_rdb_detached(input, Some(len), &params, &progress) {
+            Ok(x) => Ok(x),
+            Err(e) => {
+                self.with_any(reload::end_loading);
+                Err(End::Retry(format!(
+                    "Failed trying to load the MASTER synchronization DB: {e}"
+                )))
+            }
+        }
+    }
+
+    /// Applies the stream until the link fails or REPLICAOF changes. A
+    /// master that only spoke SYNC (`psync` false) gets no REPLCONF ACK
+    /// (Redis's CLIENT_PRE_PSYNC master).
+    fn stream(
+        &self,
+        mut w: Wire,
+        p: &Params,
+        psync: bool,
+    ) -> Result<std::convert::Infallible, End> {
         let mut ap = Applier::default();
         ap.push(&std::mem::take(&mut w.buf));
         let mut last_io = Instant::now();
@@ -373,7 +484,7 @@ impl Link {
             for off in acks {
                 w.ack(off)?;
             }
-            if last_ack.is_none_or(|t| t.elapsed() >= ACK_PERIOD) {
+            if psync && last_ack.is_none_or(|t| t.elapsed() >= ACK_PERIOD) {
                 // `repl-timeout` may change at runtime (CONFIG SET).
                 let (off, secs) = self
                     .with(|e| (state(e).reploff, e.config.repl_timeout))
@@ -397,6 +508,17 @@ struct Wire {
     buf: Vec<u8>,
     peer: String,
     local: String,
+}
+
+/// Databases and statistics of a loaded payload.
+type Loaded = (Vec<ember_core::db::Db>, ember_persistence::rdb::LoadStats);
+
+const BULK_TIMEOUT: &str = "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.";
+
+fn disk_err(e: std::io::Error) -> End {
+    End::Retry(format!(
+        "Write error or short write writing to the DB dump file needed for MASTER <-> REPLICA synchronization: {e}"
+    ))
 }
 
 fn io_err(e: std::io::Error) -> End {
@@ -491,92 +613,99 @@ impl Wire {
     }
 
     /// Records transfer progress for INFO (every MiB or so).
-    fn progress(link: &Link, read: usize, total: i64) -> Result<(), End> {
+    fn progress(link: &Link, read: u64, total: i64) -> Result<(), End> {
         link.with(|e| {
             let now = e.now_ms();
             if let Some(t) = state(e).transfer.as_mut() {
                 t.total = total;
-                t.read = read as u64;
+                t.read = read;
                 t.last_io_ms = now;
             }
         })
         .ok_or(End::Stop)
     }
 
-    /// A `$<len>` payload; bytes after it stay in `buf` (the stream).
-    fn read_exact_len(
+    /// Copies a `$<len>` payload to `out`; bytes after it stay in `buf`
+    /// (the stream). Returns the bytes copied.
+    fn copy_exact_len(
         &mut self,
         link: &Link,
         timeout: Duration,
-        len: usize,
-    ) -> Result<Vec<u8>, End> {
-        let mut data = Vec::with_capacity(len.min(1 << 30));
-        let take = self.buf.len().min(len);
-        data.extend(self.buf.drain(..take));
-        Wire::progress(link, data.len(), len as i64)?;
+        len: u64,
+        out: &mut dyn Write,
+    ) -> Result<u64, End> {
+        let take = (self.buf.len() as u64).min(len) as usize;
+        out.write_all(&self.buf[..take]).map_err(disk_err)?;
+        self.buf.drain(..take);
+        let mut copied = take as u64;
+        Wire::progress(link, copied, len as i64)?;
         let mut chunk = vec![0u8; 256 * 1024];
         let mut last_io = Instant::now();
-        let mut reported = data.len();
-        while data.len() < len {
-            let want = (len - data.len()).min(chunk.len());
+        let mut reported = copied;
+        while copied < len {
+            let want = ((len - copied) as usize).min(chunk.len());
             let n = self.read_some(&mut chunk[..want])?;
             if n == 0 {
                 link.with(|_| ()).ok_or(End::Stop)?;
                 if last_io.elapsed() > timeout {
-                    return Err(End::Retry(
-                        "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.".into(),
-                    ));
+                    return Err(End::Retry(BULK_TIMEOUT.into()));
                 }
                 continue;
             }
             last_io = Instant::now();
-            data.extend_from_slice(&chunk[..n]);
-            if data.len() - reported >= 1 << 20 {
-                reported = data.len();
+            out.write_all(&chunk[..n]).map_err(disk_err)?;
+            copied += n as u64;
+            if copied - reported >= 1 << 20 {
+                reported = copied;
                 Wire::progress(link, reported, len as i64)?;
             }
         }
-        Wire::progress(link, data.len(), len as i64)?;
-        Ok(data)
+        Wire::progress(link, copied, len as i64)?;
+        Ok(copied)
     }
 
-    /// A diskless payload ending with the 40-byte `mark` (not returned);
-    /// bytes after the mark stay in `buf`.
-    fn read_until_mark(
+    /// Copies a diskless payload ending with the 40-byte `mark` (not
+    /// copied) to `out`, holding back only what could be the start of the
+    /// mark; bytes after the mark stay in `buf`. Returns the bytes copied.
+    fn copy_until_mark(
         &mut self,
         link: &Link,
         timeout: Duration,
         mark: &[u8],
-    ) -> Result<Vec<u8>, End> {
-        let mut data = std::mem::take(&mut self.buf);
-        let mut searched = 0usize;
+        out: &mut dyn Write,
+    ) -> Result<u64, End> {
+        let mut pend = std::mem::take(&mut self.buf);
+        let mut copied = 0u64;
         let mut chunk = vec![0u8; 256 * 1024];
         let mut last_io = Instant::now();
-        let mut reported = 0usize;
+        let mut reported = 0u64;
         loop {
-            let from = searched.saturating_sub(mark.len());
-            if let Some(pos) = memchr::memmem::find(&data[from..], mark) {
-                let end = from + pos;
-                self.buf = data.split_off(end + mark.len());
-                data.truncate(end);
-                Wire::progress(link, data.len(), -1)?;
-                return Ok(data);
+            if let Some(pos) = memchr::memmem::find(&pend, mark) {
+                out.write_all(&pend[..pos]).map_err(disk_err)?;
+                copied += pos as u64;
+                self.buf = pend.split_off(pos + mark.len());
+                Wire::progress(link, copied, -1)?;
+                return Ok(copied);
             }
-            searched = data.len();
+            let keep = mark.len().saturating_sub(1);
+            if pend.len() > keep {
+                let cut = pend.len() - keep;
+                out.write_all(&pend[..cut]).map_err(disk_err)?;
+                pend.drain(..cut);
+                copied += cut as u64;
+            }
             let n = self.read_some(&mut chunk)?;
             if n == 0 {
                 link.with(|_| ()).ok_or(End::Stop)?;
                 if last_io.elapsed() > timeout {
-                    return Err(End::Retry(
-                        "Timeout receiving bulk data from MASTER... If the problem persists try to set the 'repl-timeout' parameter in redis.conf to a larger value.".into(),
-                    ));
+                    return Err(End::Retry(BULK_TIMEOUT.into()));
                 }
                 continue;
             }
             last_io = Instant::now();
-            data.extend_from_slice(&chunk[..n]);
-            if data.len() - reported >= 1 << 20 {
-                reported = data.len();
+            pend.extend_from_slice(&chunk[..n]);
+            if copied - reported >= 1 << 20 {
+                reported = copied;
                 Wire::progress(link, reported, -1)?;
             }
         }

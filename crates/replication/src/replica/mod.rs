@@ -131,6 +131,19 @@ pub fn commands() -> Vec<Command> {
 
 static MASTER_ROLE: OnceLock<Handler> = OnceLock::new();
 
+/// Marks an engine driven in-process (`ember::Ember`): it has no shared
+/// handle for a link thread, so REPLICAOF host port is refused rather than
+/// recording a master it would never connect to.
+pub struct Embedded;
+
+/// Set by the embedded front end on its engine (see [`Embedded`]).
+pub fn mark_embedded(engine: &mut Engine) {
+    engine.ext.insert(Embedded);
+}
+
+const EMBEDDED_REFUSAL: &str = "REPLICAOF is not available in an embedded Ember instance \
+     (it has no network link); run a server (ember::start_server) to replicate";
+
 fn replicaof(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let host = args.next()?.clone();
     let port = args.next()?.clone();
@@ -146,6 +159,9 @@ fn replicaof(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err(
             "Command is not valid when client is a replica.",
         ));
+    }
+    if ctx.engine.ext.get::<Embedded>().is_some() {
+        return Err(CmdError::err(EMBEDDED_REFUSAL));
     }
     let port = match args::parse_i64(&port) {
         Ok(p) if (0..=65535).contains(&p) => p as u16,
@@ -172,11 +188,17 @@ fn client_line(ctx: &mut Ctx) -> String {
     format!("id={} addr={} laddr={}", c.id, c.addr, c.laddr)
 }
 
+/// What blocked clients get when the server becomes a replica.
+const UNBLOCKED_REPLICA: &str = "UNBLOCKED force unblock from blocking operation, \
+     instance state changed (master -> replica?)";
+
 /// Redis's replicationSetMaster: drop the current link (caching its master
 /// state), or cache our own state when we were a master, then connect.
 pub fn set_master(engine: &mut Engine, host: String, port: u16) {
     let was_master = !engine.is_replica;
     drop_link(engine);
+    // Clients blocked on the master's data would never be served now.
+    ember_core::blocking::disconnect_all_blocked(engine, UNBLOCKED_REPLICA);
     engine.is_replica = true;
     engine.config.replicaof = Some((host.clone(), port));
     let sh = crate::shared(engine);

@@ -18,6 +18,11 @@ pub struct Applier {
     raw: Vec<u8>,
     /// Bytes of `raw` the parser consumed for the command in progress.
     partial: usize,
+    /// Bytes of `raw` already applied inside a MULTI not yet executed: the
+    /// offset moves past them at EXEC only (Redis's commandProcessed skips
+    /// a master client in MULTI), so a link lost mid-transaction resumes
+    /// before its MULTI.
+    in_multi: usize,
 }
 
 impl Default for Applier {
@@ -27,6 +32,7 @@ impl Default for Applier {
             buf: BytesMut::new(),
             raw: Vec::new(),
             partial: 0,
+            in_multi: 0,
         }
     }
 }
@@ -100,7 +106,7 @@ pub fn finish_full_sync(
     let sh = shared(engine);
     {
         let mut s = sh.lock();
-        s.offset = offset;
+        s.set_offset(offset);
         s.backlog = crate::backlog::Backlog::new(size);
         s.seldb = None;
         s.proxy = true;
@@ -147,6 +153,8 @@ pub fn apply(engine: &mut Engine, ap: &mut Applier, fresh: bool) -> Result<Vec<u
         _ => return Err(ApplyError::Gone),
     }
     let mut acks = Vec::new();
+    // Bytes applied (`consumed`), and those of them the offset covers.
+    let mut consumed = ap.in_multi;
     let mut done = 0usize;
     let mut failure = None;
     loop {
@@ -171,9 +179,13 @@ pub fn apply(engine: &mut Engine, ap: &mut Applier, fresh: bool) -> Result<Vec<u
                 c.pending.clear();
             }
         }
-        done += std::mem::take(&mut ap.partial);
+        consumed += std::mem::take(&mut ap.partial);
+        if !engine.clients.get(&master).is_some_and(|c| c.tx.active) {
+            done = consumed;
+        }
         ap.parser.recycle(argv);
     }
+    ap.in_multi = consumed - done;
     if done > 0 {
         let sh = shared(engine);
         sh.lock().feed_raw(&ap.raw[..done]);

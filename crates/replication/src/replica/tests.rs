@@ -248,3 +248,203 @@ fn promotion_shifts_ids_and_takes_writes() {
     };
     assert_eq!(role[0], Reply::bulk("master"));
 }
+
+/// The applied offset stays before an open MULTI until its EXEC (Redis's
+/// commandProcessed skips a master client in MULTI): nothing of it is
+/// proxied or acknowledged, and a link lost mid-transaction resumes before
+/// the MULTI, whose queued commands were discarded with the master client.
+#[test]
+fn multi_moves_the_offset_at_exec_only() {
+    let (mut e, c, _) = synced(10);
+    let (multi, set, exec) = (resp(&["MULTI"]), resp(&["SET", "k", "v"]), resp(&["EXEC"]));
+    let getack = resp(&["REPLCONF", "GETACK", "*"]);
+    let mut ap = Applier::default();
+    ap.push(&multi);
+    ap.push(&set);
+    stream::apply(&mut e, &mut ap, true).unwrap();
+    let st = state(&mut e);
+    let queued = (multi.len() + set.len()) as u64;
+    assert_eq!((st.reploff, st.read_reploff), (10, 10 + queued));
+    assert_eq!(crate::master::master_offset(&e), 10);
+    ap.push(&exec);
+    ap.push(&getack);
+    let acks = stream::apply(&mut e, &mut ap, true).unwrap();
+    let end = 10 + queued + exec.len() as u64;
+    assert_eq!(acks, vec![end]);
+    assert_eq!(state(&mut e).reploff, end + getack.len() as u64);
+    assert_eq!(run(&mut e, c, &["GET", "k"]), Reply::bulk("v"));
+    let sh = crate::shared(&mut e);
+    let tail = {
+        let s = sh.lock();
+        s.backlog.since(11, s.offset).unwrap()
+    };
+    assert_eq!(tail, [multi.clone(), set.clone(), exec, getack].concat());
+    // A link lost inside a MULTI: PSYNC asks for the MULTI again.
+    let mut ap = Applier::default();
+    ap.push(&multi);
+    ap.push(&set);
+    stream::apply(&mut e, &mut ap, true).unwrap();
+    let before = state(&mut e).reploff;
+    stream::link_down(&mut e);
+    assert_eq!(state(&mut e).cached.as_ref().unwrap().offset, before);
+}
+
+/// REPLICAOF host port force-unblocks every blocked client with Redis's
+/// error and closes it after the reply (disconnectAllBlockedClients).
+#[test]
+fn replicaof_unblocks_blocked_clients() {
+    let (mut e, c, _) = engine();
+    let b = e.add_client();
+    assert!(e
+        .execute(
+            b,
+            &[Bytes::from("BLPOP"), Bytes::from("q"), Bytes::from("0")]
+        )
+        .is_none());
+    let w = e.add_client();
+    // A replica so that WAIT blocks.
+    crate::shared(&mut e);
+    let r = e.add_client();
+    e.execute(
+        r,
+        &[Bytes::from("PSYNC"), Bytes::from("?"), Bytes::from("-1")],
+    );
+    run(&mut e, w, &["SET", "x", "1"]);
+    assert!(e
+        .execute(
+            w,
+            &[Bytes::from("WAIT"), Bytes::from("1"), Bytes::from("0")]
+        )
+        .is_none());
+    assert_eq!(run(&mut e, c, &["REPLICAOF", "127.0.0.1", "1"]), Reply::OK);
+    let err = b"-UNBLOCKED force unblock from blocking operation, instance state changed (master -> replica?)\r\n";
+    for id in [b, w] {
+        assert_eq!(e.take_pending(id), err);
+        assert!(e.clients[&id].close_after_reply);
+        assert!(!e.is_blocked(id));
+    }
+    assert_eq!(e.blocking.blocked_clients(), 0);
+}
+
+/// An embedded engine (no link possible) refuses REPLICAOF host port.
+#[test]
+fn embedded_engine_refuses_replicaof() {
+    let (mut e, c, _) = engine();
+    super::mark_embedded(&mut e);
+    let Reply::Error(text) = run(&mut e, c, &["REPLICAOF", "127.0.0.1", "6379"]) else {
+        panic!()
+    };
+    assert!(text.starts_with("ERR REPLICAOF is not available"), "{text}");
+    assert!(!e.is_replica);
+    assert_eq!(run(&mut e, c, &["REPLICAOF", "NO", "ONE"]), Reply::OK);
+}
+
+/// Reads one RESP multibulk command (uppercased name first).
+fn read_command(r: &mut impl std::io::BufRead) -> Option<Vec<String>> {
+    let mut line = String::new();
+    r.read_line(&mut line).ok()?;
+    let n: usize = line.trim_end().strip_prefix('*')?.parse().ok()?;
+    let mut out = Vec::new();
+    for _ in 0..n {
+        line.clear();
+        r.read_line(&mut line).ok()?;
+        let len: usize = line.trim_end().strip_prefix('$')?.parse().ok()?;
+        let mut buf = vec![0u8; len + 2];
+        r.read_exact(&mut buf).ok()?;
+        buf.truncate(len);
+        out.push(String::from_utf8_lossy(&buf).into_owned());
+    }
+    out[0] = out[0].to_uppercase();
+    Some(out)
+}
+
+/// A master that answers PSYNC with an error (an old one) gets SYNC, as
+/// Redis's PSYNC_NOT_SUPPORTED path does; the payload goes to disk
+/// (`temp-<unixtime>.<pid>.rdb` renamed to `dbfilename`), then the stream
+/// applies, and no REPLCONF ACK is sent to a pre-PSYNC master.
+#[test]
+fn falls_back_to_sync_when_psync_is_refused() {
+    use std::io::{BufReader, Read, Write};
+    let mut src = crate::build(ember_persistence::install(Engine::builder()));
+    let id = src.add_client();
+    run(&mut src, id, &["SET", "a", "1"]);
+    let mut rdb = Vec::new();
+    let opts = ember_persistence::rdb::SaveOptions::from_config(&src.config, src.now_ms());
+    ember_persistence::snapshot::write_now(
+        &src,
+        &ember_persistence::snapshot::Format::Rdb(opts),
+        &mut rdb,
+    )
+    .unwrap();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let payload = rdb.clone();
+    let master = std::thread::spawn(move || {
+        let rdb = payload;
+        let (s, _) = listener.accept().unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        let mut seen = Vec::new();
+        while let Some(cmd) = read_command(&mut r) {
+            seen.push(cmd[0].clone());
+            let reply: Vec<u8> = match cmd[0].as_str() {
+                "PING" => b"+PONG\r\n".to_vec(),
+                "REPLCONF" => b"+OK\r\n".to_vec(),
+                "PSYNC" => b"-ERR unknown command 'PSYNC'\r\n".to_vec(),
+                "SYNC" => {
+                    let mut out = format!("${}\r\n", rdb.len()).into_bytes();
+                    out.extend_from_slice(&rdb);
+                    out.extend_from_slice(&resp(&["SET", "b", "2"]));
+                    out
+                }
+                _ => b"-ERR unexpected\r\n".to_vec(),
+            };
+            w.write_all(&reply).unwrap();
+            if cmd[0] == "SYNC" {
+                break;
+            }
+        }
+        // Whatever the replica sends next (it must not acknowledge).
+        r.get_mut()
+            .set_read_timeout(Some(std::time::Duration::from_millis(1500)))
+            .unwrap();
+        let mut rest = Vec::new();
+        let _ = r.read_to_end(&mut rest);
+        (seen, rest)
+    });
+    let dir = std::env::temp_dir().join(format!("ember-repl-sync-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (mut e, c, _) = engine();
+    e.config.dir = dir.to_string_lossy().into_owned();
+    let shared = Arc::new(parking_lot::Mutex::new(e));
+    super::register(&shared, 0);
+    let port_s = port.to_string();
+    assert_eq!(
+        run(&mut shared.lock(), c, &["REPLICAOF", "127.0.0.1", &port_s]),
+        Reply::OK
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while run(&mut shared.lock(), c, &["GET", "b"]) != Reply::bulk("2") {
+        assert!(std::time::Instant::now() < deadline, "stream never applied");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(run(&mut shared.lock(), c, &["GET", "a"]), Reply::bulk("1"));
+    let (seen, rest) = master.join().unwrap();
+    assert_eq!(seen, ["PING", "REPLCONF", "REPLCONF", "PSYNC", "SYNC"]);
+    assert!(
+        !String::from_utf8_lossy(&rest).contains("ACK"),
+        "{:?}",
+        String::from_utf8_lossy(&rest)
+    );
+    // The transfer went through a file: dbfilename holds it, no temp left.
+    let files: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|f| f.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files, ["dump.rdb"]);
+    assert_eq!(std::fs::read(dir.join("dump.rdb")).unwrap(), rdb);
+    run(&mut shared.lock(), c, &["REPLICAOF", "NO", "ONE"]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
