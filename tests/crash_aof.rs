@@ -12,28 +12,12 @@ mod support;
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use support::{RawConn, Resp};
-
-fn binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let bin = target.join("debug").join("ember-server");
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
-            .status()
-            .expect("cargo build")
-            .success();
-        assert!(ok, "building ember-server failed");
-    }
-    bin
-}
 
 struct Server {
     child: Child,
@@ -50,7 +34,7 @@ impl Drop for Server {
 fn start(dir: &Path, fsync: &str) -> Server {
     for _ in 0..10 {
         let port = support::free_port();
-        let child = Command::new(binary())
+        let child = Command::new(support::ember_server_binary())
             .args([
                 "--port",
                 &port.to_string(),

@@ -240,23 +240,6 @@ fn protected_mode_refuses_clients_from_another_network() {
     assert_eq!(String::from_utf8_lossy(&e), String::from_utf8_lossy(&r));
 }
 
-/// The `ember-server` binary (built on demand, as tests/server_process.rs does).
-fn ember_binary() -> std::path::PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let bin = target.join("debug").join("ember-server");
-    if !bin.exists() {
-        let ok = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
-            .status()
-            .expect("cargo build")
-            .success();
-        assert!(ok, "building ember-server failed");
-    }
-    bin
-}
-
 /// Runs a server binary on a config file; returns (exit code, stdout+stderr)
 /// when it exits within 5 s, or kills it and returns None if it kept running.
 fn run_config(binary: &std::path::Path, conf: &std::path::Path) -> Option<(i32, String)> {
@@ -301,7 +284,10 @@ fn config_file_user_lines_and_rename_command() {
     for (lines, message) in fatal {
         let port = support::free_port();
         std::fs::write(&conf, format!("port {port}\nsave \"\"\n{lines}\n")).unwrap();
-        for bin in [std::path::PathBuf::from("redis-server"), ember_binary()] {
+        for bin in [
+            std::path::PathBuf::from("redis-server"),
+            support::ember_server_binary(),
+        ] {
             let (code, out) = run_config(&bin, &conf)
                 .unwrap_or_else(|| panic!("{bin:?} started despite `{lines}`"));
             assert_eq!(code, 1, "{bin:?}: {out}");
@@ -334,7 +320,7 @@ fn config_file_user_lines_and_rename_command() {
     };
     let mut children = [
         spawn(std::path::Path::new("redis-server"), &rconf),
-        spawn(&ember_binary(), &econf),
+        spawn(&support::ember_server_binary(), &econf),
     ];
     let connect = |port: u16| {
         let deadline = std::time::Instant::now() + Duration::from_secs(10);

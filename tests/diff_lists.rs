@@ -635,3 +635,43 @@ fn random_sequences_with_small_nodes() {
         d.random_sequence(seed, 1500, GENERATORS);
     }
 }
+
+/// A deep pipeline of long LRANGE replies (1 KiB elements) mixed with small
+/// replies and a transaction: the server writes it in steps (the connection's
+/// flush threshold) and hands long replies over without copying; the bytes and
+/// their order must still be exactly Redis's.
+#[test]
+fn deep_pipeline_of_long_ranges() {
+    let mut d = Diff::new();
+    let elems: Vec<String> = (0..200).map(|i| format!("{i:04}").repeat(256)).collect();
+    let mut rpush = vec!["RPUSH".to_string(), "big".to_string()];
+    rpush.extend(elems);
+    let mut cmds: Vec<Vec<String>> = vec![rpush];
+    for i in 0..30 {
+        cmds.push(vec![
+            "LRANGE".into(),
+            "big".into(),
+            "0".into(),
+            (99 + i).to_string(),
+        ]);
+        cmds.push(vec!["INCR".into(), "n".into()]);
+        if i % 7 == 0 {
+            cmds.push(vec!["LRANGE".into(), "big".into(), "0".into(), "2".into()]);
+            cmds.push(vec!["MULTI".into()]);
+            cmds.push(vec![
+                "LRANGE".into(),
+                "big".into(),
+                "5".into(),
+                "150".into(),
+            ]);
+            cmds.push(vec!["GET".into(), "n".into()]);
+            cmds.push(vec!["EXEC".into()]);
+        }
+    }
+    cmds.push(vec!["PING".into(), "end".into()]);
+    let refs: Vec<&[String]> = cmds.iter().map(|c| &c[..]).collect();
+    d.check_pipeline(&refs);
+    // RESP3 encodes the same arrays; the replies' headers stay right.
+    d.both(&["HELLO", "3"]);
+    d.check_pipeline(&refs[1..]);
+}

@@ -11,22 +11,6 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{Pair, RawConn, RedisServer, Resp};
 
-fn binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let bin = target.join("debug").join("ember-server");
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
-            .status()
-            .expect("cargo build")
-            .success();
-        assert!(ok, "building ember-server failed");
-    }
-    bin
-}
-
 fn temp_dir(tag: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("ember-load-{tag}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -113,7 +97,7 @@ fn loading_error_then_data_as_redis() {
     let port = support::free_port();
     let log = dir.join("ember.log");
     let _ember = Proc(
-        Command::new(binary())
+        Command::new(support::ember_server_binary())
             .args([
                 "--port",
                 &port.to_string(),
@@ -298,7 +282,7 @@ fn shutdown_while_loading_keeps_the_file() {
     let before = std::fs::read(dir.join("dump.rdb")).unwrap();
     let port = support::free_port();
     let mut child = Proc(
-        Command::new(binary())
+        Command::new(support::ember_server_binary())
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "3600 1 300 100 60 10000"])
             .arg("--dir")

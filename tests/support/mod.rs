@@ -128,6 +128,24 @@ pub fn free_port() -> u16 {
         .expect("bind 127.0.0.1:0")
 }
 
+/// The `ember-server` binary of this checkout (debug build), built on demand,
+/// for tests that run it as a process.
+pub fn ember_server_binary() -> std::path::PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
+    let bin = target.join("debug").join("ember-server");
+    if !bin.exists() {
+        let ok = std::process::Command::new(env!("CARGO"))
+            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
+            .status()
+            .expect("cargo build")
+            .success();
+        assert!(ok, "building ember-server failed");
+    }
+    bin
+}
+
 /// Starts an in-process Ember server on an ephemeral port.
 pub fn start_ember(config: ember::Config) -> ember::ServerHandle {
     ember::start_server(ember::Config { port: 0, ..config }).expect("start in-process Ember")

@@ -67,7 +67,6 @@ pub struct Client {
     pub obuf: usize,
     pub tot_net_in: u64,
     pub tot_net_out: u64,
-    pub tot_cmds: u64,
     /// Encoded out-of-band output (pub/sub messages, replies of unblocked
     /// commands) produced by other clients' commands, waiting for the front end.
     pub pending: Vec<u8>,
@@ -125,7 +124,6 @@ impl Client {
             obuf: 0,
             tot_net_in: 0,
             tot_net_out: 0,
-            tot_cmds: 0,
             pending: Vec::new(),
             subs: Default::default(),
             monitor: false,

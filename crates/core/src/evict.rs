@@ -516,10 +516,11 @@ fn insert_into_pool(pool: &mut [PoolEntry], dbi: usize, idle: u64, key: &[u8]) {
 /// Deletes an evicted key with its side effects; returns the bytes freed.
 fn evict_key(engine: &mut Engine, db: usize, key: &[u8]) -> u64 {
     let before = used_memory();
-    let Some(value) = engine.dbs[db].remove(key) else {
+    // `delete`, not `remove`: a running snapshot takes the value over
+    // instead of copying it.
+    if !engine.dbs[db].delete(key) {
         return 0;
-    };
-    drop(value);
+    }
     let freed = before.saturating_sub(used_memory());
     engine.stats.evicted_keys += 1;
     engine.signal_modified_key(db, key);

@@ -334,7 +334,17 @@ mod model {
                 1 => {
                     let k = format!("l{}", self.rng.gen_range(0..12));
                     let k2 = format!("l{}", self.rng.gen_range(0..12));
-                    self.exec(1, &["BLMOVE".into(), k, k2, "LEFT".into(), "LEFT".into(), "0".into()]);
+                    self.exec(
+                        1,
+                        &[
+                            "BLMOVE".into(),
+                            k,
+                            k2,
+                            "LEFT".into(),
+                            "LEFT".into(),
+                            "0".into(),
+                        ],
+                    );
                 }
                 2 => {
                     let k = format!("z{}", self.rng.gen_range(0..12));
@@ -374,7 +384,11 @@ fn model_round(m: &mut model::M, abort: bool) {
     let before = image_of(&m.e.dbs);
     let mut w = begin(&mut m.e.dbs).expect("idle");
     let mut c = Collect::default();
-    let abort_at = if abort { m.rng.gen_range(1..20) } else { usize::MAX };
+    let abort_at = if abort {
+        m.rng.gen_range(1..20)
+    } else {
+        usize::MAX
+    };
     let mut slices = 0;
     loop {
         for _ in 0..m.rng.gen_range(0..6) {
@@ -396,7 +410,6 @@ fn model_round(m: &mut model::M, abort: bool) {
     }
     assert!(!active(&m.e.dbs));
     assert!(!w.is_lost());
-    eprintln!("DBG keys={} slices={slices} after={}", before.len(), image_of(&m.e.dbs).len());
     if !abort {
         assert_eq!(c.image.len(), before.len());
         for (k, v) in &before {

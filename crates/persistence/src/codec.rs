@@ -295,6 +295,11 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
         t::HASH => {
             let n = r.read_len()?;
             let mut h = HashValue::new();
+            if n > enc.hash.max_entries as u64 {
+                // Too many fields for a listpack: straight into a hashtable
+                // (as Redis creates it), not a listpack grown then converted.
+                h.convert();
+            }
             for _ in 0..n {
                 let f = r.read_string()?;
                 let v = r.read_string()?;
@@ -319,15 +324,23 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
             if entries.len() % 2 != 0 {
                 return Err(RdbError::corrupt("Hash listpack integrity check failed."));
             }
-            let owned: Vec<(Vec<u8>, Vec<u8>)> = entries
-                .chunks_exact(2)
-                .map(|p| (p[0].to_vec(), p[1].to_vec()))
-                .collect();
             let limits = HashLimits {
                 max_value: usize::MAX,
                 ..enc.hash
             };
-            hash_value(owned.iter().map(|(f, v)| (&f[..], &v[..])), &limits)?
+            let (mut fbuf, mut vbuf) = (itoa::Buffer::new(), itoa::Buffer::new());
+            let mut h = HashValue::new();
+            if entries.len() / 2 > limits.max_entries {
+                h.convert();
+            }
+            for pair in entries.chunks_exact(2) {
+                let f = entry_bytes(pair[0], &mut fbuf);
+                let v = entry_bytes(pair[1], &mut vbuf);
+                if !h.set(f, v, &limits) {
+                    return Err(RdbError::corrupt("Hash with dup elements"));
+                }
+            }
+            Value::Hash(Box::new(h))
         }
         t::STREAM_LISTPACKS | t::STREAM_LISTPACKS_2 => {
             return Err(RdbError::Unsupported(format!(
@@ -353,6 +366,14 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
         Value::Hash(h) => h.is_empty(),
     };
     Ok((!empty).then_some(value))
+}
+
+/// A packed element as bytes (integers formatted into `buf`).
+fn entry_bytes<'a>(e: Entry<'a>, buf: &'a mut itoa::Buffer) -> &'a [u8] {
+    match e {
+        Entry::Int(n) => buf.format(n).as_bytes(),
+        Entry::Bytes(b) => b,
+    }
 }
 
 /// A loaded string, encoded as Redis's tryObjectEncoding would.
@@ -433,8 +454,17 @@ fn zset_value(mut pairs: Vec<(Vec<u8>, f64)>, limits: ZLimits) -> Result<Value> 
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| a.0.cmp(&b.0))
     });
-    let mut seen = std::collections::HashSet::with_capacity(pairs.len());
-    if !pairs.iter().all(|(m, _)| seen.insert(&m[..])) {
+    let dup = if pairs.len() <= 16 {
+        // Small sets (the listpack ones): pairwise beats hashing.
+        pairs
+            .iter()
+            .enumerate()
+            .any(|(i, (m, _))| pairs[i + 1..].iter().any(|(o, _)| o == m))
+    } else {
+        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
+        !pairs.iter().all(|(m, _)| seen.insert(&m[..]))
+    };
+    if dup {
         return Err(RdbError::corrupt("Duplicate zset fields detected"));
     }
     Ok(Value::ZSet(Box::new(ZSetValue::from_sorted(

@@ -129,9 +129,9 @@ fn compress_block(input: &[u8], out: &mut [u8], htab: &mut [u32], base: u32) -> 
                 }
                 out[op - lit - 1] = (lit as u8).wrapping_sub(1); // stop run
                 op -= (lit == 0) as usize; // undo run if length is zero
-                // liblzf first compares 16 bytes unrolled without looking at
-                // maxlen (so a match may run up to 2 bytes past it, still
-                // inside the input), then goes on byte by byte.
+                                           // liblzf first compares 16 bytes unrolled without looking at
+                                           // maxlen (so a match may run up to 2 bytes past it, still
+                                           // inside the input), then goes on byte by byte.
                 let mut done = false;
                 if maxlen > 16 {
                     for _ in 0..16 {
@@ -330,7 +330,7 @@ mod tests {
                 // Force the wrap-around path (table cleared, base reset).
                 c.base = u32::MAX - 50;
             }
-            let n = rng.gen_range(1..2000);
+            let n: usize = rng.gen_range(1..2000);
             let alphabet = rng.gen_range(1..=20u8);
             let data: Vec<u8> = (0..n).map(|_| b'a' + rng.gen_range(0..alphabet)).collect();
             let limit = n.saturating_sub(4).max(1);

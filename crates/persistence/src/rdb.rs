@@ -356,11 +356,13 @@ pub fn load_observed<R: Read>(
             continue;
         }
         let target = &mut dbs[db];
-        if target.get_raw(&key).is_some() && !opts.allow_dup {
+        let existed = target.get_raw(&key).is_some();
+        if existed && !opts.allow_dup {
             return Err(RdbError::DuplicateKey { db, key });
         }
         let stamp = restored_stamp(config, opts.now_ms, key_idle, key_freq);
-        target.insert_stamped(&key, value, false, |_| stamp);
+        // A new key has no TTL to clear: skip that lookup in the expires index.
+        target.insert_stamped(&key, value, !existed, |_| stamp);
         if let Some(at) = at {
             target.set_expire(&key, at);
         }

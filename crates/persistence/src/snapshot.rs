@@ -452,7 +452,11 @@ pub fn kill(engine: &mut Engine, kinds: &[Kind]) {
     };
     abort(engine, id);
     loop {
-        let Some(job) = engine.ext.get_mut::<Snapshots>().and_then(|s| s.job.as_mut()) else {
+        let Some(job) = engine
+            .ext
+            .get_mut::<Snapshots>()
+            .and_then(|s| s.job.as_mut())
+        else {
             return;
         };
         // Aborted: the walk went to `flipping`; only the writer is left.
@@ -652,8 +656,14 @@ impl Job {
                     self.phase = Phase::Draining;
                 }
                 Phase::Draining => {
-                    if self.walk.as_ref().is_some_and(|w| !w.is_finished()) {
-                        // Aborted: the flipping continues elsewhere.
+                    if let Some(w) = self.walk.as_mut().filter(|w| !w.is_finished()) {
+                        // Failed mid-walk (e.g. the writer died while a chunk
+                        // was being handed over): abandon the image, and the
+                        // flipping continues elsewhere (`step_with` moves a
+                        // discarding walk out of the job).
+                        if !w.is_discarding() {
+                            w.abort(dbs);
+                        }
                         return Step::Busy;
                     }
                     return match &self.writer {

@@ -124,6 +124,7 @@ fn step_with_writes(e: &mut Engine, id: u64, outcome: &Outcome) -> usize {
             },
         );
         round += 1;
+        assert!(round < 20_000, "the snapshot never ends");
         let k = |j: usize| format!("k{}", (round * 13 + j) % 400);
         let db = (round % 3).to_string();
         run(e, id, &["SELECT", &db]);
@@ -393,7 +394,11 @@ fn replacing_the_dataset_fails_the_snapshot_cleanly() {
     // A replica's full-sync load installs new databases.
     let mut dbs: Vec<Db> = (0..e.dbs.len()).map(|_| Db::new()).collect();
     for i in 0..50 {
-        dbs[1].insert(format!("loaded{i}").as_bytes(), Value::from_bytes(b"v"), false);
+        dbs[1].insert(
+            format!("loaded{i}").as_bytes(),
+            Value::from_bytes(b"v"),
+            false,
+        );
     }
     let old = crate::reload::install_loaded(&mut e, dbs, &Default::default());
     drop(old);

@@ -240,7 +240,7 @@ mod tests {
         let small = vec![b"a".to_vec(), vec![b'z'; 120]];
         let big: Vec<Vec<u8>> = (0..20).map(|i| vec![b'0' + i as u8; 1024]).collect();
         for items in [small, big] {
-            let plain = Reply::Array(items.iter().map(|i| Reply::bulk(i)).collect());
+            let plain = Reply::Array(items.iter().map(Reply::bulk).collect());
             // Exactly as many as announced, fewer, more.
             for announce in [items.len(), items.len() + 1, items.len() - 1] {
                 let mut b = BulkArray::array_of(announce, 0);

@@ -248,27 +248,17 @@ pub async fn serve<S>(
                     keep_open = false;
                 }
             }
-            // client-output-buffer-limit: replies that would leave more output
-            // than the client's class allows are dropped with the client.
-            if !out.is_empty() && over_output_limit(&mut eng, id, out.len()) {
+            let (authenticated, over_limit) = end_batch(&mut eng, id, n, &mut out, buf.len());
+            if over_limit {
                 keep_open = false;
             }
             if eng.shutdown.is_some() {
                 stop_server = true;
             }
-            eng.stats.total_net_output_bytes += out.len() as u64;
             parser.set_max_bulk_len(eng.config.proto_max_bulk_len);
-            authed = eng.is_authenticated(id);
+            authed = authenticated;
             parser.set_unauthenticated(!authed);
             query_limit = eng.config.client_query_buffer_limit;
-            if let Some(c) = eng.client_mut(id) {
-                c.tot_net_in += n as u64;
-                c.tot_net_out += out.len() as u64;
-                c.qbuf = buf.len();
-                if c.killed {
-                    out.clear();
-                }
-            }
         }
         if stop_server {
             shutdown.notify_waiters();
@@ -400,31 +390,47 @@ impl Wake {
     }
 }
 
-/// Checks `client-output-buffer-limit` for `pending` more bytes of output
-/// (Redis's checkClientOutputBufferLimits); true when the client was closed.
-fn over_output_limit(eng: &mut Engine, id: ember_core::ClientId, pending: usize) -> bool {
+/// The end of a batch, in one look at the client: `client-output-buffer-limit`
+/// for the `out` about to be written (Redis's checkClientOutputBufferLimits:
+/// replies that would leave more output than the client's class allows are
+/// dropped with the client), the traffic counters, and whether the client is
+/// authenticated now. Returns (authenticated, closed for the output limit).
+fn end_batch(
+    eng: &mut Engine,
+    id: ember_core::ClientId,
+    read: usize,
+    out: &mut Vec<u8>,
+    qbuf: usize,
+) -> (bool, bool) {
+    eng.stats.total_net_output_bytes += out.len() as u64;
+    let open = eng.acl.default_is_open();
     let limits = eng.config.client_output_buffer_limit;
-    let normal = eng
-        .clients
-        .get(&id)
-        .is_some_and(|c| c.kind == ember_core::client::ClientKind::Normal);
-    // The common case: no limit for normal clients (the default).
-    if normal && limits[0].hard_bytes == 0 && limits[0].soft_bytes == 0 {
-        return false;
-    }
-    let now = eng.now_ms();
-    let Some(c) = eng.client_mut(id) else {
-        return false;
+    let Some(c) = eng.clients.get_mut(&id) else {
+        return (open, false);
     };
-    let before = c.obuf;
-    c.obuf = before + pending;
-    let closed = ember_core::pubsub::check_output_limit(c, &limits, now);
-    c.obuf = before;
+    let mut closed = false;
+    // The common case: no limit for normal clients (the default).
+    let unlimited = c.kind == ember_core::client::ClientKind::Normal
+        && limits[0].hard_bytes == 0
+        && limits[0].soft_bytes == 0;
+    if !out.is_empty() && !unlimited {
+        let before = c.obuf;
+        c.obuf = before + out.len();
+        closed = ember_core::pubsub::check_output_limit(c, &limits, eng.clock.now_ms());
+        c.obuf = before;
+    }
+    c.tot_net_in += read as u64;
+    c.tot_net_out += out.len() as u64;
+    c.qbuf = qbuf;
+    if c.killed {
+        out.clear();
+    }
+    let authenticated = c.authenticated || open;
     if closed {
         let info = ember_core::acl::client_info(eng, id);
         warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");
     }
-    closed
+    (authenticated, closed)
 }
 
 /// Redis's sdscatrepr: a quoted, escaped rendering of bytes for log lines.

@@ -1,7 +1,5 @@
-//! CLIENT PAUSE / CLIENT UNPAUSE, and the dispatch checks that apply to
-//! clients in a special state: the RESP2 subscribed context, MONITOR clients
-//! and paused clients (the tail of Redis's processCommand, before MULTI
-//! queueing and call()).
+//! CLIENT PAUSE / CLIENT UNPAUSE. The pause itself is checked in the
+//! engine's processCommand (`engine/process.rs`), after every refusal.
 //!
 //! A paused command does not run: the engine marks the client `postponed` and
 //! returns no reply; the front end keeps that command and everything after it,
@@ -10,12 +8,10 @@
 //! as Redis reprocesses postponed clients.
 
 use crate::args::{parse_i64, Args};
-use crate::client::{ClientId, ClientKind};
-use crate::command::{flags, Command};
 use crate::ctx::Ctx;
 use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult};
-use ember_resp::{Proto, Reply};
+use ember_resp::Reply;
 
 /// An active CLIENT PAUSE.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,19 +21,6 @@ pub struct Pause {
     /// Unix ms; the pause is over once the clock passes it.
     pub end_ms: i64,
 }
-
-/// Commands a RESP2 client may run while subscribed.
-const SUBSCRIBED_ALLOWED: &[&str] = &[
-    "ping",
-    "subscribe",
-    "ssubscribe",
-    "unsubscribe",
-    "sunsubscribe",
-    "psubscribe",
-    "punsubscribe",
-    "quit",
-    "reset",
-];
 
 /// True while a pause (either kind) holds: the dataset must stay constant, so
 /// lazy and active expiry leave keys in place.
@@ -67,56 +50,6 @@ pub fn unpause(engine: &mut Engine) {
 /// postponed command), `None` when there is no pause.
 pub fn pause_remaining_ms(engine: &Engine) -> Option<i64> {
     engine.pause.map(|p| (p.end_ms - engine.now_ms()).max(0))
-}
-
-/// The checks of Redis's processCommand between authentication and MULTI
-/// queueing that concern special client states: `Some(Err(..))` rejects the
-/// command, `Some(Ok(..))` postpones it (the reply is a placeholder nobody
-/// sees). Called only while some client is subscribed, a MONITOR exists or a
-/// pause is set.
-pub fn precheck(engine: &mut Engine, id: ClientId, cmd: &'static Command) -> Option<CmdResult> {
-    let c = engine.clients.get(&id)?;
-    if c.proto == Proto::Resp2
-        && c.subs.total() > 0
-        && !SUBSCRIBED_ALLOWED.contains(&cmd.full_name.as_str())
-    {
-        return Some(Err(reject(
-            cmd,
-            format!(
-                "ERR Can't execute '{}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context",
-                cmd.full_name
-            ),
-        )));
-    }
-    let may_replicate = cmd.has(flags::WRITE | flags::MAY_REPLICATE);
-    // A MONITOR client carries Redis's replica flag, which bars keyspace access.
-    if c.monitor && (may_replicate || cmd.has(flags::READONLY)) {
-        return Some(Err(reject(
-            cmd,
-            "ERR Replica can't interact with the keyspace".into(),
-        )));
-    }
-    let replica = c.kind == ClientKind::Replica;
-    if let Some(p) = engine.pause {
-        if !is_paused(engine) {
-            unpause(engine);
-        } else if !replica && (p.all || may_replicate) {
-            engine.postponed_now = true;
-            // CLIENT LIST's `cmd=` already names the held command in Redis.
-            if let Some(c) = engine.clients.get_mut(&id) {
-                c.last_cmd = &cmd.full_name;
-            }
-            return Some(Ok(Reply::NilArray));
-        }
-    }
-    None
-}
-
-fn reject(cmd: &Command, text: String) -> CmdError {
-    cmd.stats
-        .rejected_calls
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    CmdError::other(text)
 }
 
 /// CLIENT PAUSE timeout [WRITE|ALL]

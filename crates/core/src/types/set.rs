@@ -10,7 +10,6 @@ use crate::dict::Dict;
 use ember_resp::num::parse_i64;
 use rand::Rng;
 use std::borrow::Cow;
-use std::ptr::NonNull;
 
 /// Redis caps intsets at 1G entries whatever `set-max-intset-entries` says.
 const INTSET_HARD_MAX: usize = 1 << 30;
@@ -439,115 +438,9 @@ impl IntSet {
 
 /// A hashtable set's member: up to 15 bytes inline, longer ones in a heap
 /// slice. 16 bytes either way, so a table entry (member + chain link) is one
-/// 32-byte allocation for short members instead of two.
-pub struct MemberBuf(Repr);
-
-const INLINE_MAX: usize = 15;
-/// Set in byte 15 for inline members (with the length in the low bits). For heap
-/// members byte 15 is the top byte of the little-endian length, always 0.
-const INLINE_TAG: u8 = 0x80;
-
-#[repr(C)]
-union Repr {
-    inline: [u8; 16],
-    heap: Heap,
-}
-
-#[repr(C)]
-#[derive(Clone, Copy)]
-struct Heap {
-    /// From `Box::<[u8]>::into_raw`; owned by the `MemberBuf`.
-    ptr: NonNull<u8>,
-    len: [u8; 8],
-}
-
-// SAFETY: a MemberBuf owns its bytes exactly like a Box<[u8]> does.
-unsafe impl Send for MemberBuf {}
-unsafe impl Sync for MemberBuf {}
-
-impl MemberBuf {
-    pub fn new(b: &[u8]) -> MemberBuf {
-        if b.len() <= INLINE_MAX {
-            let mut inline = [0u8; 16];
-            inline[..b.len()].copy_from_slice(b);
-            inline[15] = INLINE_TAG | b.len() as u8;
-            return MemberBuf(Repr { inline });
-        }
-        let boxed: Box<[u8]> = b.into();
-        let len = (boxed.len() as u64).to_le_bytes();
-        assert_eq!(len[7], 0, "member too long");
-        let ptr = NonNull::new(Box::into_raw(boxed) as *mut u8).expect("Box is non-null");
-        MemberBuf(Repr {
-            heap: Heap { ptr, len },
-        })
-    }
-
-    fn tag(&self) -> u8 {
-        // SAFETY: all 16 bytes are initialized in both forms; byte 15 is plain data.
-        unsafe { self.0.inline[15] }
-    }
-
-    fn heap(&self) -> Option<(NonNull<u8>, usize)> {
-        if self.tag() & INLINE_TAG != 0 {
-            return None;
-        }
-        // SAFETY: the tag says the heap form is active.
-        let h = unsafe { self.0.heap };
-        Some((h.ptr, u64::from_le_bytes(h.len) as usize))
-    }
-
-    pub fn as_bytes(&self) -> &[u8] {
-        match self.heap() {
-            // SAFETY: ptr/len come from a live Box<[u8]> this value owns.
-            Some((ptr, len)) => unsafe { std::slice::from_raw_parts(ptr.as_ptr(), len) },
-            None => {
-                let len = (self.tag() & !INLINE_TAG) as usize;
-                // SAFETY: the inline form is active.
-                unsafe { &self.0.inline[..len] }
-            }
-        }
-    }
-}
-
-impl Drop for MemberBuf {
-    fn drop(&mut self) {
-        if let Some((ptr, len)) = self.heap() {
-            // SAFETY: rebuilds the Box<[u8]> leaked in `new`, exactly once.
-            drop(unsafe { Box::from_raw(std::ptr::slice_from_raw_parts_mut(ptr.as_ptr(), len)) });
-        }
-    }
-}
-
-impl Clone for MemberBuf {
-    fn clone(&self) -> Self {
-        MemberBuf::new(self.as_bytes())
-    }
-}
-
-impl std::ops::Deref for MemberBuf {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl std::borrow::Borrow<[u8]> for MemberBuf {
-    fn borrow(&self) -> &[u8] {
-        self.as_bytes()
-    }
-}
-
-impl PartialEq for MemberBuf {
-    fn eq(&self, other: &Self) -> bool {
-        self.as_bytes() == other.as_bytes()
-    }
-}
-
-impl std::fmt::Debug for MemberBuf {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{:?}", String::from_utf8_lossy(self.as_bytes()))
-    }
-}
+/// 32-byte allocation for short members instead of two. The keyspace's keys
+/// use the same buffer.
+pub type MemberBuf = crate::compact::KeyBuf;
 
 #[cfg(test)]
 mod tests {
@@ -634,7 +527,7 @@ mod tests {
             let bytes: Vec<u8> = (0..len).map(|i| (i * 7 + 0x81) as u8).collect();
             let m = MemberBuf::new(&bytes);
             assert_eq!(m.as_bytes(), &bytes[..], "len {len}");
-            assert_eq!(m.heap().is_some(), len > INLINE_MAX);
+            assert_eq!(m.is_inline(), len <= MemberBuf::INLINE);
             let c = m.clone();
             drop(m);
             assert_eq!(&c[..], &bytes[..]);

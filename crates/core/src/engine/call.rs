@@ -1,0 +1,133 @@
+//! Redis's call(): a checked command runs, and is counted, propagated, shown
+//! to MONITOR clients and, when it moved the replication stream, noted as the
+//! client's `woff`.
+
+use super::Engine;
+use crate::args::Args;
+use crate::client::ClientId;
+use crate::command::{flags, Command};
+use crate::ctx::Ctx;
+use bytes::Bytes;
+use ember_resp::Reply;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+impl Engine {
+    /// Runs a checked command for a caller that has not looked at the client
+    /// (EXEC's queued commands).
+    pub(crate) fn call(
+        &mut self,
+        client: ClientId,
+        cmd: &'static Command,
+        argv: &[Bytes],
+        skip: usize,
+    ) -> Reply {
+        let now_ms = self.now_ms();
+        let Some(db_index) = self.clients.get(&client).map(|c| c.db) else {
+            return Reply::error("ERR client is not registered");
+        };
+        self.call_in(client, cmd, argv, skip, db_index, now_ms)
+    }
+
+    /// Runs a checked command in database `db_index` (the client's): the
+    /// handler, statistics and propagation.
+    pub(super) fn call_in(
+        &mut self,
+        client: ClientId,
+        cmd: &'static Command,
+        argv: &[Bytes],
+        skip: usize,
+        db_index: usize,
+        now_ms: i64,
+    ) -> Reply {
+        let dirty_before = self.dirty;
+        let woff_before = self.repl_offset_now();
+        let started = mono_us();
+        let mut ctx = Ctx {
+            engine: self,
+            client_id: client,
+            db_index,
+            now_ms,
+            cmd,
+            rewritten: None,
+        };
+        let mut args = Args::new(argv, skip);
+        let handler = cmd.handler.expect("leaf command has a handler");
+        let result = handler(&mut ctx, &mut args);
+        let rewritten = ctx.rewritten.take();
+        let db_after = ctx.db_index;
+        let elapsed = mono_us().saturating_sub(started);
+        // A call that blocked is counted once it completes (Redis's updateStatsOnUnblock).
+        if self.blocking.request.is_none() {
+            bump(&cmd.stats.calls, 1);
+            bump(&cmd.stats.usec, elapsed);
+            if self.config.latency_tracking {
+                cmd.stats.latency.record(elapsed * 1000);
+            }
+            self.stats.total_commands_processed += 1;
+        }
+        let reply = match result {
+            Ok(r) => {
+                if r.is_error() {
+                    cmd.stats.failed_calls.fetch_add(1, Relaxed);
+                }
+                r
+            }
+            Err(e) => {
+                cmd.stats.failed_calls.fetch_add(1, Relaxed);
+                e.into()
+            }
+        };
+        let forced = std::mem::take(&mut self.force_propagation);
+        if (self.dirty != dirty_before || forced) && !cmd.has(flags::READONLY) {
+            match rewritten {
+                Some(cmds) => {
+                    for c in cmds {
+                        self.propagate(db_index, &c);
+                    }
+                }
+                None => self.propagate(db_index, argv),
+            }
+        }
+        // Redis's `c->woff`: the stream offset after the client's last
+        // command that propagated (or otherwise moved the stream).
+        let woff_after = self.repl_offset_now();
+        let woff_moved = woff_after != woff_before;
+        if db_after != db_index || woff_moved {
+            if let Some(c) = self.clients.get_mut(&client) {
+                c.db = db_after;
+                if let (true, Some(off)) = (woff_moved, woff_after) {
+                    c.woff = off;
+                }
+            }
+        }
+        // A blocked command run again to serve it was shown when first called.
+        if !self.monitors.is_empty()
+            && !cmd.has(flags::ADMIN | flags::SKIP_MONITOR)
+            && !self.blocking.is_rerun()
+        {
+            crate::cmd::monitor::feed(self, client, db_after, argv);
+        }
+        reply
+    }
+}
+
+/// Monotonic microseconds for command durations: one vDSO call and integer
+/// math (`Instant` subtraction and `Duration` conversion cost more than the call).
+#[inline]
+fn mono_us() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
+}
+
+/// `counter += n` for statistics only written under the engine's `&mut self`
+/// (the table is this engine's own): a plain load and store instead of a
+/// locked read-modify-write on every command.
+#[inline]
+fn bump(counter: &AtomicU64, n: u64) {
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
+}

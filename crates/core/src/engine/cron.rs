@@ -1,0 +1,65 @@
+//! Periodic housekeeping (Redis's serverCron) and the blocked-client
+//! timeouts a front end drives.
+
+use super::Engine;
+use crate::client::ClientId;
+
+impl Engine {
+    /// Periodic housekeeping, called `hz` times per second by the front end
+    /// (Redis's serverCron): active expiry and the like.
+    pub fn cron(&mut self) {
+        crate::cmd::info::track_metrics(self);
+        crate::cmd::pause::end_if_expired(self);
+        if self.config.active_expire_enabled && !self.is_replica && self.pause.is_none() {
+            crate::expire::active_expire_cycle(self);
+        }
+        crate::evict::cron(self);
+        crate::blocking::handle_timeouts(self);
+        crate::blocking::serve_ready(self);
+        self.close_idle_clients();
+        for hook in self.cron_hooks.clone() {
+            hook(self);
+        }
+    }
+
+    /// True while client `id` waits in a blocking command: its front end must
+    /// not submit its next command until the late reply was pushed.
+    pub fn is_blocked(&self, id: ClientId) -> bool {
+        crate::blocking::is_blocked(self, id)
+    }
+
+    /// Unblocks clients whose timeout passed (also done by `cron`); a front
+    /// end calls it at [`Engine::next_block_deadline`] for precise timeouts.
+    pub fn handle_block_timeouts(&mut self) {
+        crate::blocking::handle_timeouts(self);
+    }
+
+    /// The earliest deadline (engine clock, ms) of a blocked client.
+    pub fn next_block_deadline(&self) -> Option<i64> {
+        self.blocking.next_deadline()
+    }
+
+    /// Closes normal clients idle for more than `timeout` seconds (0 = never).
+    fn close_idle_clients(&mut self) {
+        let timeout_ms = self.config.timeout as i64 * 1000;
+        if timeout_ms == 0 {
+            return;
+        }
+        let now = self.now_ms();
+        for c in self.clients.values_mut() {
+            let idle = now - c.last_interaction_ms;
+            if !c.is_local
+                && c.kind == crate::client::ClientKind::Normal
+                && idle > timeout_ms
+                && !c.killed
+                && c.blocked.is_none()
+                // Monitors (replica-flagged in Redis) and paused clients stay.
+                && !c.monitor
+                && !c.postponed
+            {
+                c.killed = true;
+                c.wake();
+            }
+        }
+    }
+}

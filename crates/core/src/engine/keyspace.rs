@@ -1,0 +1,92 @@
+//! Keyspace hooks: lazy expiry, the signals of modified keys and flushed or
+//! swapped databases (WATCH, blocked clients), and keyspace events.
+
+use super::{Engine, EventSink};
+use crate::events::KeyspaceEvent;
+use bytes::Bytes;
+
+impl Engine {
+    pub fn set_event_sink(&mut self, sink: EventSink) {
+        self.event_sink = Some(sink);
+    }
+
+    /// Lazy expiry (Redis's expireIfNeeded): true if the key is logically expired.
+    pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
+        if !self.dbs[db].is_expired(key, now_ms) {
+            return false;
+        }
+        // Replicas wait for their master's DEL; during CLIENT PAUSE the dataset
+        // stays constant (Redis's checkClientPauseTimeoutAndReturnIfPaused).
+        if self.is_replica && self.in_master_stream {
+            return false;
+        }
+        if self.is_replica || crate::cmd::pause::is_paused(self) {
+            return true;
+        }
+        self.delete_expired(db, key);
+        true
+    }
+
+    /// Removes an expired key: statistics, the `expired` event and a propagated DEL.
+    pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        if !self.dbs[db].delete(key) {
+            return;
+        }
+        self.stats.expired_keys += 1;
+        self.signal_modified_key(db, key);
+        self.notify_keyspace_event(crate::events::classes::EXPIRED, "expired", key, db);
+        // Redis's propagateDeletion: UNLINK under lazyfree-lazy-expire.
+        let verb: &'static [u8] = if self.config.lazyfree_lazy_expire {
+            b"UNLINK"
+        } else {
+            b"DEL"
+        };
+        let del = [Bytes::from_static(verb), Bytes::copy_from_slice(key)];
+        self.propagate(db, &del);
+    }
+
+    /// Hook for WATCH invalidation (transactions) and tracking; see `Ctx::signal_modified`.
+    pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        crate::multi::touch_key(self, db, key);
+        crate::blocking::signal_key(self, db, key);
+    }
+
+    /// Hook for WATCH invalidation when a whole database is emptied (FLUSHDB,
+    /// FLUSHALL: `None` = every database), before its keys are dropped.
+    pub fn signal_flushed_db(&mut self, db: Option<usize>) {
+        let now = self.now_ms();
+        let dbs = match db {
+            Some(d) => d..d + 1,
+            None => 0..self.dbs.len(),
+        };
+        for d in dbs {
+            crate::multi::touch_all_in_db(self, d, None, now);
+        }
+    }
+
+    /// Hook for WATCH invalidation when SWAPDB exchanged two databases' contents.
+    /// Called before the swap.
+    pub fn signal_swapped_dbs(&mut self, a: usize, b: usize) {
+        let now = self.now_ms();
+        crate::multi::touch_all_in_db(self, a, Some(b), now);
+        crate::multi::touch_all_in_db(self, b, Some(a), now);
+        // Keys waited on in either database may exist after the swap.
+        crate::blocking::signal_db(self, a);
+        crate::blocking::signal_db(self, b);
+    }
+
+    pub fn notify_keyspace_event(&mut self, class: u32, event: &str, key: &[u8], db: usize) {
+        if self.notify_flags & class == 0 {
+            return;
+        }
+        if let Some(sink) = self.event_sink.as_mut() {
+            sink(&KeyspaceEvent {
+                class,
+                event: event.to_string(),
+                key: key.to_vec(),
+                db,
+            });
+        }
+        crate::pubsub::notify_keyspace_event(self, event, key, db);
+    }
+}
