@@ -11,6 +11,7 @@ use redis::{Connection, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
+use support::repl::{cmd, contents, repl, wait_caught_up};
 use support::{start_ember, Diff, RedisServer};
 
 fn conn(port: u16) -> Connection {
@@ -18,20 +19,6 @@ fn conn(port: u16) -> Connection {
     let con = c.get_connection().unwrap();
     con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     con
-}
-
-fn cmd(c: &mut Connection, args: &[&str]) -> Value {
-    let mut q = redis::cmd(args[0]);
-    for a in &args[1..] {
-        q.arg(*a);
-    }
-    q.query(c).unwrap()
-}
-
-fn info_field(c: &mut Connection, name: &str) -> Option<String> {
-    let info: String = redis::cmd("INFO").arg("replication").query(c).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
 }
 
 /// Writes covering every supported type, in several databases, with TTLs.
@@ -99,52 +86,6 @@ fn config(diskless: bool) -> ember::Config {
     }
 }
 
-/// Every key of databases 0..4 rendered by per-type reads.
-fn contents(c: &mut Connection) -> Vec<String> {
-    let mut out = Vec::new();
-    for db in 0..4 {
-        cmd(c, &["SELECT", &db.to_string()]);
-        let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap();
-        keys.sort();
-        for k in keys {
-            let ty: String = redis::cmd("TYPE").arg(&k).query(c).unwrap();
-            let mut val = match ty.as_str() {
-                "string" => cmd(c, &["GET", &k]),
-                "list" => cmd(c, &["LRANGE", &k, "0", "-1"]),
-                "hash" => cmd(c, &["HGETALL", &k]),
-                "set" => cmd(c, &["SMEMBERS", &k]),
-                "zset" => cmd(c, &["ZRANGE", &k, "0", "-1", "WITHSCORES"]),
-                other => panic!("unexpected type {other}"),
-            };
-            if let (Value::Array(items), "set" | "hash") = (&mut val, ty.as_str()) {
-                items.sort_by_key(|v| format!("{v:?}"));
-            }
-            let ttl: i64 = redis::cmd("TTL").arg(&k).query(c).unwrap();
-            out.push(format!("{db} {k} {ty} {val:?} ttl={}", ttl > 0));
-        }
-    }
-    out
-}
-
-/// Waits (bounded) until the replica's link is up at the master's offset.
-fn wait_caught_up(m: &mut Connection, r: &mut Connection) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let up = info_field(r, "master_link_status").as_deref() == Some("up");
-        let master = info_field(m, "master_repl_offset");
-        let seen = info_field(r, "slave_repl_offset");
-        if up && master.is_some() && master == seen {
-            return;
-        }
-        if Instant::now() >= deadline {
-            let a: String = redis::cmd("INFO").arg("replication").query(m).unwrap();
-            let b: String = redis::cmd("INFO").arg("replication").query(r).unwrap();
-            panic!("replica did not catch up: {master:?} {seen:?}\n{a}\n{b}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 /// Replica of Ember: full sync of a mixed dataset with writes during and
 /// after it, then a dropped link and a partial resync.
 fn replica_of_ember(diskless: bool) {
@@ -188,9 +129,9 @@ fn replica_of_ember(diskless: bool) {
         assert!(persistence.contains("rdb_saves:1\r\n"), "{persistence}");
     }
     // The master sees its replica.
-    assert_eq!(info_field(&mut m, "role").as_deref(), Some("master"));
-    assert_eq!(info_field(&mut m, "connected_slaves").as_deref(), Some("1"));
-    let slave0 = info_field(&mut m, "slave0").unwrap();
+    assert_eq!(repl(&mut m, "role").as_deref(), Some("master"));
+    assert_eq!(repl(&mut m, "connected_slaves").as_deref(), Some("1"));
+    let slave0 = repl(&mut m, "slave0").unwrap();
     assert!(
         slave0.starts_with(&format!(
             "ip=127.0.0.1,port={},state=online,offset=",
@@ -198,15 +139,9 @@ fn replica_of_ember(diskless: bool) {
         )),
         "{slave0}"
     );
-    assert_eq!(
-        info_field(&mut m, "repl_backlog_active").as_deref(),
-        Some("1")
-    );
+    assert_eq!(repl(&mut m, "repl_backlog_active").as_deref(), Some("1"));
     // Both sides agree on the history and the offset.
-    assert_eq!(
-        info_field(&mut m, "master_replid"),
-        info_field(&mut r, "master_replid")
-    );
+    assert_eq!(repl(&mut m, "master_replid"), repl(&mut r, "master_replid"));
     let role = cmd(&mut m, &["ROLE"]);
     let Value::Array(role) = role else {
         panic!("{role:?}")
@@ -257,10 +192,7 @@ fn min_replicas_to_write() {
     let e: redis::RedisResult<Value> = redis::cmd("SET").arg("k").arg("v").query(&mut m);
     let e = e.unwrap_err();
     assert_eq!(e.code(), Some("NOREPLICAS"));
-    assert_eq!(
-        info_field(&mut m, "min_slaves_good_slaves").as_deref(),
-        Some("0")
-    );
+    assert_eq!(repl(&mut m, "min_slaves_good_slaves").as_deref(), Some("0"));
     // Reads still work.
     assert_eq!(cmd(&mut m, &["GET", "k"]), Value::Nil);
     let port = ember.port.to_string();
@@ -277,10 +209,7 @@ fn min_replicas_to_write() {
     }
     wait_caught_up(&mut m, &mut r);
     assert_eq!(cmd(&mut r, &["GET", "k"]), Value::BulkString(b"v".to_vec()));
-    assert_eq!(
-        info_field(&mut m, "min_slaves_good_slaves").as_deref(),
-        Some("1")
-    );
+    assert_eq!(repl(&mut m, "min_slaves_good_slaves").as_deref(), Some("1"));
 }
 
 /// WAIT's argument errors, its answer without replicas and inside MULTI,
@@ -367,19 +296,16 @@ fn psync2_accepts_the_previous_replid() {
     let parts: Vec<&str> = line.split(' ').collect();
     assert_eq!(parts[0], "+FULLRESYNC", "{line}");
     let old = parts[1].to_string();
-    assert_eq!(info_field(&mut m, "master_replid").unwrap(), old);
+    assert_eq!(repl(&mut m, "master_replid").unwrap(), old);
     cmd(&mut m, &["SET", "b", "2"]);
-    let offset: u64 = info_field(&mut m, "master_repl_offset")
-        .unwrap()
-        .parse()
-        .unwrap();
+    let offset: u64 = repl(&mut m, "master_repl_offset").unwrap().parse().unwrap();
     drop(first);
     ember_replication::ids::shift_replid(&mut ember.engine.lock());
-    let new = info_field(&mut m, "master_replid").unwrap();
+    let new = repl(&mut m, "master_replid").unwrap();
     assert_ne!(new, old);
-    assert_eq!(info_field(&mut m, "master_replid2").unwrap(), old);
+    assert_eq!(repl(&mut m, "master_replid2").unwrap(), old);
     let second = (offset + 1).to_string();
-    assert_eq!(info_field(&mut m, "second_repl_offset").unwrap(), second);
+    assert_eq!(repl(&mut m, "second_repl_offset").unwrap(), second);
     // The old id up to second_repl_offset: +CONTINUE with the new id.
     let (_c1, line) = raw_psync(ember.port, true, &old, &second);
     assert_eq!(line, format!("+CONTINUE {new}"));

@@ -8,6 +8,7 @@ mod support;
 
 use redis::{Connection, Value};
 use std::time::{Duration, Instant};
+use support::repl::{cmd, contents, info_field, repl, wait_caught_up};
 use support::{start_ember, RedisServer};
 
 fn conn(port: u16) -> Connection {
@@ -15,14 +16,6 @@ fn conn(port: u16) -> Connection {
     let con = c.get_connection().unwrap();
     con.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     con
-}
-
-fn cmd(c: &mut Connection, args: &[&str]) -> Value {
-    let mut q = redis::cmd(args[0]);
-    for a in &args[1..] {
-        q.arg(*a);
-    }
-    q.query(c).unwrap()
 }
 
 /// The error text of a command expected to fail.
@@ -35,16 +28,6 @@ fn err(c: &mut Connection, args: &[&str]) -> String {
         Ok(v) => panic!("{args:?} succeeded: {v:?}"),
         Err(e) => format!("{} {}", e.code().unwrap_or(""), e.detail().unwrap_or("")),
     }
-}
-
-fn info_field(c: &mut Connection, section: &str, name: &str) -> Option<String> {
-    let info: String = redis::cmd("INFO").arg(section).query(c).unwrap();
-    info.lines()
-        .find_map(|l| l.strip_prefix(&format!("{name}:")).map(str::to_string))
-}
-
-fn repl(c: &mut Connection, name: &str) -> Option<String> {
-    info_field(c, "replication", name)
 }
 
 /// Writes covering every type Ember has (small and large encodings), in two
@@ -85,52 +68,6 @@ fn load(c: &mut Connection, tag: &str, n: usize) {
         }
     }
     cmd(c, &["SELECT", "0"]);
-}
-
-/// Every key of databases 0..4 rendered by per-type reads.
-fn contents(c: &mut Connection) -> Vec<String> {
-    let mut out = Vec::new();
-    for db in 0..4 {
-        cmd(c, &["SELECT", &db.to_string()]);
-        let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query(c).unwrap();
-        keys.sort();
-        for k in keys {
-            let ty: String = redis::cmd("TYPE").arg(&k).query(c).unwrap();
-            let mut val = match ty.as_str() {
-                "string" => cmd(c, &["GET", &k]),
-                "list" => cmd(c, &["LRANGE", &k, "0", "-1"]),
-                "hash" => cmd(c, &["HGETALL", &k]),
-                "set" => cmd(c, &["SMEMBERS", &k]),
-                "zset" => cmd(c, &["ZRANGE", &k, "0", "-1", "WITHSCORES"]),
-                other => panic!("unexpected type {other}"),
-            };
-            if let (Value::Array(items), "set" | "hash") = (&mut val, ty.as_str()) {
-                items.sort_by_key(|v| format!("{v:?}"));
-            }
-            let ttl: i64 = redis::cmd("TTL").arg(&k).query(c).unwrap();
-            out.push(format!("{db} {k} {ty} {val:?} ttl={}", ttl > 900));
-        }
-    }
-    cmd(c, &["SELECT", "0"]);
-    out
-}
-
-/// Waits (bounded) until the replica's link is up at the master's offset.
-fn wait_caught_up(m: &mut Connection, r: &mut Connection) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let up = repl(r, "master_link_status").as_deref() == Some("up");
-        let master = repl(m, "master_repl_offset");
-        let seen = repl(r, "slave_repl_offset");
-        if up && master.is_some() && master == seen {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "replica did not catch up: {master:?} {seen:?}"
-        );
-        std::thread::sleep(Duration::from_millis(30));
-    }
 }
 
 /// Equal contents, or a short report of the first difference.

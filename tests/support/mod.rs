@@ -14,6 +14,7 @@
 //! Every `Diff` owns its two servers, so tests run in parallel threads freely.
 #![allow(dead_code)]
 
+pub mod repl;
 pub mod resp;
 
 pub use resp::{encode_command, escape, show_command, RawConn, Resp};
