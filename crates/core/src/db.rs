@@ -133,6 +133,35 @@ impl Db {
         }
     }
 
+    /// Adds a key that is expected to be new (RDB loading), with its expiry
+    /// and access stamp, in one keyspace lookup. A key already present is left
+    /// untouched and `value` handed back (the caller fails or replaces it
+    /// through `insert_stamped`). A new key needs no snapshot capture: it
+    /// only gets the snapshot's "new entry" bit, as `insert` gives it.
+    pub fn insert_loaded(
+        &mut self,
+        key: &[u8],
+        value: Value,
+        expire: Option<i64>,
+        stamp: AccessStamp,
+    ) -> Result<(), Value> {
+        let meta = (stamp & !SAVED_BIT) | self.snap.new_bit();
+        self.keys
+            .try_insert_new(key, || KeyBuf::new(key), value, meta)?;
+        if let Some(at) = expire {
+            // Every key of `expires` is in `keys`: a new key has no entry there.
+            self.expires.insert_new(KeyBuf::new(key), at, ());
+        }
+        Ok(())
+    }
+
+    /// Pre-sizes the keyspace and the expires index for `keys` and `expires`
+    /// more entries (RDB RESIZEDB).
+    pub fn reserve(&mut self, keys: usize, expires: usize) {
+        self.keys.reserve(keys);
+        self.expires.reserve(expires);
+    }
+
     /// The key's access stamp (regardless of expiry).
     pub fn stamp_of(&self, key: &[u8]) -> Option<AccessStamp> {
         self.keys.get_with_meta(key).map(|(_, m)| *m & !SAVED_BIT)

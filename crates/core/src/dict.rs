@@ -148,6 +148,54 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
         self.len += 1;
     }
 
+    /// Adds `(make_key(), value, meta)` unless `key` is present, hashing `key`
+    /// once; a present key is left alone and `value` handed back.
+    pub fn try_insert_new(
+        &mut self,
+        key: &[u8],
+        make_key: impl FnOnce() -> K,
+        value: V,
+        meta: M,
+    ) -> Result<(), V> {
+        let h = self.hash(key) as usize;
+        if self.len > 0 {
+            let mut cur = &self.buckets[h & (self.buckets.len() - 1)];
+            while let Some(e) = cur {
+                if e.key.borrow() == key {
+                    return Err(value);
+                }
+                cur = &e.next;
+            }
+        }
+        self.grow_if_needed();
+        let b = h & (self.buckets.len() - 1);
+        let next = self.buckets[b].take();
+        self.buckets[b] = Some(Box::new(Entry {
+            key: make_key(),
+            value,
+            meta,
+            next,
+        }));
+        self.len += 1;
+        Ok(())
+    }
+
+    /// Makes room for `additional` more entries without rehashing as they
+    /// arrive (Redis's dictExpand on RESIZEDB): the table grows at once to the
+    /// power of two that holds them. Never shrinks; a later removal may shrink
+    /// an over-reserved table as usual. SCAN's cursor guarantee holds across
+    /// it as across any power-of-two resize.
+    pub fn reserve(&mut self, additional: usize) {
+        let want = self.len.saturating_add(additional);
+        if want <= self.buckets.len() {
+            return;
+        }
+        let Some(size) = want.checked_next_power_of_two() else {
+            return;
+        };
+        self.resize(size.max(MIN_BUCKETS));
+    }
+
     /// The value and the metadata of `key`, both mutable.
     pub fn get_with_meta_mut(&mut self, key: &[u8]) -> Option<(&mut V, &mut M)> {
         if self.len == 0 {
@@ -528,6 +576,50 @@ mod tests {
         assert_eq!(std::mem::size_of::<Entry<KeyBuf, i64, ()>>(), 32);
         // No hasher state per table.
         assert_eq!(std::mem::size_of::<Dict<KeyBuf, ()>>(), 24);
+    }
+
+    #[test]
+    fn reserve_presizes_and_keeps_scan_and_shrink() {
+        let mut d: Dict<Vec<u8>, usize> = Dict::new();
+        d.reserve(1000);
+        assert_eq!(d.buckets(), 1024);
+        for i in 0..1000 {
+            assert!(d.try_insert_new(&k(i), || k(i), i, ()).is_ok());
+        }
+        assert_eq!(d.buckets(), 1024, "no rehash while filling");
+        assert_eq!(d.try_insert_new(&k(7), || k(7), 0, ()), Err(0));
+        assert_eq!(d.get(&k(7)), Some(&7));
+        assert_eq!(d.len(), 1000);
+        d.reserve(10);
+        assert_eq!(d.buckets(), 1024, "already room");
+        // Reserving in the middle of a SCAN still returns every element.
+        let mut seen = HashSet::new();
+        let mut cursor = 0;
+        let mut step = 0;
+        loop {
+            cursor = d.scan(cursor, |key, _| {
+                seen.insert(key.clone());
+            });
+            step += 1;
+            if step == 100 {
+                d.reserve(10_000);
+                assert_eq!(d.buckets(), 16384);
+            }
+            if cursor == 0 {
+                break;
+            }
+        }
+        assert_eq!(seen.len(), 1000);
+        // An over-reserved table shrinks on removal as usual.
+        for i in 0..995 {
+            d.remove(&k(i));
+        }
+        assert!(d.buckets() <= 16, "{}", d.buckets());
+        let mut e: Dict<Vec<u8>, usize> = Dict::new();
+        e.reserve(0);
+        assert_eq!(e.buckets(), 0);
+        e.reserve(1);
+        assert_eq!(e.buckets(), MIN_BUCKETS);
     }
 
     #[test]

@@ -10,12 +10,13 @@
 use crate::error::{RdbError, Result};
 use crate::packed::{self, Entry, ListpackBuilder};
 use crate::rio::{parse_strtod, rdb_type as t, RdbReader, RdbWriter, Str};
-use ember_core::types::hash::Limits as HashLimits;
+use ember_core::types::hash::{HashBuilder, Limits as HashLimits};
 use ember_core::types::set::Member;
 use ember_core::types::zset::Limits as ZLimits;
 use ember_core::types::{HashValue, ListValue, SetValue, ZSetValue};
 use ember_core::value::{StrValue, Value};
 use ember_core::Config;
+use std::borrow::Cow;
 use std::io::{Read, Write};
 
 /// Quicklist node containers (Redis's QUICKLIST_NODE_CONTAINER_*).
@@ -234,7 +235,11 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
         t::LIST_QUICKLIST | t::LIST_QUICKLIST_2 => read_quicklist(r, ty, enc)?,
         t::SET => {
             let n = r.read_len()?;
-            let mut set = SetValue::default();
+            let mut set = if n > enc.set_max_intset as u64 {
+                SetValue::table_with_capacity(n.min(1 << 20) as usize)
+            } else {
+                SetValue::default()
+            };
             for _ in 0..n {
                 let m = r.read_string()?;
                 if !set.add(&m, enc.set_max_intset) {
@@ -283,7 +288,11 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
                         RdbError::corrupt("Zset listpack integrity check failed.")
                     })?,
                 };
-                pairs.push((pair[0].to_vec(), score));
+                let member = match pair[0] {
+                    Entry::Bytes(b) => Cow::Borrowed(b),
+                    Entry::Int(n) => Cow::Owned(itoa::Buffer::new().format(n).as_bytes().to_vec()),
+                };
+                pairs.push((member, score));
             }
             // A packed set keeps long members packed (Redis checks the count only).
             let limits = ZLimits {
@@ -294,20 +303,18 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
         }
         t::HASH => {
             let n = r.read_len()?;
-            let mut h = HashValue::new();
-            if n > enc.hash.max_entries as u64 {
-                // Too many fields for a listpack: straight into a hashtable
-                // (as Redis creates it), not a listpack grown then converted.
-                h.convert();
-            }
+            // Too many fields for a listpack: straight into a hashtable (as
+            // Redis creates it), not a listpack grown then converted.
+            let mut h = HashBuilder::new(n.min(1 << 20) as usize, &enc.hash);
+            let dup = || RdbError::corrupt("Duplicate hash fields detected");
             for _ in 0..n {
                 let f = r.read_string()?;
                 let v = r.read_string()?;
-                if !h.set(&f, &v, &enc.hash) {
-                    return Err(RdbError::corrupt("Duplicate hash fields detected"));
+                if !h.push(&f, &v) {
+                    return Err(dup());
                 }
             }
-            Value::Hash(Box::new(h))
+            Value::Hash(Box::new(h.finish().ok_or_else(dup)?))
         }
         t::HASH_ZIPMAP => {
             let blob = r.read_string()?;
@@ -329,18 +336,16 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
                 ..enc.hash
             };
             let (mut fbuf, mut vbuf) = (itoa::Buffer::new(), itoa::Buffer::new());
-            let mut h = HashValue::new();
-            if entries.len() / 2 > limits.max_entries {
-                h.convert();
-            }
+            let mut h = HashBuilder::new(entries.len() / 2, &limits);
+            let dup = || RdbError::corrupt("Hash with dup elements");
             for pair in entries.chunks_exact(2) {
                 let f = entry_bytes(pair[0], &mut fbuf);
                 let v = entry_bytes(pair[1], &mut vbuf);
-                if !h.set(f, v, &limits) {
-                    return Err(RdbError::corrupt("Hash with dup elements"));
+                if !h.push(f, v) {
+                    return Err(dup());
                 }
             }
-            Value::Hash(Box::new(h))
+            Value::Hash(Box::new(h.finish().ok_or_else(dup)?))
         }
         t::STREAM_LISTPACKS | t::STREAM_LISTPACKS_2 => {
             return Err(RdbError::Unsupported(format!(
@@ -434,18 +439,19 @@ fn hash_value<'a>(
     pairs: impl Iterator<Item = (&'a [u8], &'a [u8])>,
     limits: &HashLimits,
 ) -> Result<Value> {
-    let mut h = HashValue::new();
+    let mut h = HashBuilder::new(0, limits);
+    let dup = || RdbError::corrupt("Hash with dup elements");
     for (f, v) in pairs {
-        if !h.set(f, v, limits) {
-            return Err(RdbError::corrupt("Hash with dup elements"));
+        if !h.push(f, v) {
+            return Err(dup());
         }
     }
-    Ok(Value::Hash(Box::new(h)))
+    Ok(Value::Hash(Box::new(h.finish().ok_or_else(dup)?)))
 }
 
 /// Sorted sets are stored in any order: sort by (score, member), refuse NaN
 /// scores and duplicate members, then encode as Redis converts after loading.
-fn zset_value(mut pairs: Vec<(Vec<u8>, f64)>, limits: ZLimits) -> Result<Value> {
+fn zset_value<M: AsRef<[u8]> + Ord>(mut pairs: Vec<(M, f64)>, limits: ZLimits) -> Result<Value> {
     if pairs.iter().any(|(_, s)| s.is_nan()) {
         return Err(RdbError::corrupt("Zset with NAN score detected"));
     }
@@ -454,22 +460,9 @@ fn zset_value(mut pairs: Vec<(Vec<u8>, f64)>, limits: ZLimits) -> Result<Value> 
             .unwrap_or(std::cmp::Ordering::Equal)
             .then_with(|| a.0.cmp(&b.0))
     });
-    let dup = if pairs.len() <= 16 {
-        // Small sets (the listpack ones): pairwise beats hashing.
-        pairs
-            .iter()
-            .enumerate()
-            .any(|(i, (m, _))| pairs[i + 1..].iter().any(|(o, _)| o == m))
-    } else {
-        let mut seen = std::collections::HashSet::with_capacity(pairs.len());
-        !pairs.iter().all(|(m, _)| seen.insert(&m[..]))
-    };
-    if dup {
-        return Err(RdbError::corrupt("Duplicate zset fields detected"));
-    }
-    Ok(Value::ZSet(Box::new(ZSetValue::from_sorted(
-        &pairs, limits,
-    ))))
+    ZSetValue::from_sorted_checked(&pairs, limits)
+        .map(|z| Value::ZSet(Box::new(z)))
+        .ok_or_else(|| RdbError::corrupt("Duplicate zset fields detected"))
 }
 
 #[cfg(test)]

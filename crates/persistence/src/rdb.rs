@@ -211,6 +211,9 @@ pub struct LoadOptions {
     pub verify_checksum: bool,
 }
 
+/// The most entries one RESIZEDB opcode pre-sizes a table for.
+const RESIZEDB_CAP: u64 = 1 << 24;
+
 /// The access stamp of a loaded key (Redis's objectSetLRUOrLFU).
 pub(crate) fn restored_stamp(
     config: &Config,
@@ -310,8 +313,13 @@ pub fn load_observed<R: Read>(
                 continue;
             }
             opcode::RESIZEDB => {
-                r.read_len()?;
-                r.read_len()?;
+                let keys = r.read_len()?;
+                let expires = r.read_len()?;
+                // Pre-size the tables (Redis's dictExpand): no rehash while
+                // they fill. Capped so that a corrupt size cannot make a
+                // huge allocation before any key is read.
+                let cap = |n: u64| n.min(RESIZEDB_CAP) as usize;
+                dbs[db].reserve(cap(keys), cap(expires));
                 continue;
             }
             opcode::AUX => {
@@ -356,15 +364,16 @@ pub fn load_observed<R: Read>(
             continue;
         }
         let target = &mut dbs[db];
-        let existed = target.get_raw(&key).is_some();
-        if existed && !opts.allow_dup {
-            return Err(RdbError::DuplicateKey { db, key });
-        }
         let stamp = restored_stamp(config, opts.now_ms, key_idle, key_freq);
-        // A new key has no TTL to clear: skip that lookup in the expires index.
-        target.insert_stamped(&key, value, !existed, |_| stamp);
-        if let Some(at) = at {
-            target.set_expire(&key, at);
+        // A new key (the usual case) goes in with one keyspace lookup.
+        if let Err(value) = target.insert_loaded(&key, value, at, stamp) {
+            if !opts.allow_dup {
+                return Err(RdbError::DuplicateKey { db, key });
+            }
+            target.insert_stamped(&key, value, false, |_| stamp);
+            if let Some(at) = at {
+                target.set_expire(&key, at);
+            }
         }
         stats.keys_loaded += 1;
     }

@@ -464,3 +464,73 @@ fn fuzzed_files_never_panic() {
         }
     }
 }
+
+/// A version-10 file body (no checksum: trailer 0) from raw opcodes.
+fn raw_file(body: &[u8]) -> Vec<u8> {
+    let mut f = b"REDIS0010".to_vec();
+    f.extend_from_slice(body);
+    f.push(0xff);
+    f.extend_from_slice(&[0; 8]);
+    f
+}
+
+#[test]
+fn duplicate_keys_fail_or_merge_and_resizedb_presizes() {
+    // SELECTDB 0, RESIZEDB 3 keys / 1 expire, then "a"="1" (with a TTL), "b"="2", "a"="3".
+    let mut body = b"\xfe\x00\xfb\x03\x01".to_vec();
+    body.extend_from_slice(b"\xfc");
+    body.extend_from_slice(&(NOW + 100_000).to_le_bytes());
+    body.extend_from_slice(b"\x00\x01a\x011\x00\x01b\x012\x00\x01a\x013");
+    let file = raw_file(&body);
+    assert!(matches!(
+        load_bytes(&file),
+        Err(crate::RdbError::DuplicateKey { db: 0, .. })
+    ));
+    let config = Config::default();
+    let mut dbs: Vec<ember_core::db::Db> = (0..16).map(|_| Default::default()).collect();
+    let opts = LoadOptions {
+        now_ms: NOW,
+        drop_expired: true,
+        allow_dup: true,
+        verify_checksum: true,
+    };
+    let mut r = RdbReader::with_len(&file[..], file.len() as u64);
+    let stats = rdb::load(&mut r, &mut dbs, &config, opts).unwrap();
+    assert_eq!(stats.keys_loaded, 3);
+    assert_eq!(dbs[0].len(), 2);
+    assert!(dbs[0].keys().buckets() >= 4);
+    // The replacing "a" has no TTL: the first one's is gone.
+    assert_eq!(dbs[0].expire_of(b"a"), None);
+    assert_eq!(dbs[0].expires_count(), 0);
+    match dbs[0].get_raw(b"a") {
+        Some(ember_core::value::Value::Str(s)) => assert_eq!(&s.as_bytes()[..], b"3"),
+        other => panic!("{other:?}"),
+    }
+    // A TTL loaded with a new key is there.
+    let mut body = b"\xfe\x00\xfb\x02\x01\xfc".to_vec();
+    body.extend_from_slice(&(NOW + 100_000).to_le_bytes());
+    body.extend_from_slice(b"\x00\x01a\x011\x00\x01b\x012");
+    let mut dbs: Vec<ember_core::db::Db> = (0..16).map(|_| Default::default()).collect();
+    let file = raw_file(&body);
+    let mut r = RdbReader::with_len(&file[..], file.len() as u64);
+    rdb::load(&mut r, &mut dbs, &config, opts).unwrap();
+    assert_eq!(dbs[0].expire_of(b"a"), Some(NOW + 100_000));
+    assert_eq!(dbs[0].expire_of(b"b"), None);
+    // RESIZEDB pre-sizes the keyspace for its count.
+    let mut body = b"\xfe\x00\xfb\x80\x00\x01\x00\x00\x00".to_vec();
+    body.extend_from_slice(b"\x00\x01a\x011");
+    let file = raw_file(&body);
+    let mut dbs: Vec<ember_core::db::Db> = (0..16).map(|_| Default::default()).collect();
+    let mut r = RdbReader::with_len(&file[..], file.len() as u64);
+    rdb::load(&mut r, &mut dbs, &config, opts).unwrap();
+    assert_eq!(dbs[0].keys().buckets(), 65536);
+    // A huge (corrupt) RESIZEDB is capped, not honoured.
+    let mut body = b"\xfe\x00\xfb\x81".to_vec();
+    body.extend_from_slice(&u64::MAX.to_be_bytes());
+    body.extend_from_slice(b"\x00\x00\x01a\x011");
+    let file = raw_file(&body);
+    let mut dbs: Vec<ember_core::db::Db> = (0..16).map(|_| Default::default()).collect();
+    let mut r = RdbReader::with_len(&file[..], file.len() as u64);
+    rdb::load(&mut r, &mut dbs, &config, opts).unwrap();
+    assert_eq!(dbs[0].keys().buckets(), 1 << 24);
+}

@@ -238,6 +238,111 @@ impl HashValue {
     }
 }
 
+/// Builds a hash from a stream of pairs that should hold no duplicate field
+/// (an RDB payload): the encoding ends up as a sequence of [`HashValue::set`]
+/// calls would leave it, but a listpack is filled by appending (no per-field
+/// scan, amortized growth) and checked for duplicates once at the end.
+pub struct HashBuilder {
+    lim: Limits,
+    pack: Vec<u8>,
+    count: usize,
+    table: Option<Box<Dict<Pair, ()>>>,
+}
+
+impl HashBuilder {
+    /// A builder for about `expected` pairs; more than the entry limit starts
+    /// a hashtable straight away (as Redis's loader creates it).
+    pub fn new(expected: usize, lim: &Limits) -> HashBuilder {
+        let table = (expected > lim.max_entries).then(|| {
+            let mut t = Dict::new();
+            t.reserve(expected);
+            Box::new(t)
+        });
+        HashBuilder {
+            lim: *lim,
+            pack: Vec::new(),
+            count: 0,
+            table,
+        }
+    }
+
+    /// Adds a pair; false when the field is already there (a duplicate found
+    /// here; a listpack's are found by [`HashBuilder::finish`]).
+    pub fn push(&mut self, field: &[u8], value: &[u8]) -> bool {
+        if self.table.is_none()
+            && (field.len() > self.lim.max_value
+                || value.len() > self.lim.max_value
+                || self.pack.len() + field.len() + value.len() + 20 > PACK_MAX_BYTES
+                || self.count >= self.lim.max_entries)
+            && !self.convert_to_table()
+        {
+            return false;
+        }
+        match &mut self.table {
+            Some(t) => {
+                if t.contains_key(field) {
+                    return false;
+                }
+                t.insert_new(Pair::new(field, value), (), ());
+            }
+            None => {
+                let mut hdr = [0u8; 10];
+                let h = put_varint(&mut hdr, field.len());
+                self.pack.extend_from_slice(&hdr[..h]);
+                self.pack.extend_from_slice(field);
+                let h = put_varint(&mut hdr, value.len());
+                self.pack.extend_from_slice(&hdr[..h]);
+                self.pack.extend_from_slice(value);
+            }
+        }
+        self.count += 1;
+        true
+    }
+
+    /// Moves the listpack's pairs into a hashtable; false on a duplicate.
+    fn convert_to_table(&mut self) -> bool {
+        let mut t = Dict::new();
+        t.reserve(self.count + 1);
+        for (f, v) in (PackIter {
+            buf: &self.pack,
+            pos: 0,
+        }) {
+            if t.contains_key(f) {
+                return false;
+            }
+            t.insert_new(Pair::new(f, v), (), ());
+        }
+        self.pack = Vec::new();
+        self.table = Some(Box::new(t));
+        true
+    }
+
+    /// The hash, or `None` when two pairs had the same field.
+    pub fn finish(self) -> Option<HashValue> {
+        if let Some(t) = self.table {
+            return Some(HashValue::Table(t));
+        }
+        let it = PackIter {
+            buf: &self.pack,
+            pos: 0,
+        };
+        let dup = if self.count <= 8 {
+            let fields: Vec<&[u8]> = it.map(|(f, _)| f).collect();
+            (1..fields.len()).any(|i| fields[..i].contains(&fields[i]))
+        } else {
+            let mut fields: Vec<&[u8]> = it.map(|(f, _)| f).collect();
+            fields.sort_unstable();
+            fields.windows(2).any(|w| w[0] == w[1])
+        };
+        if dup {
+            return None;
+        }
+        Some(HashValue::Pack(Pack {
+            buf: PackBuf::from_vec(self.pack, self.count as u32),
+        }))
+    }
+}
+
 /// Iterator over a hash's (field, value) pairs.
 pub enum Iter<'a> {
     Pack(PackIter<'a>),
@@ -492,6 +597,56 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn builder_matches_set_and_finds_duplicates() {
+        let lim = Limits::DEFAULT;
+        let small = Limits {
+            max_entries: 4,
+            max_value: 8,
+        };
+        for (n, l, expected) in [
+            (3, lim, 3),
+            (20, lim, 20),
+            (6, small, 0),
+            (600, lim, 600),
+            (600, lim, 0),
+        ] {
+            let mut b = HashBuilder::new(expected, &l);
+            let mut h = HashValue::new();
+            for i in 0..n {
+                let f = format!("f{i}");
+                let v = if i == 2 {
+                    "a long value".to_string()
+                } else {
+                    i.to_string()
+                };
+                assert!(b.push(f.as_bytes(), v.as_bytes()));
+                h.set(f.as_bytes(), v.as_bytes(), &l);
+            }
+            let built = b.finish().unwrap();
+            assert_eq!(built.encoding(), h.encoding(), "{n}");
+            assert_eq!(pairs(&built).len(), n);
+            if built.is_packed() {
+                assert_eq!(pairs(&built), pairs(&h), "listpack order kept");
+            }
+            assert!(built == h);
+        }
+        // Repeats: found by finish (listpack) or by push (hashtable, or
+        // when converting with a repeat already in the listpack).
+        for (n, l) in [(5, lim), (50, lim), (6, small)] {
+            let mut b = HashBuilder::new(0, &l);
+            let mut ok = true;
+            for i in 0..n {
+                let f = if i == n - 1 { 1 } else { i };
+                ok &= b.push(format!("f{f}").as_bytes(), b"v");
+            }
+            assert!(!ok || b.finish().is_none(), "{n}");
+        }
+        let mut b = HashBuilder::new(1000, &lim);
+        assert!(b.push(b"x", b"1"));
+        assert!(!b.push(b"x", b"2"));
     }
 
     #[test]

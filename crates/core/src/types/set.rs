@@ -136,13 +136,7 @@ impl SetValue {
     /// `max_intset` is `set-max-intset-entries`.
     pub fn add(&mut self, m: &[u8], max_intset: usize) -> bool {
         match &mut self.enc {
-            Enc::Table(d) => {
-                if d.contains_key(m) {
-                    return false;
-                }
-                d.insert_new(MemberBuf::new(m), (), ());
-                true
-            }
+            Enc::Table(d) => d.try_insert_new(m, || MemberBuf::new(m), (), ()).is_ok(),
             Enc::Ints(s) => match parse_i64(m) {
                 Some(n) => {
                     if !s.insert(n) {
@@ -264,6 +258,16 @@ impl SetValue {
                 0
             }
             Enc::Table(d) => d.scan(cursor, |k, _| visit(Member::Bytes(k))),
+        }
+    }
+
+    /// An empty `hashtable` set with room for `n` members (Redis's RDB loader
+    /// creates a set this way when it has more members than an intset holds).
+    pub fn table_with_capacity(n: usize) -> SetValue {
+        let mut d: Dict<MemberBuf, ()> = Dict::new();
+        d.reserve(n);
+        SetValue {
+            enc: Enc::Table(Box::new(d)),
         }
     }
 

@@ -75,19 +75,35 @@ pub struct Skiplist {
 
 impl Skiplist {
     fn from_sorted<'a>(entries: impl IntoIterator<Item = (&'a [u8], f64)>) -> Skiplist {
+        let entries = entries.into_iter();
         let mut dict: Dict<Arc<[u8]>, f64> = Dict::new();
-        let nodes: Vec<Node> = entries
-            .into_iter()
-            .map(|(m, score)| {
-                let member: Arc<[u8]> = Arc::from(m);
-                dict.insert_new(member.clone(), score, ());
-                Node { score, member }
-            })
-            .collect();
-        Skiplist {
+        dict.reserve(entries.size_hint().0);
+        let nodes = entries.map(|(m, score)| {
+            let member: Arc<[u8]> = Arc::from(m);
+            dict.insert_new(member.clone(), score, ());
+            Node { score, member }
+        });
+        let tree = Tree::from_sorted(nodes);
+        Skiplist { dict, tree }
+    }
+
+    /// `from_sorted` for members that may repeat: `None` on a duplicate
+    /// (found by the member dict's own lookup, no extra pass).
+    fn from_sorted_checked<'a>(
+        entries: impl ExactSizeIterator<Item = (&'a [u8], f64)>,
+    ) -> Option<Skiplist> {
+        let mut dict: Dict<Arc<[u8]>, f64> = Dict::new();
+        dict.reserve(entries.len());
+        let mut nodes = Vec::with_capacity(entries.len());
+        for (m, score) in entries {
+            let member: Arc<[u8]> = Arc::from(m);
+            dict.try_insert_new(m, || member.clone(), score, ()).ok()?;
+            nodes.push(Node { score, member });
+        }
+        Some(Skiplist {
             dict,
             tree: Tree::from_sorted(nodes),
-        }
+        })
     }
 
     fn insert_new(&mut self, m: &[u8], score: f64) {
@@ -182,6 +198,38 @@ impl ZSetValue {
             ZSetValue::Listpack(Listpack::from_sorted(it))
         } else {
             ZSetValue::Skiplist(Box::new(Skiplist::from_sorted(it)))
+        }
+    }
+
+    /// [`ZSetValue::from_sorted`] for untrusted input (an RDB payload):
+    /// `None` when a member appears twice. Entries are in (score, member)
+    /// order, so repeats need not be adjacent: a listpack-sized set compares
+    /// pairwise or sorts its members, a skiplist finds them in its dict.
+    pub fn from_sorted_checked<M: AsRef<[u8]>>(
+        entries: &[(M, f64)],
+        limits: Limits,
+    ) -> Option<ZSetValue> {
+        let maxlen = entries
+            .iter()
+            .map(|(m, _)| m.as_ref().len())
+            .max()
+            .unwrap_or(0);
+        let it = entries.iter().map(|(m, s)| (m.as_ref(), *s));
+        if entries.len() <= limits.max_entries && maxlen <= limits.max_value {
+            let dup = if entries.len() <= 16 {
+                (1..entries.len()).any(|i| {
+                    entries[..i]
+                        .iter()
+                        .any(|(o, _)| o.as_ref() == entries[i].0.as_ref())
+                })
+            } else {
+                let mut members: Vec<&[u8]> = entries.iter().map(|(m, _)| m.as_ref()).collect();
+                members.sort_unstable();
+                members.windows(2).any(|w| w[0] == w[1])
+            };
+            (!dup).then(|| ZSetValue::Listpack(Listpack::from_sorted(it)))
+        } else {
+            Skiplist::from_sorted_checked(it).map(|sl| ZSetValue::Skiplist(Box::new(sl)))
         }
     }
 

@@ -459,3 +459,67 @@ fn list_push_api_used_by_loader() {
     l.push(End::Tail, b"a");
     assert_eq!(l.len(), 1);
 }
+
+#[test]
+fn duplicates_are_found_at_every_size_and_encoding() {
+    // Plain hashes: a repeat among a few fields (pairwise), among a listpack's
+    // worth (sorted check), across the listpack -> hashtable conversion, and
+    // inside a hashtable; the repeat is never adjacent.
+    for (n, repeat_at) in [(3, 2), (40, 39), (600, 599), (600, 300)] {
+        let mut w = RdbWriter::new(Vec::new(), false);
+        w.write_len(n).unwrap();
+        for i in 0..n {
+            let f = if i == repeat_at { 0 } else { i };
+            w.write_string(format!("f{f}").as_bytes()).unwrap();
+            w.write_string(b"v").unwrap();
+        }
+        assert!(read_blob(t::HASH, w.into_inner()).is_err(), "hash {n}");
+        // The same without the repeat loads, with Redis's encoding.
+        let mut w = RdbWriter::new(Vec::new(), false);
+        w.write_len(n).unwrap();
+        for i in 0..n {
+            w.write_string(format!("f{i}").as_bytes()).unwrap();
+            w.write_string(b"v").unwrap();
+        }
+        let v = read_blob(t::HASH, w.into_inner()).unwrap().unwrap();
+        let want = if n > 512 { "hashtable" } else { "listpack" };
+        assert_eq!(v.encoding(), want);
+        let Value::Hash(h) = v else { panic!() };
+        assert_eq!(h.len(), n as usize);
+        assert_eq!(h.get(b"f1"), Some(&b"v"[..]));
+    }
+    // A listpack hash with a repeated (integer-encoded) field among 30.
+    let mut lp = ListpackBuilder::new();
+    for i in 0..30 {
+        let f = if i == 29 { 3 } else { i };
+        lp.push(f.to_string().as_bytes());
+        lp.push(b"v");
+    }
+    let mut w = RdbWriter::new(Vec::new(), false);
+    wstring(&mut w, &lp.finish());
+    assert!(read_blob(t::HASH_LISTPACK, w.into_inner()).is_err());
+    // Sorted sets: a repeat with another score (not adjacent once sorted),
+    // in a listpack-sized set and in a skiplist-sized one.
+    for n in [5u64, 40, 300] {
+        let mut w = RdbWriter::new(Vec::new(), false);
+        w.write_len(n).unwrap();
+        for i in 0..n {
+            let m = if i == n - 1 { 0 } else { i };
+            w.write_string(format!("m{m}").as_bytes()).unwrap();
+            w.write_binary_double(i as f64).unwrap();
+        }
+        assert!(read_blob(t::ZSET_2, w.into_inner()).is_err(), "zset {n}");
+        let mut w = RdbWriter::new(Vec::new(), false);
+        w.write_len(n).unwrap();
+        for i in (0..n).rev() {
+            w.write_string(format!("m{i}").as_bytes()).unwrap();
+            w.write_binary_double((i % 7) as f64).unwrap();
+        }
+        let v = read_blob(t::ZSET_2, w.into_inner()).unwrap().unwrap();
+        let want = if n > 128 { "skiplist" } else { "listpack" };
+        assert_eq!(v.encoding(), want);
+        let Value::ZSet(z) = v else { panic!() };
+        assert_eq!(z.len(), n as usize);
+        assert_eq!(z.score(b"m3"), Some(3.0));
+    }
+}
