@@ -16,6 +16,7 @@
 
 pub mod repl;
 pub mod resp;
+pub mod zsets;
 
 pub use resp::{encode_command, escape, show_command, RawConn, Resp};
 
