@@ -11,7 +11,7 @@ use redis::{Connection, Value};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::{Duration, Instant};
-use support::repl::{cmd, contents, repl, wait_caught_up};
+use support::repl::{cmd, contents, load_small_keys, repl, wait_caught_up};
 use support::{start_ember, Diff, RedisServer};
 
 fn conn(port: u16) -> Connection {
@@ -25,21 +25,7 @@ fn conn(port: u16) -> Connection {
 fn load(c: &mut Connection, tag: &str, n: usize) {
     for db in [0, 2] {
         cmd(c, &["SELECT", &db.to_string()]);
-        for i in 0..n {
-            let k = |t: &str| format!("{tag}:{t}:{i}");
-            cmd(c, &["SET", &k("s"), &format!("v{i}")]);
-            cmd(c, &["INCRBY", &k("n"), &i.to_string()]);
-            cmd(c, &["RPUSH", &k("l"), "a", "b", &i.to_string()]);
-            cmd(c, &["HSET", &k("h"), "f", "v", "g", &i.to_string()]);
-            cmd(c, &["SADD", &k("set"), "1", "2", &i.to_string()]);
-            cmd(c, &["SADD", &k("sets"), "x", "y", &format!("m{i}")]);
-            cmd(c, &["ZADD", &k("z"), "1.5", "a", &i.to_string(), "b"]);
-            cmd(c, &["EXPIRE", &k("s"), "1000"]);
-            if i % 3 == 0 {
-                cmd(c, &["DEL", &k("n")]);
-                cmd(c, &["LPOP", &k("l")]);
-            }
-        }
+        load_small_keys(c, tag, n);
     }
     cmd(c, &["SELECT", "0"]);
 }

@@ -8,7 +8,7 @@ mod support;
 
 use redis::{Connection, Value};
 use std::time::{Duration, Instant};
-use support::repl::{cmd, contents, info_field, repl, wait_caught_up};
+use support::repl::{cmd, contents, info_field, load_small_keys, repl, wait_caught_up};
 use support::{start_ember, RedisServer};
 
 fn conn(port: u16) -> Connection {
@@ -35,21 +35,7 @@ fn err(c: &mut Connection, args: &[&str]) -> String {
 fn load(c: &mut Connection, tag: &str, n: usize) {
     for db in [0, 3] {
         cmd(c, &["SELECT", &db.to_string()]);
-        for i in 0..n {
-            let k = |t: &str| format!("{tag}:{t}:{i}");
-            cmd(c, &["SET", &k("s"), &format!("v{i}")]);
-            cmd(c, &["INCRBY", &k("n"), &i.to_string()]);
-            cmd(c, &["RPUSH", &k("l"), "a", "b", &i.to_string()]);
-            cmd(c, &["HSET", &k("h"), "f", "v", "g", &i.to_string()]);
-            cmd(c, &["SADD", &k("set"), "1", "2", &i.to_string()]);
-            cmd(c, &["SADD", &k("sets"), "x", "y", &format!("m{i}")]);
-            cmd(c, &["ZADD", &k("z"), "1.5", "a", &i.to_string(), "b"]);
-            cmd(c, &["EXPIRE", &k("s"), "1000"]);
-            if i % 3 == 0 {
-                cmd(c, &["DEL", &k("n")]);
-                cmd(c, &["LPOP", &k("l")]);
-            }
-        }
+        load_small_keys(c, tag, n);
         // Large encodings (hashtable, skiplist, quicklist, intset -> hashtable).
         let big = format!("{tag}:big");
         let mut h = vec!["HSET".to_string(), format!("{big}:h")];

@@ -73,3 +73,24 @@ pub fn wait_caught_up(m: &mut Connection, r: &mut Connection) {
         std::thread::sleep(Duration::from_millis(30));
     }
 }
+
+/// Small keys of every type in the selected database: strings (some with a
+/// TTL), integers, lists, hashes, intsets, sets, sorted sets; every third
+/// round deletes and pops so the stream carries more than additions.
+pub fn load_small_keys(c: &mut Connection, tag: &str, n: usize) {
+    for i in 0..n {
+        let k = |t: &str| format!("{tag}:{t}:{i}");
+        cmd(c, &["SET", &k("s"), &format!("v{i}")]);
+        cmd(c, &["INCRBY", &k("n"), &i.to_string()]);
+        cmd(c, &["RPUSH", &k("l"), "a", "b", &i.to_string()]);
+        cmd(c, &["HSET", &k("h"), "f", "v", "g", &i.to_string()]);
+        cmd(c, &["SADD", &k("set"), "1", "2", &i.to_string()]);
+        cmd(c, &["SADD", &k("sets"), "x", "y", &format!("m{i}")]);
+        cmd(c, &["ZADD", &k("z"), "1.5", "a", &i.to_string(), "b"]);
+        cmd(c, &["EXPIRE", &k("s"), "1000"]);
+        if i % 3 == 0 {
+            cmd(c, &["DEL", &k("n")]);
+            cmd(c, &["LPOP", &k("l")]);
+        }
+    }
+}

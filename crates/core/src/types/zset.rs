@@ -188,13 +188,8 @@ impl ZSetValue {
     /// as Redis ends up encoding a computed result (ZUNIONSTORE's
     /// zsetConvertToListpackIfNeeded, ZRANGESTORE's element-by-element adds).
     pub fn from_sorted<M: AsRef<[u8]>>(entries: &[(M, f64)], limits: Limits) -> ZSetValue {
-        let maxlen = entries
-            .iter()
-            .map(|(m, _)| m.as_ref().len())
-            .max()
-            .unwrap_or(0);
         let it = entries.iter().map(|(m, s)| (m.as_ref(), *s));
-        if entries.len() <= limits.max_entries && maxlen <= limits.max_value {
+        if fits_listpack(entries, limits) {
             ZSetValue::Listpack(Listpack::from_sorted(it))
         } else {
             ZSetValue::Skiplist(Box::new(Skiplist::from_sorted(it)))
@@ -209,13 +204,8 @@ impl ZSetValue {
         entries: &[(M, f64)],
         limits: Limits,
     ) -> Option<ZSetValue> {
-        let maxlen = entries
-            .iter()
-            .map(|(m, _)| m.as_ref().len())
-            .max()
-            .unwrap_or(0);
         let it = entries.iter().map(|(m, s)| (m.as_ref(), *s));
-        if entries.len() <= limits.max_entries && maxlen <= limits.max_value {
+        if fits_listpack(entries, limits) {
             let dup = if entries.len() <= 16 {
                 (1..entries.len()).any(|i| {
                     entries[..i]
@@ -607,6 +597,15 @@ impl<'a> Iterator for Iter<'a> {
             Iter::Tree(it) => it.next().map(|n| (&n.member[..], n.score)),
         }
     }
+}
+
+/// Whether a computed or loaded set of `entries` stays within the listpack
+/// limits (entry count and longest member).
+fn fits_listpack<M: AsRef<[u8]>>(entries: &[(M, f64)], limits: Limits) -> bool {
+    entries.len() <= limits.max_entries
+        && entries
+            .iter()
+            .all(|(m, _)| m.as_ref().len() <= limits.max_value)
 }
 
 #[cfg(test)]

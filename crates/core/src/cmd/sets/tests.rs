@@ -6,20 +6,6 @@ use crate::testkit::T;
 use bytes::Bytes;
 use ember_resp::Reply;
 
-impl T {
-    fn members(&mut self, args: &[&str]) -> Vec<String> {
-        match self.run(args) {
-            Reply::Set(items) | Reply::Array(items) => items
-                .into_iter()
-                .map(|r| match r {
-                    Reply::Bulk(b) => String::from_utf8_lossy(&b).into_owned(),
-                    r => panic!("{args:?} -> element {r:?}"),
-                })
-                .collect(),
-            r => panic!("{args:?} -> {r:?}"),
-        }
-    }
-}
 fn sorted(mut v: Vec<String>) -> Vec<String> {
     v.sort();
     v
@@ -73,7 +59,7 @@ fn spop_propagates_srem_or_del() {
     let mut t = T::new();
     t.run(&["SADD", "s", "a", "b", "c"]);
     T::take(&t.props);
-    let m = t.members(&["SPOP", "s", "1"]);
+    let m = t.strings(&["SPOP", "s", "1"]);
     assert_eq!(T::take(&t.props), vec![format!("SREM s {}", m[0])]);
     let Reply::Bulk(m) = t.run(&["SPOP", "s"]) else {
         panic!()
@@ -88,7 +74,7 @@ fn spop_propagates_srem_or_del() {
     // Whole set: one DEL.
     t.run(&["SADD", "s", "1", "2", "3"]);
     T::take(&t.props);
-    assert_eq!(t.members(&["SPOP", "s", "10"]), ["1", "2", "3"]);
+    assert_eq!(t.strings(&["SPOP", "s", "10"]), ["1", "2", "3"]);
     assert_eq!(T::take(&t.props), ["DEL s"]);
 
     // Few members taken (one SREM each) and most taken (survivors rebuilt).
@@ -98,12 +84,12 @@ fn spop_propagates_srem_or_del() {
         cmd.extend(ten.iter().map(String::as_str));
         t.run(&cmd);
         T::take(&t.props);
-        let popped = t.members(&["SPOP", "s", &count.to_string()]);
+        let popped = t.strings(&["SPOP", "s", &count.to_string()]);
         assert_eq!(popped.len(), count);
         let props = T::take(&t.props);
         let want: Vec<String> = popped.iter().map(|m| format!("SREM s {m}")).collect();
         assert_eq!(props, want);
-        let left = t.members(&["SMEMBERS", "s"]);
+        let left = t.strings(&["SMEMBERS", "s"]);
         assert_eq!(left.len(), 10 - count);
         let mut all = popped.clone();
         all.extend(left);
@@ -129,7 +115,7 @@ fn spop_count_dirty_and_encoding_of_survivors() {
     t.run(&["SREM", "h", "x"]);
     assert_eq!(t.encoding("h"), "hashtable");
     let dirty = t.e.dirty;
-    assert_eq!(t.members(&["SPOP", "h", "9"]).len(), 9);
+    assert_eq!(t.strings(&["SPOP", "h", "9"]).len(), 9);
     assert_eq!(t.e.dirty, dirty + 9);
     assert_eq!(t.encoding("h"), "intset");
     // Dirty counts the requested count even when the set is smaller.
@@ -184,7 +170,7 @@ fn intset_limits_follow_the_config() {
     t.run(&["CONFIG", "SET", "set-max-intset-entries", "3"]);
     t.run(&["SADD", "s", "1", "2", "3"]);
     assert_eq!(t.encoding("s"), "intset");
-    assert_eq!(t.members(&["SMEMBERS", "s"]), ["1", "2", "3"]);
+    assert_eq!(t.strings(&["SMEMBERS", "s"]), ["1", "2", "3"]);
     t.run(&["SADD", "s", "-4"]);
     assert_eq!(t.encoding("s"), "hashtable");
     t.run(&["SREM", "s", "-4", "3"]);
@@ -205,7 +191,7 @@ fn intset_limits_follow_the_config() {
     ]);
     assert_eq!(t.encoding("w"), "intset");
     assert_eq!(
-        t.members(&["SMEMBERS", "w"]),
+        t.strings(&["SMEMBERS", "w"]),
         ["-9223372036854775808", "0", "9223372036854775807"]
     );
     t.run(&["SADD", "w", "9223372036854775808"]);
@@ -261,19 +247,19 @@ fn srandmember_counts() {
         cmd.extend(members);
         t.run(&cmd);
         for n in 1..=7 {
-            let got = t.members(&["SRANDMEMBER", key, &n.to_string()]);
+            let got = t.strings(&["SRANDMEMBER", key, &n.to_string()]);
             assert_eq!(got.len(), n.min(5));
             let mut uniq = sorted(got.clone());
             uniq.dedup();
             assert_eq!(uniq.len(), got.len(), "distinct");
             assert!(got.iter().all(|m| members.contains(&m.as_str())));
         }
-        let got = t.members(&["SRANDMEMBER", key, "-20"]);
+        let got = t.strings(&["SRANDMEMBER", key, "-20"]);
         assert_eq!(got.len(), 20);
         assert!(got.iter().all(|m| members.contains(&m.as_str())));
     }
     assert_eq!(
-        t.members(&["SRANDMEMBER", "i", "5"]),
+        t.strings(&["SRANDMEMBER", "i", "5"]),
         ["1", "2", "3", "4", "5"],
         "whole intset in order"
     );
