@@ -52,23 +52,33 @@ fn wait_for_pong(port: u16) -> bool {
     false
 }
 
-struct Proc(Child);
+/// The child and its working directory (removed with it).
+struct Proc(Child, PathBuf);
 
 impl Drop for Proc {
     fn drop(&mut self) {
         let _ = self.0.kill();
         let _ = self.0.wait();
+        let _ = std::fs::remove_dir_all(&self.1);
     }
 }
 
+/// Starts the binary in a fresh working directory of its own, so the default
+/// `dir ./` never reads or leaves a dump.rdb in the checkout.
 fn spawn(args: &[&str]) -> Proc {
+    static SEQ: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let seq = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let cwd = std::env::temp_dir().join(format!("ember-proc-{}-{seq}", std::process::id()));
+    std::fs::create_dir_all(&cwd).unwrap();
     Proc(
         Command::new(binary())
+            .current_dir(&cwd)
             .args(args)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn"),
+        cwd,
     )
 }
 
@@ -341,4 +351,23 @@ fn unix_socket_only() {
     let mode = std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o700);
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// With no RDB or AOF file there is nothing to load, so (as with Redis) the
+/// very first reply a client can get is a real one, never -LOADING.
+#[test]
+fn empty_start_never_answers_loading() {
+    for appendonly in ["no", "yes"] {
+        let port = free_port();
+        let _p = spawn(&["--port", &port.to_string(), "--appendonly", appendonly]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let first = loop {
+            if let Some(reply) = ask(port, "PING") {
+                break reply;
+            }
+            assert!(Instant::now() < deadline, "server did not start");
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        assert_eq!(first, "+PONG", "appendonly {appendonly}");
+    }
 }

@@ -193,6 +193,19 @@ fn unix_s() -> i64 {
         .map_or(0, |d| d.as_secs() as i64)
 }
 
+/// Whether startup has a file to read: the AOF (directory or a pre-7.0
+/// single file) when `appendonly yes`, else the RDB file. With nothing to
+/// read Redis never answers -LOADING: it serves no client before its start
+/// completes, and the server does the same.
+pub fn has_data_to_load(config: &Config) -> bool {
+    if config.appendonly {
+        crate::aof::aof_dir(config).exists()
+            || Path::new(&config.dir).join(&config.appendfilename).exists()
+    } else {
+        save::rdb_path(config).exists()
+    }
+}
+
 /// Startup (Redis's loadDataFromDisk plus aofOpenIfNeededOnServerStart):
 /// loads the AOF (`appendonly yes`) or the RDB file with the engine in the
 /// loading state, reading and building the dataset off the lock so that

@@ -337,7 +337,7 @@ fn daemonize() -> std::io::Result<()> {
 
 /// Loads the dataset at startup (the AOF when `appendonly yes`, else the
 /// RDB file) on a blocking thread, the engine in the loading state from now
-/// on; logs "Ready to accept connections" once it is in. Errors are logged
+/// on (at once, without the loading state, when there is no file); logs "Ready to accept connections" once it is in. Errors are logged
 /// by the loader; they set the returned flag and stop the server, as a
 /// failed load stops Redis.
 fn load_dataset(
@@ -345,6 +345,22 @@ fn load_dataset(
     shutdown: &Arc<tokio::sync::Notify>,
 ) -> Arc<std::sync::atomic::AtomicBool> {
     let failed = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let has_data = ember_persistence::reload::has_data_to_load(&engine.lock().config);
+    if !has_data {
+        // Nothing to read: finish the start (AOF files, manifest) before the
+        // first client is served, so nobody sees -LOADING for an empty load.
+        return match ember_persistence::reload::load_at_startup(engine) {
+            Ok(()) => {
+                info!("Ready to accept connections");
+                failed
+            }
+            Err(_) => {
+                failed.store(true, std::sync::atomic::Ordering::SeqCst);
+                shutdown.notify_one();
+                failed
+            }
+        };
+    }
     ember_persistence::reload::begin_loading(&mut engine.lock(), 0);
     let (engine, shutdown, flag) = (engine.clone(), shutdown.clone(), failed.clone());
     tokio::task::spawn_blocking(move || {
