@@ -72,6 +72,16 @@ const SCRIPT: &[Step] = &[
     Cmd(&["SET", "e", "v", "PX", "1"]),
     Sleep(10),
     Cmd(&["GET", "e"]),
+    // SET over an expired key deletes it first (expired, then new): KEEPTTL
+    // keeps nothing.
+    Cmd(&["SET", "e5", "v", "PX", "1"]),
+    Sleep(10),
+    Cmd(&["SET", "e5", "v2", "KEEPTTL"]),
+    Cmd(&["PTTL", "e5"]),
+    Cmd(&["SET", "e6", "v", "PX", "1"]),
+    Sleep(10),
+    Cmd(&["SET", "e6", "v2", "XX"]),
+    Cmd(&["SET", "e6", "v3", "NX"]),
     Cmd(&["SET", "e2", "v", "PX", "30"]),
     Sleep(600),
     Cmd(&["SET", "e3", "v"]),

@@ -14,6 +14,7 @@ mod call;
 mod clients;
 mod cron;
 mod keyspace;
+mod prefetch;
 mod process;
 mod propagate;
 

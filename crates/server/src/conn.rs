@@ -196,6 +196,9 @@ pub async fn serve<S>(
             eng.handle_block_timeouts();
             // (The count first: no client lookup while nobody is blocked.)
             held = eng.blocking.blocked_clients() > 0 && ember_core::blocking::is_blocked(&eng, id);
+            if batch.len() > 1 && !held {
+                eng.prefetch_batch(id, batch.iter().map(|argv| &argv[..]));
+            }
             // Parse and run until input is exhausted or the client is held
             // (input that arrived while held is parsed once it is released).
             while !held && keep_open {

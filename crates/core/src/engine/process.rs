@@ -292,7 +292,7 @@ impl Engine {
 
     /// `table.lookup`, remembered for the next call with the same name.
     #[inline]
-    fn lookup_memo(&mut self, name: &[u8]) -> Option<&'static Command> {
+    pub(super) fn lookup_memo(&mut self, name: &[u8]) -> Option<&'static Command> {
         let m = &self.cmd_memo;
         if m.cmd.is_some() && name.len() == m.len && name == &m.name[..m.len] {
             return m.cmd;

@@ -137,8 +137,11 @@ fn set_generic(
     } else {
         None
     };
-    let found = ctx.exists(key);
-    if (o.nx && found) || (o.xx && !found) {
+    // An expired key is deleted first (its event, DEL propagation), as
+    // lookupKeyWrite does; only NX/XX then need to know whether the key is
+    // there, so a plain SET does one keyspace lookup (in set_key), not two.
+    let expired = ctx.expire_if_needed(key);
+    if (o.nx || o.xx) && (!expired && ctx.exists(key)) == o.nx {
         return Ok(old.unwrap_or(abort_reply));
     }
     ctx.set_key(key, Value::Str(StrValue::from_bytes(value)), o.keepttl);
