@@ -11,19 +11,57 @@ pub trait Clock: Send + Sync {
     fn now_us(&self) -> i64 {
         self.now_ms() * 1000
     }
+    /// `now_ms` at the monotonic instant `mono` (a [`mono_us`] reading just
+    /// taken). The system clock derives it from that reading, so a command
+    /// costs one clock read for its time and its duration's start, not two;
+    /// other clocks ignore `mono`.
+    fn now_ms_at(&self, mono: u64) -> i64 {
+        let _ = mono;
+        self.now_ms()
+    }
+    /// Called by the engine's cron: the system clock re-reads the wall clock
+    /// here, so a step of it (settimeofday) shows within one cron period.
+    fn recalibrate(&self) {}
+}
+
+/// Monotonic microseconds (command durations, and the system clock's
+/// per-command time): one vDSO call and integer math.
+#[inline]
+pub fn mono_us() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime only writes the timespec it is given.
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
 }
 
 /// The wall clock.
-#[derive(Default)]
-pub struct SystemClock;
+pub struct SystemClock {
+    /// Wall-clock minus monotonic microseconds, from the last calibration.
+    /// The two advance at the same (NTP-slewed) rate; only a step of the
+    /// wall clock changes the difference.
+    offset_us: AtomicI64,
+}
+
+impl Default for SystemClock {
+    fn default() -> Self {
+        let clock = SystemClock {
+            offset_us: AtomicI64::new(0),
+        };
+        clock.recalibrate();
+        clock
+    }
+}
 
 impl Clock for SystemClock {
     fn now_ms(&self) -> i64 {
         self.now_us() / 1000
     }
     fn now_us(&self) -> i64 {
-        // Read on every command: clock_gettime and integer math directly
-        // (SystemTime's duration_since and u128 conversions cost more).
+        // clock_gettime and integer math directly (SystemTime's
+        // duration_since and u128 conversions cost more).
         let mut ts = libc::timespec {
             tv_sec: 0,
             tv_nsec: 0,
@@ -36,6 +74,13 @@ impl Clock for SystemClock {
                 .unwrap_or(0);
         }
         ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
+    }
+    fn now_ms_at(&self, mono: u64) -> i64 {
+        (mono as i64 + self.offset_us.load(Ordering::Relaxed)) / 1000
+    }
+    fn recalibrate(&self) {
+        let offset = self.now_us() - mono_us() as i64;
+        self.offset_us.store(offset, Ordering::Relaxed);
     }
 }
 
@@ -58,5 +103,34 @@ impl ManualClock {
 impl Clock for ManualClock {
     fn now_ms(&self) -> i64 {
         self.0.load(Ordering::SeqCst)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn system_time_from_the_monotonic_reading_matches_the_wall_clock() {
+        let clock = SystemClock::default();
+        for _ in 0..3 {
+            let derived = clock.now_ms_at(mono_us());
+            let wall = clock.now_ms();
+            assert!((wall - derived).abs() <= 2, "wall {wall} derived {derived}");
+            clock.recalibrate();
+        }
+        // A reading taken later gives a later time.
+        let a = mono_us();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let b = mono_us();
+        assert!(clock.now_ms_at(b) - clock.now_ms_at(a) >= 20);
+    }
+
+    #[test]
+    fn a_manual_clock_ignores_the_monotonic_reading() {
+        let clock = ManualClock::new(5000);
+        assert_eq!(clock.now_ms_at(mono_us()), 5000);
+        clock.advance(7);
+        assert_eq!(clock.now_ms_at(0), 5007);
     }
 }

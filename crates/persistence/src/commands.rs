@@ -60,11 +60,15 @@ pub const BGSAVE_ERR: &str = "MISCONF Redis is configured to save RDB snapshots,
 /// Redis's writeCommandsDeniedByDiskError plus writeCommandsGetDiskErrorMessage:
 /// the MISCONF text while writes must be refused.
 pub fn disk_error(engine: &Engine) -> Option<String> {
-    let rdb_failed = engine
-        .ext
-        .get::<save::State>()
-        .is_some_and(|s| !s.last_bgsave_ok);
-    if engine.config.stop_writes_on_bgsave_error && !engine.config.save.is_empty() && rdb_failed {
+    // (Asked on every write: the configuration first, the state lookup only
+    // when it can matter.)
+    if engine.config.stop_writes_on_bgsave_error
+        && !engine.config.save.is_empty()
+        && engine
+            .ext
+            .get::<save::State>()
+            .is_some_and(|s| !s.last_bgsave_ok)
+    {
         return Some(BGSAVE_ERR.to_string());
     }
     if !engine.config.appendonly {

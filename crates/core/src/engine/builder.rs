@@ -34,7 +34,7 @@ impl Default for EngineBuilder {
         EngineBuilder {
             table,
             config: Config::default(),
-            clock: Arc::new(SystemClock),
+            clock: Arc::new(SystemClock::default()),
             info_providers: Vec::new(),
             // CONFIG SET maxmemory evicts at once (Redis's updateMaxmemory).
             config_hooks: vec![crate::evict::config_hook],

@@ -5,6 +5,7 @@
 use super::Engine;
 use crate::args::Args;
 use crate::client::ClientId;
+use crate::clock::mono_us;
 use crate::command::{flags, Command};
 use crate::ctx::Ctx;
 use bytes::Bytes;
@@ -21,15 +22,18 @@ impl Engine {
         argv: &[Bytes],
         skip: usize,
     ) -> Reply {
-        let now_ms = self.now_ms();
+        let started = mono_us();
+        let now_ms = self.clock.now_ms_at(started);
         let Some(db_index) = self.clients.get(&client).map(|c| c.db) else {
             return Reply::error("ERR client is not registered");
         };
-        self.call_in(client, cmd, argv, skip, db_index, now_ms)
+        self.call_in(client, cmd, argv, skip, db_index, (now_ms, started))
     }
 
     /// Runs a checked command in database `db_index` (the client's): the
-    /// handler, statistics and propagation.
+    /// handler, statistics and propagation. `(now_ms, started)`: the
+    /// command's time and the [`mono_us`] reading it came from (its duration
+    /// counts from there).
     pub(super) fn call_in(
         &mut self,
         client: ClientId,
@@ -37,11 +41,10 @@ impl Engine {
         argv: &[Bytes],
         skip: usize,
         db_index: usize,
-        now_ms: i64,
+        (now_ms, started): (i64, u64),
     ) -> Reply {
         let dirty_before = self.dirty;
         let woff_before = self.repl_offset_now();
-        let started = mono_us();
         let mut ctx = Ctx {
             engine: self,
             client_id: client,
@@ -109,19 +112,6 @@ impl Engine {
         }
         reply
     }
-}
-
-/// Monotonic microseconds for command durations: one vDSO call and integer
-/// math (`Instant` subtraction and `Duration` conversion cost more than the call).
-#[inline]
-fn mono_us() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: clock_gettime only writes the timespec it is given.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
 }
 
 /// `counter += n` for statistics only written under the engine's `&mut self`

@@ -8,6 +8,7 @@ impl Engine {
     /// Periodic housekeeping, called `hz` times per second by the front end
     /// (Redis's serverCron): active expiry and the like.
     pub fn cron(&mut self) {
+        self.clock.recalibrate();
         crate::cmd::info::track_metrics(self);
         crate::cmd::pause::end_if_expired(self);
         if self.config.active_expire_enabled && !self.is_replica && self.pause.is_none() {

@@ -85,7 +85,8 @@ impl Engine {
             Ok(found) => found,
             Err(reply) => return reply,
         };
-        let now_ms = self.now_ms();
+        let started = crate::clock::mono_us();
+        let now_ms = self.clock.now_ms_at(started);
         let caller = self.caller(client, cmd, now_ms);
         if !cmd.arity_ok(argv.len()) {
             return self.reject(
@@ -114,7 +115,7 @@ impl Engine {
         if caller.in_multi && !crate::multi::runs_immediately(cmd) {
             return crate::multi::queue(self, client, cmd, argv, skip);
         }
-        self.call_in(client, cmd, argv, skip, caller.db, now_ms)
+        self.call_in(client, cmd, argv, skip, caller.db, (now_ms, started))
     }
 
     /// The command's row and how many words name it (1, or 2 with a
