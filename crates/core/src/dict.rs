@@ -210,10 +210,10 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
 
     /// Asks the CPU to bring in what looking up `keys` will read: the bucket
     /// slots, then the first entry of each chain, then those entries' key
-    /// bytes, each pass over all keys before the next so the misses of
-    /// different keys overlap. Changes nothing; the lookups that follow run
-    /// from cache.
-    pub fn prefetch(&self, keys: &[&[u8]]) {
+    /// bytes and the start of what `value_ptr` points their values to, each
+    /// pass over all keys before the next so the misses of different keys
+    /// overlap. Changes nothing; the lookups that follow run from cache.
+    pub fn prefetch(&self, keys: &[&[u8]], value_ptr: impl Fn(&V) -> Option<*const u8>) {
         if self.len == 0 {
             return;
         }
@@ -232,6 +232,9 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
             if let Some(e) = &self.buckets[slot] {
                 // Inline keys point into the entry itself: a no-op then.
                 prefetch_read(e.key.borrow().as_ptr());
+                if let Some(p) = value_ptr(&e.value) {
+                    prefetch_read(p);
+                }
             }
         }
     }
@@ -551,7 +554,8 @@ mod tests {
     #[test]
     fn prefetch_is_only_a_hint() {
         let mut d: Dict<crate::compact::KeyBuf, usize> = Dict::new();
-        d.prefetch(&[b"nothing yet"]);
+        let none = |_: &usize| None;
+        d.prefetch(&[b"nothing yet"], none);
         let long = |i: usize| format!("a-key-longer-than-fifteen-bytes:{i}").into_bytes();
         for i in 0..100 {
             d.insert(crate::compact::KeyBuf::new(&k(i)), i);
@@ -559,9 +563,9 @@ mod tests {
         }
         let (a, b, missing) = (k(7), long(9), b"missing".to_vec());
         let keys: Vec<&[u8]> = vec![&a, &b, &missing, &[]];
-        d.prefetch(&keys);
+        d.prefetch(&keys, |v| Some(v as *const usize as *const u8));
         // More keys than one pass takes are cut, not read out of bounds.
-        d.prefetch(&[&a[..]; 40]);
+        d.prefetch(&[&a[..]; 40], none);
         assert_eq!(d.get(&a), Some(&7));
         assert_eq!(d.get(&b), Some(&1009));
         assert_eq!(d.get(&missing), None);

@@ -28,6 +28,18 @@ impl Value {
         }
     }
 
+    /// Where the value's out-of-line data starts (a heap string's bytes, a
+    /// collection's box), for prefetching; None when it all lives inline.
+    pub fn heap_ptr(&self) -> Option<*const u8> {
+        match self {
+            Value::Str(s) => s.heap_ptr(),
+            Value::List(b) => Some(&**b as *const ListValue as *const u8),
+            Value::Hash(b) => Some(&**b as *const HashValue as *const u8),
+            Value::Set(b) => Some(&**b as *const SetValue as *const u8),
+            Value::ZSet(b) => Some(&**b as *const ZSetValue as *const u8),
+        }
+    }
+
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding(&self) -> &'static str {
         match self {
@@ -204,6 +216,11 @@ impl StrValue {
                 std::slice::from_raw_parts(self as *const StrValue as *const u8, t as usize)
             }),
         }
+    }
+
+    /// The heap block's address (bytes, or the growable form's `Vec`).
+    fn heap_ptr(&self) -> Option<*const u8> {
+        matches!(self.tag, Tag::Heap | Tag::Raw).then_some(self.word as usize as *const u8)
     }
 
     /// The integer of the `int` encoding (None for strings, even numeric ones).

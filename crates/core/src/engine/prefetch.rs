@@ -1,12 +1,13 @@
 //! Batch prefetch for pipelines: before a client's parsed batch runs, the
 //! keyspace entries of its commands' first keys are requested from memory
-//! together, so the cache misses of a lookup (bucket slot, entry, key bytes)
-//! overlap across the batch instead of stalling each command in turn (the
-//! idea of Valkey 8's batched key prefetching). Only a hint to the CPU: what
-//! runs and what it sees are unchanged.
+//! together, so the cache misses of a lookup (bucket slot, entry, key bytes,
+//! the value's heap block) overlap across the batch instead of stalling each
+//! command in turn (the idea of Valkey 8's batched key prefetching). Only a
+//! hint to the CPU: what runs and what it sees are unchanged.
 
 use super::Engine;
 use crate::client::ClientId;
+use crate::value::Value;
 use bytes::Bytes;
 
 /// At most this many keys per call (a deep pipeline is prefetched in steps:
@@ -42,7 +43,7 @@ impl Engine {
         }
         if n > 1 {
             if let Some(db) = self.dbs.get(db) {
-                db.keys.prefetch(&keys[..n]);
+                db.keys.prefetch(&keys[..n], Value::heap_ptr);
             }
         }
     }
