@@ -39,6 +39,8 @@ pub struct Shared {
     /// `offset`, readable without this lock (the engine's `repl_offset`:
     /// commands that move it set their client's `woff`).
     pub offset_cell: Arc<AtomicU64>,
+    /// Reused by `feed` to encode each write.
+    scratch: Vec<u8>,
 }
 
 impl Shared {
@@ -72,25 +74,24 @@ impl Shared {
         if self.proxy {
             return;
         }
-        let mut buf = Vec::new();
+        // Encoded into a buffer kept between writes: no allocation per write.
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
         if self.seldb != Some(db) {
-            encode_argv(&[b"SELECT".as_slice(), db.to_string().as_bytes()], &mut buf);
+            let mut n = itoa::Buffer::new();
+            encode_argv(&[b"SELECT".as_slice(), n.format(db).as_bytes()], &mut buf);
             self.seldb = Some(db);
         }
-        let parts: Vec<&[u8]> = argv.iter().map(|a| a.as_ref()).collect();
-        encode_argv(&parts, &mut buf);
+        encode_argv(argv, &mut buf);
         self.feed_raw(&buf);
+        self.scratch = buf;
     }
 }
 
-/// A command as a RESP multibulk.
-pub fn encode_argv(argv: &[&[u8]], out: &mut Vec<u8>) {
-    out.extend_from_slice(format!("*{}\r\n", argv.len()).as_bytes());
-    for a in argv {
-        out.extend_from_slice(format!("${}\r\n", a.len()).as_bytes());
-        out.extend_from_slice(a);
-        out.extend_from_slice(b"\r\n");
-    }
+/// A command as a RESP multibulk (the AOF's encoding: the stream and the
+/// AOF carry the same bytes).
+pub fn encode_argv(argv: &[impl AsRef<[u8]>], out: &mut Vec<u8>) {
+    ember_persistence::aof::writer::encode_command(out, argv);
 }
 
 /// A connected replica as the master tracks it.
@@ -135,6 +136,7 @@ pub fn shared(engine: &mut Engine) -> Arc<Mutex<Shared>> {
         backlog: Backlog::new(size),
         seldb: None,
         outs: Vec::new(),
+        scratch: Vec::new(),
         notify,
         proxy: engine.is_replica,
         offset_cell: cell,
