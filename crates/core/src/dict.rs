@@ -22,6 +22,10 @@ fn hasher() -> &'static RandomState {
     })
 }
 
+/// The most keys one `Dict::prefetch` call takes (more would be evicted
+/// again before their lookups run).
+pub const PREFETCH_MAX: usize = 16;
+
 /// A hint to load the cache line at `p`; never faults, changes nothing.
 #[inline(always)]
 fn prefetch_read<T>(p: *const T) {
@@ -217,8 +221,8 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
         if self.len == 0 {
             return;
         }
-        let mut slots = [0usize; 16];
-        let keys = &keys[..keys.len().min(slots.len())];
+        let mut slots = [0usize; PREFETCH_MAX];
+        let keys = &keys[..keys.len().min(PREFETCH_MAX)];
         for (slot, key) in slots.iter_mut().zip(keys) {
             *slot = self.bucket_of(key);
             prefetch_read(&self.buckets[*slot]);

@@ -196,9 +196,8 @@ pub async fn serve<S>(
             eng.handle_block_timeouts();
             // (The count first: no client lookup while nobody is blocked.)
             held = eng.blocking.blocked_clients() > 0 && ember_core::blocking::is_blocked(&eng, id);
-            if batch.len() > 1 && !held {
-                eng.prefetch_batch(id, batch.iter().map(|argv| &argv[..]));
-            }
+            // Commands left to run before the next batch prefetch.
+            let mut prefetched = 0;
             // Parse and run until input is exhausted or the client is held
             // (input that arrived while held is parsed once it is released).
             while !held && keep_open {
@@ -224,6 +223,11 @@ pub async fn serve<S>(
                         }
                     }
                 }
+                if prefetched == 0 && batch.len() > 1 {
+                    eng.prefetch_batch(id, batch.iter().map(|argv| &argv[..]));
+                    prefetched = batch.len().min(ember_core::dict::PREFETCH_MAX);
+                }
+                prefetched = prefetched.saturating_sub(1);
                 let Some(argv) = batch.front() else { break };
                 let open = eng.execute_into(id, argv, &mut out);
                 // (Field checks first: the lookups only happen while a pause

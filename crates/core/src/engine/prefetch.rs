@@ -7,17 +7,16 @@
 
 use super::Engine;
 use crate::client::ClientId;
+use crate::dict::PREFETCH_MAX;
 use crate::value::Value;
 use bytes::Bytes;
 
-/// At most this many keys per call (a deep pipeline is prefetched in steps:
-/// the first commands would be evicted again before they run otherwise).
-pub const PREFETCH_MAX: usize = 16;
-
 impl Engine {
-    /// Prefetches the first key of each command in `batch` (commands of
-    /// `client`, in its selected database); commands without keys and unknown
-    /// names are skipped. Worth calling for two commands or more.
+    /// Prefetches the first key of each of the first [`PREFETCH_MAX`]
+    /// commands in `batch` (commands of `client`, in its selected database;
+    /// a front end running a deeper pipeline calls again every
+    /// `PREFETCH_MAX` commands); commands without keys and unknown names are
+    /// skipped.
     pub fn prefetch_batch<'a>(
         &mut self,
         client: ClientId,
