@@ -1,6 +1,6 @@
 //! Injectable time source, so expiry tests move time without sleeping.
 
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -20,7 +20,8 @@ pub trait Clock: Send + Sync {
         self.now_ms()
     }
     /// Called by the engine's cron: the system clock re-reads the wall clock
-    /// here, so a step of it (settimeofday) shows within one cron period.
+    /// here (and at least once a second without a cron), so a step of it
+    /// (settimeofday) shows within one cron period.
     fn recalibrate(&self) {}
 }
 
@@ -110,14 +111,21 @@ mod tsc {
 pub struct SystemClock {
     /// Wall-clock minus monotonic microseconds, from the last calibration.
     /// The two advance at the same (NTP-slewed) rate; only a step of the
-    /// wall clock changes the difference.
+    /// wall clock (or the TSC rate's measurement error) changes the difference.
     offset_us: AtomicI64,
+    /// The monotonic reading of that calibration.
+    calibrated_at: AtomicU64,
 }
+
+/// Derived time is re-anchored at least this often (microseconds), cron or
+/// not (an embedder may never run the cron).
+const MAX_ANCHOR_AGE_US: u64 = 1_000_000;
 
 impl Default for SystemClock {
     fn default() -> Self {
         let clock = SystemClock {
             offset_us: AtomicI64::new(0),
+            calibrated_at: AtomicU64::new(0),
         };
         clock.recalibrate();
         clock
@@ -145,11 +153,16 @@ impl Clock for SystemClock {
         ts.tv_sec * 1_000_000 + ts.tv_nsec / 1000
     }
     fn now_ms_at(&self, mono: u64) -> i64 {
+        if mono.saturating_sub(self.calibrated_at.load(Ordering::Relaxed)) > MAX_ANCHOR_AGE_US {
+            self.recalibrate();
+        }
         (mono as i64 + self.offset_us.load(Ordering::Relaxed)) / 1000
     }
     fn recalibrate(&self) {
-        let offset = self.now_us() - mono_us() as i64;
-        self.offset_us.store(offset, Ordering::Relaxed);
+        let mono = mono_us();
+        self.offset_us
+            .store(self.now_us() - mono as i64, Ordering::Relaxed);
+        self.calibrated_at.store(mono, Ordering::Relaxed);
     }
 }
 
@@ -209,6 +222,20 @@ mod tests {
             "{ours} vs {theirs} us"
         );
         assert!(mono_us() >= m1);
+    }
+
+    #[test]
+    fn a_stale_anchor_is_renewed_without_the_cron() {
+        let clock = SystemClock::default();
+        // As if the wall clock had been stepped an hour since an anchor taken
+        // more than a second ago (no cron ran since).
+        clock.offset_us.fetch_add(3_600_000_000, Ordering::Relaxed);
+        let now = mono_us();
+        clock
+            .calibrated_at
+            .store(now.saturating_sub(MAX_ANCHOR_AGE_US + 1), Ordering::Relaxed);
+        let derived = clock.now_ms_at(mono_us());
+        assert!((clock.now_ms() - derived).abs() <= 2);
     }
 
     #[test]
