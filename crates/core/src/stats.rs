@@ -102,14 +102,15 @@ impl LatencyHistogram {
         (sub << bucket, 1 << bucket)
     }
 
-    /// Records one duration in nanoseconds (clamped to 1 ns ..= 1 s).
+    /// Records one duration in nanoseconds (clamped to 1 ns ..= 1 s). Only
+    /// the engine writes (under its `&mut`), so plain stores suffice.
     pub fn record(&self, ns: u64) {
-        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        use std::sync::atomic::AtomicU64;
         let counts = self
             .counts
             .get_or_init(|| (0..HDR_LEN).map(|_| AtomicU64::new(0)).collect());
-        counts[Self::index_of(ns.clamp(1, HDR_MAX))].fetch_add(1, Relaxed);
-        self.total.fetch_add(1, Relaxed);
+        bump(&counts[Self::index_of(ns.clamp(1, HDR_MAX))], 1);
+        bump(&self.total, 1);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -150,6 +151,15 @@ impl LatencyHistogram {
         }
         0
     }
+}
+
+/// `counter += n` for statistics only written under the engine's `&mut self`
+/// (the command table is the engine's own; other threads only read): a plain
+/// load and store instead of a locked read-modify-write on every command.
+#[inline]
+pub(crate) fn bump(counter: &std::sync::atomic::AtomicU64, n: u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
 }
 
 #[cfg(test)]

@@ -8,9 +8,9 @@ use crate::client::ClientId;
 use crate::clock::mono_us;
 use crate::command::{flags, Command};
 use crate::ctx::Ctx;
+use crate::stats::bump;
 use bytes::Bytes;
 use ember_resp::Reply;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 impl Engine {
     /// Runs a checked command for a caller that has not looked at the client
@@ -71,12 +71,12 @@ impl Engine {
         let reply = match result {
             Ok(r) => {
                 if r.is_error() {
-                    cmd.stats.failed_calls.fetch_add(1, Relaxed);
+                    bump(&cmd.stats.failed_calls, 1);
                 }
                 r
             }
             Err(e) => {
-                cmd.stats.failed_calls.fetch_add(1, Relaxed);
+                bump(&cmd.stats.failed_calls, 1);
                 e.into()
             }
         };
@@ -112,12 +112,4 @@ impl Engine {
         }
         reply
     }
-}
-
-/// `counter += n` for statistics only written under the engine's `&mut self`
-/// (the table is this engine's own): a plain load and store instead of a
-/// locked read-modify-write on every command.
-#[inline]
-fn bump(counter: &AtomicU64, n: u64) {
-    counter.store(counter.load(Relaxed).wrapping_add(n), Relaxed);
 }
