@@ -9,20 +9,10 @@
 # BX: extra redis-benchmark arguments. The pop tests are preceded by the matching push
 # test (as in compare.py). The callgrind file of the run is kept (path printed).
 set -u
-WHO=$1; PORT=$2; T=$3; P=$4; N=$5; shift 5
-# The script runs in a scratch directory: resolve a relative binary path first.
-if [ "$WHO" != redis ]; then WHO=$(realpath "$WHO") || exit 1; fi
-D=$(mktemp -d "${TMPDIR:-/tmp}/ember-cg.XXXX")
-cd "$D"
-if [ "$WHO" = redis ]; then BIN=redis-server; ARGS=(--port "$PORT" --save '' --appendonly no);
-else BIN=$WHO; ARGS=(--port "$PORT" --save ''); fi
-valgrind --tool=callgrind --callgrind-out-file="$D/cg.out" "$BIN" "${ARGS[@]}" "$@" >"$D/log" 2>&1 &
-VPID=$!
-for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.2; done
-redis-cli -p "$PORT" ping >/dev/null 2>&1 || { echo "server did not start: $(cat "$D/log")" >&2; kill %1 2>/dev/null; exit 1; }
-PRE=$T
-case $T in lpop|rpop) PRE=lpush;; zpopmin) PRE=zadd;; spop) PRE=sadd;; lrange*) PRE=lpush;; esac
-BENCH=(redis-benchmark -p "$PORT" -P "$P" -c 50 -r 100000 ${BX:-} -q)
+. "$(dirname "$0")/profile_common.sh"
+profile_setup cg "$@"
+profile_start valgrind --tool=callgrind --callgrind-out-file="$D/cg.out"
+VPID=$SPID
 "${BENCH[@]}" -t "$PRE" -n $((N*2)) >/dev/null 2>&1
 "${BENCH[@]}" -t "$T" -n 2000 >/dev/null 2>&1
 sleep 0.5

@@ -4,19 +4,9 @@
 #
 #   benches/syscalls_per_req.sh <redis|path/to/ember-server> <port> <test> <P> <N> [server args...]
 set -u
-WHO=$1; PORT=$2; T=$3; P=$4; N=$5; shift 5
-# The script runs in a scratch directory: resolve a relative binary path first.
-if [ "$WHO" != redis ]; then WHO=$(realpath "$WHO") || exit 1; fi
-D=$(mktemp -d "${TMPDIR:-/tmp}/ember-sc.XXXX"); cd "$D"
-if [ "$WHO" = redis ]; then BIN=redis-server; ARGS=(--port "$PORT" --save '' --appendonly no);
-else BIN=$WHO; ARGS=(--port "$PORT" --save ''); fi
-"$BIN" "${ARGS[@]}" "$@" >"$D/log" 2>&1 &
-SPID=$!
-for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-redis-cli -p "$PORT" ping >/dev/null 2>&1 || { echo "server did not start: $(cat "$D/log")" >&2; kill %1 2>/dev/null; exit 1; }
-PRE=$T
-case $T in lpop|rpop) PRE=lpush;; zpopmin) PRE=zadd;; spop) PRE=sadd;; lrange*) PRE=lpush;; esac
-BENCH=(redis-benchmark -p "$PORT" -P "$P" -c 50 -r 100000 ${BX:-} -q)
+. "$(dirname "$0")/profile_common.sh"
+profile_setup sc "$@"
+profile_start
 "${BENCH[@]}" -t "$PRE" -n $((N*2)) >/dev/null 2>&1
 strace -c -f -p $SPID -o "$D/st" 2>/dev/null &
 STP=$!; sleep 1
