@@ -1,35 +1,15 @@
 //! The `ember-server` binary as a process: command-line options, config files,
 //! the log lines supervisors wait for, busy ports, daemonize and pidfile.
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn binary() -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let bin = target.join("debug").join("ember-server");
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
-            .status()
-            .expect("cargo build")
-            .success();
-        assert!(ok, "building ember-server failed");
-    }
-    bin
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use support::{ember_server_binary as binary, free_port};
 
 /// Sends one inline command and returns the first reply line.
 fn ask(port: u16, cmd: &str) -> Option<String> {
