@@ -155,6 +155,9 @@ pub struct Command {
     pub last_key: i32,
     pub step: i32,
     pub keys_fn: Option<KeysFn>,
+    /// Position of a member of the collection at `first_key` (a hash field,
+    /// a set or sorted-set member), 0 for none: a hint for prefetching only.
+    pub member_arg: usize,
     /// `None` for containers (CONFIG, CLIENT ...) which dispatch to subcommands.
     pub handler: Option<Handler>,
     pub subcommands: Vec<Command>,
@@ -175,6 +178,7 @@ impl Command {
             last_key: 0,
             step: 0,
             keys_fn: None,
+            member_arg: 0,
             handler: Some(handler),
             subcommands: Vec::new(),
             full_name: name.to_string(),
@@ -209,6 +213,12 @@ impl Command {
         self.first_key = first;
         self.last_key = last;
         self.step = step;
+        self
+    }
+
+    /// Where the member argument sits (see `member_arg`).
+    pub fn member(mut self, pos: usize) -> Command {
+        self.member_arg = pos;
         self
     }
 

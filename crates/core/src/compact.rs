@@ -141,6 +141,13 @@ impl std::ops::Deref for KeyBuf {
     }
 }
 
+impl crate::dict::KeyAddr for KeyBuf {
+    fn key_addr(&self) -> *const u8 {
+        // Inline bytes sit in the KeyBuf itself; heap ones at the pointer.
+        self.as_bytes().as_ptr()
+    }
+}
+
 impl Borrow<[u8]> for KeyBuf {
     fn borrow(&self) -> &[u8] {
         self.as_bytes()

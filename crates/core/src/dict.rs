@@ -218,21 +218,15 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
     /// pass over all keys before the next so the misses of different keys
     /// overlap. Changes nothing; the lookups that follow run from cache.
     pub fn prefetch(&self, keys: &[&[u8]], value_ptr: impl Fn(&V) -> Option<*const u8>) {
-        if self.len == 0 {
-            return;
-        }
-        let mut slots = [0usize; PREFETCH_MAX];
+        let mut slots = [None; PREFETCH_MAX];
         let keys = &keys[..keys.len().min(PREFETCH_MAX)];
         for (slot, key) in slots.iter_mut().zip(keys) {
-            *slot = self.bucket_of(key);
-            prefetch_read(&self.buckets[*slot]);
+            *slot = self.prefetch_slot(key);
         }
-        for &slot in &slots[..keys.len()] {
-            if let Some(e) = &self.buckets[slot] {
-                prefetch_read::<Entry<K, V, M>>(&**e);
-            }
+        for &slot in slots[..keys.len()].iter().flatten() {
+            self.prefetch_head(slot);
         }
-        for &slot in &slots[..keys.len()] {
+        for &slot in slots[..keys.len()].iter().flatten() {
             if let Some(e) = &self.buckets[slot] {
                 // Inline keys point into the entry itself: a no-op then.
                 prefetch_read(e.key.borrow().as_ptr());
@@ -240,6 +234,24 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
                     prefetch_read(p);
                 }
             }
+        }
+    }
+
+    /// First step of a prefetch: `key`'s bucket slot, returned for the next
+    /// steps (None when the table is empty).
+    fn prefetch_slot(&self, key: &[u8]) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let slot = self.bucket_of(key);
+        prefetch_read(&self.buckets[slot]);
+        Some(slot)
+    }
+
+    /// Second step: the first entry of `slot`'s chain (reads the slot).
+    fn prefetch_head(&self, slot: usize) {
+        if let Some(e) = &self.buckets[slot] {
+            prefetch_read::<Entry<K, V, M>>(&**e);
         }
     }
 
@@ -545,6 +557,47 @@ impl<K: Borrow<[u8]>, V: PartialEq, M: Default> PartialEq for Dict<K, V, M> {
     }
 }
 
+/// Where a key's bytes live, found without reading them (a key whose
+/// `borrow` parses a header would stall the prefetch it is meant to feed).
+pub trait KeyAddr {
+    fn key_addr(&self) -> *const u8;
+}
+
+/// A collection's Dict seen through its key bytes only, so that one loop can
+/// prefetch member lookups in hashes, sets and sorted sets alike (the second
+/// level of `Engine::prefetch_batch`). Each step reads what the previous one
+/// prefetched; run each over a whole batch before the next.
+pub trait MemberPrefetch {
+    /// `member`'s bucket slot, for the next steps; None when empty.
+    fn member_slot(&self, member: &[u8]) -> Option<usize>;
+    /// The first entry of `slot`'s chain.
+    fn member_head(&self, slot: usize);
+    /// The key bytes of `slot`'s first entry.
+    fn member_key(&self, slot: usize);
+}
+
+impl<K: Borrow<[u8]> + KeyAddr, V, M: Default> MemberPrefetch for Dict<K, V, M> {
+    fn member_slot(&self, member: &[u8]) -> Option<usize> {
+        self.prefetch_slot(member)
+    }
+
+    fn member_head(&self, slot: usize) {
+        self.prefetch_head(slot)
+    }
+
+    fn member_key(&self, slot: usize) {
+        if let Some(e) = &self.buckets[slot] {
+            prefetch_read(e.key.key_addr());
+        }
+    }
+}
+
+impl KeyAddr for std::sync::Arc<[u8]> {
+    fn key_addr(&self) -> *const u8 {
+        self.as_ptr()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -553,6 +606,26 @@ mod tests {
 
     fn k(i: usize) -> Vec<u8> {
         format!("key:{i}").into_bytes()
+    }
+
+    #[test]
+    fn member_prefetch_steps_stay_in_bounds() {
+        use std::sync::Arc;
+        let empty: Dict<Arc<[u8]>, f64> = Dict::new();
+        assert_eq!(empty.member_slot(b"m"), None);
+        let mut d: Dict<Arc<[u8]>, f64> = Dict::new();
+        for i in 0..1000 {
+            d.insert(Arc::from(&k(i)[..]), i as f64);
+        }
+        let index: &dyn MemberPrefetch = &d;
+        for i in (0..2000).step_by(7) {
+            let slot = index.member_slot(&k(i)).expect("non-empty");
+            assert!(slot < d.buckets());
+            index.member_head(slot);
+            index.member_key(slot);
+        }
+        assert_eq!(d.len(), 1000);
+        assert_eq!(d.get(&k(999)), Some(&999.0));
     }
 
     #[test]

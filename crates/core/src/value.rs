@@ -40,6 +40,18 @@ impl Value {
         }
     }
 
+    /// The index of a large collection's members (hash fields, set and
+    /// sorted-set members), for prefetching a member lookup; None for strings,
+    /// lists and the compact encodings.
+    pub fn member_index(&self) -> Option<&dyn crate::dict::MemberPrefetch> {
+        match self {
+            Value::Hash(h) => h.member_index(),
+            Value::Set(s) => s.member_index(),
+            Value::ZSet(z) => z.member_index(),
+            Value::Str(_) | Value::List(_) => None,
+        }
+    }
+
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding(&self) -> &'static str {
         match self {

@@ -26,20 +26,36 @@ pub fn commands() -> Vec<Command> {
     let r = READONLY;
     let h = acl::HASH;
     vec![
-        Command::new("hset", -4, w, h, hset).keys(1, 1, 1),
-        Command::new("hsetnx", 4, w, h, hsetnx).keys(1, 1, 1),
-        Command::new("hmset", -4, w, h, hmset).keys(1, 1, 1),
-        Command::new("hget", 3, rf, h, hget).keys(1, 1, 1),
-        Command::new("hmget", -3, rf, h, hmget).keys(1, 1, 1),
+        Command::new("hset", -4, w, h, hset).keys(1, 1, 1).member(2),
+        Command::new("hsetnx", 4, w, h, hsetnx)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("hmset", -4, w, h, hmset)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("hget", 3, rf, h, hget).keys(1, 1, 1).member(2),
+        Command::new("hmget", -3, rf, h, hmget)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("hgetall", 2, r, h, hgetall).keys(1, 1, 1),
-        Command::new("hdel", -3, WRITE | FAST, h, hdel).keys(1, 1, 1),
+        Command::new("hdel", -3, WRITE | FAST, h, hdel)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("hlen", 2, rf, h, hlen).keys(1, 1, 1),
-        Command::new("hstrlen", 3, rf, h, hstrlen).keys(1, 1, 1),
+        Command::new("hstrlen", 3, rf, h, hstrlen)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("hkeys", 2, r, h, hkeys).keys(1, 1, 1),
         Command::new("hvals", 2, r, h, hvals).keys(1, 1, 1),
-        Command::new("hexists", 3, rf, h, hexists).keys(1, 1, 1),
-        Command::new("hincrby", 4, w, h, hincrby).keys(1, 1, 1),
-        Command::new("hincrbyfloat", 4, w, h, hincrbyfloat).keys(1, 1, 1),
+        Command::new("hexists", 3, rf, h, hexists)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("hincrby", 4, w, h, hincrby)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("hincrbyfloat", 4, w, h, hincrbyfloat)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("hrandfield", -2, r, h, hrandfield).keys(1, 1, 1),
         Command::new("hscan", -3, r, h, hscan).keys(1, 1, 1),
     ]

@@ -18,11 +18,19 @@ use ember_resp::Reply;
 pub fn commands() -> Vec<Command> {
     let r = READONLY;
     vec![
-        Command::new("sadd", -3, WRITE | DENYOOM | FAST, acl::SET, sadd).keys(1, 1, 1),
-        Command::new("srem", -3, WRITE | FAST, acl::SET, srem).keys(1, 1, 1),
+        Command::new("sadd", -3, WRITE | DENYOOM | FAST, acl::SET, sadd)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("srem", -3, WRITE | FAST, acl::SET, srem)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("scard", 2, r | FAST, acl::SET, scard).keys(1, 1, 1),
-        Command::new("sismember", 3, r | FAST, acl::SET, sismember).keys(1, 1, 1),
-        Command::new("smismember", -3, r | FAST, acl::SET, smismember).keys(1, 1, 1),
+        Command::new("sismember", 3, r | FAST, acl::SET, sismember)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("smismember", -3, r | FAST, acl::SET, smismember)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("smembers", 2, r, acl::SET, algebra::sinter).keys(1, 1, 1),
         Command::new("spop", -2, WRITE | FAST, acl::SET, spop).keys(1, 1, 1),
         Command::new("srandmember", -2, r, acl::SET, srandmember).keys(1, 1, 1),

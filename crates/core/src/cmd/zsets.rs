@@ -22,16 +22,30 @@ pub fn commands() -> Vec<Command> {
     let z = acl::SORTEDSET;
     let rw = WRITE | DENYOOM;
     vec![
-        Command::new("zadd", -4, rw | FAST, z, zadd).keys(1, 1, 1),
-        Command::new("zincrby", 4, rw | FAST, z, zincrby).keys(1, 1, 1),
-        Command::new("zrem", -3, WRITE | FAST, z, zrem).keys(1, 1, 1),
+        Command::new("zadd", -4, rw | FAST, z, zadd)
+            .keys(1, 1, 1)
+            .member(3),
+        Command::new("zincrby", 4, rw | FAST, z, zincrby)
+            .keys(1, 1, 1)
+            .member(3),
+        Command::new("zrem", -3, WRITE | FAST, z, zrem)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("zcard", 2, r | FAST, z, zcard).keys(1, 1, 1),
-        Command::new("zscore", 3, r | FAST, z, zscore).keys(1, 1, 1),
-        Command::new("zmscore", -3, r | FAST, z, zmscore).keys(1, 1, 1),
+        Command::new("zscore", 3, r | FAST, z, zscore)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("zmscore", -3, r | FAST, z, zmscore)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("zcount", 4, r | FAST, z, zcount).keys(1, 1, 1),
         Command::new("zlexcount", 4, r | FAST, z, zlexcount).keys(1, 1, 1),
-        Command::new("zrank", 3, r | FAST, z, zrank).keys(1, 1, 1),
-        Command::new("zrevrank", 3, r | FAST, z, zrevrank).keys(1, 1, 1),
+        Command::new("zrank", 3, r | FAST, z, zrank)
+            .keys(1, 1, 1)
+            .member(2),
+        Command::new("zrevrank", 3, r | FAST, z, zrevrank)
+            .keys(1, 1, 1)
+            .member(2),
         Command::new("zrange", -4, r, z, range::zrange).keys(1, 1, 1),
         Command::new("zrangestore", -5, rw, z, range::zrangestore).keys(1, 2, 1),
         Command::new("zrevrange", -4, r, z, range::zrevrange).keys(1, 1, 1),

@@ -16,7 +16,7 @@
 //! value is too long or the count passes the limit (Redis's `hashTypeSet`).
 
 use crate::compact::PackBuf;
-use crate::dict::Dict;
+use crate::dict::{Dict, MemberPrefetch};
 use rand::Rng;
 use std::borrow::Borrow;
 
@@ -73,6 +73,14 @@ impl std::fmt::Debug for HashValue {
 }
 
 impl HashValue {
+    /// The field index of a `hashtable` hash, for prefetching.
+    pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
+        match self {
+            HashValue::Table(d) => Some(&**d),
+            HashValue::Pack(_) => None,
+        }
+    }
+
     pub fn new() -> Self {
         Self::default()
     }
@@ -401,6 +409,13 @@ impl Pair {
             v.extend_from_slice(value);
             self.0 = v.into_boxed_slice();
         }
+    }
+}
+
+impl crate::dict::KeyAddr for Pair {
+    fn key_addr(&self) -> *const u8 {
+        // The block starts with the field's length, then the field.
+        self.0.as_ptr()
     }
 }
 

@@ -6,7 +6,7 @@
 //! Redis's intset does. Otherwise `hashtable`: a [`Dict`] of members. Conversion is
 //! one-way, as in Redis: a hashtable set that shrinks stays a hashtable.
 
-use crate::dict::Dict;
+use crate::dict::{Dict, MemberPrefetch};
 use ember_resp::num::parse_i64;
 use rand::Rng;
 use std::borrow::Cow;
@@ -64,6 +64,14 @@ impl PartialEq for SetValue {
 }
 
 impl SetValue {
+    /// The member index of a `hashtable` set, for prefetching.
+    pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
+        match &self.enc {
+            Enc::Table(d) => Some(&**d),
+            _ => None,
+        }
+    }
+
     /// An empty set encoded for its first member (Redis's `setTypeCreate`): an
     /// intset when `first` is an integer, else a hashtable.
     pub fn for_member(first: &[u8]) -> SetValue {

@@ -16,7 +16,7 @@ pub mod listpack;
 pub mod range;
 pub mod tree;
 
-use crate::dict::Dict;
+use crate::dict::{Dict, MemberPrefetch};
 use listpack::Listpack;
 use rand::Rng;
 pub use range::{LexRange, ScoreRange};
@@ -174,6 +174,14 @@ impl PartialEq for ZSetValue {
 }
 
 impl ZSetValue {
+    /// The member-to-score index of a `skiplist` sorted set, for prefetching.
+    pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
+        match self {
+            ZSetValue::Skiplist(s) => Some(&s.dict),
+            ZSetValue::Listpack(_) => None,
+        }
+    }
+
     /// An empty set as ZADD creates it for its first member (Redis 7.0 looks
     /// only at the first member's length).
     pub fn for_first_member(member_len: usize, limits: Limits) -> ZSetValue {
