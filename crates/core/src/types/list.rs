@@ -151,6 +151,17 @@ struct Node {
     count: u32,
 }
 
+/// A `size`-byte node buffer holding `live` at `at`, the slack zeroed: each
+/// byte written once (a zeroed allocation and then the copy wrote the live
+/// bytes twice, a measurable cost for nodes of 1 KiB elements).
+fn spread(live: &[u8], at: usize, size: usize) -> Box<[u8]> {
+    let mut v = Vec::with_capacity(size);
+    v.resize(at, 0);
+    v.extend_from_slice(live);
+    v.resize(size, 0);
+    v.into_boxed_slice()
+}
+
 impl Node {
     fn h(&self) -> usize {
         self.head as usize
@@ -196,10 +207,8 @@ impl Node {
             self.head = nh as u32;
         } else {
             let size = want.max(cap.saturating_mul(2).min(max_cap));
-            let mut buf = vec![0u8; size].into_boxed_slice();
             let nh = place(size);
-            buf[nh..nh + live].copy_from_slice(&self.buf[h..t]);
-            self.buf = buf;
+            self.buf = spread(&self.buf[h..t], nh, size);
             self.head = nh as u32;
         }
         self.tail = self.head + live as u32;
@@ -211,9 +220,7 @@ impl Node {
         let live = self.live();
         if cap >= 256 && live < cap / 4 {
             let size = live + live / 2;
-            let mut buf = vec![0u8; size].into_boxed_slice();
-            buf[..live].copy_from_slice(&self.buf[self.h()..self.t()]);
-            self.buf = buf;
+            self.buf = spread(&self.buf[self.h()..self.t()], 0, size);
             self.head = 0;
             self.tail = live as u32;
         }
