@@ -223,9 +223,11 @@ pub async fn serve<S>(
                         }
                     }
                 }
-                if prefetched == 0 && batch.len() > 1 {
-                    eng.prefetch_batch(id, batch.iter().map(|argv| &argv[..]));
-                    prefetched = batch.len().min(ember_core::dict::PREFETCH_MAX);
+                // A lone command may still name several keys (MSET k v k v).
+                if prefetched == 0
+                    && (batch.len() > 1 || batch.front().is_some_and(|a| a.len() > 2))
+                {
+                    prefetched = eng.prefetch_batch(id, batch.iter().map(|argv| &argv[..]));
                 }
                 prefetched = prefetched.saturating_sub(1);
                 let Some(argv) = batch.front() else { break };

@@ -17,46 +17,66 @@ use crate::value::Value;
 use bytes::Bytes;
 
 impl Engine {
-    /// Prefetches the first key of each of the first [`PREFETCH_MAX`]
-    /// commands in `batch` (commands of `client`, in its selected database;
-    /// a front end running a deeper pipeline calls again every
-    /// `PREFETCH_MAX` commands); commands without keys and unknown names are
-    /// skipped.
+    /// Prefetches the keys of the commands at the front of `batch`
+    /// (commands of `client`, in its selected database): every key position
+    /// of each command (MSET's ten keys overlap their misses as ten GETs in a
+    /// pipeline do), until [`PREFETCH_MAX`] keys are gathered. Returns how
+    /// many commands that covered (at least 1), so a front end running a
+    /// deeper pipeline knows when to call again. Commands without keys and
+    /// unknown names are skipped; a command whose keys move (`keys_fn`)
+    /// contributes its first key only.
     pub fn prefetch_batch<'a>(
         &mut self,
         client: ClientId,
         batch: impl Iterator<Item = &'a [Bytes]>,
-    ) {
+    ) -> usize {
         let Some(db) = self.clients.get(&client).map(|c| c.db) else {
-            return;
+            return 1;
         };
         let mut keys: [&[u8]; PREFETCH_MAX] = [&[]; PREFETCH_MAX];
         // The member argument of each key's command, empty for none.
         let mut members: [&[u8]; PREFETCH_MAX] = [&[]; PREFETCH_MAX];
         let mut n = 0;
-        for argv in batch.take(PREFETCH_MAX) {
+        let mut covered = 0;
+        for argv in batch {
+            if n == PREFETCH_MAX {
+                break;
+            }
+            covered += 1;
             let Some(cmd) = argv.first().and_then(|name| self.lookup_memo(name)) else {
                 continue;
             };
-            if let Some(key) = usize::try_from(cmd.first_key)
-                .ok()
-                .filter(|&i| i > 0)
-                .and_then(|i| argv.get(i))
-            {
+            let (first, step) = match usize::try_from(cmd.first_key) {
+                Ok(first) if first > 0 => (first, usize::try_from(cmd.step).unwrap_or(0)),
+                _ => continue,
+            };
+            let last = match cmd.last_key {
+                _ if cmd.keys_fn.is_some() || step == 0 => first,
+                l if l < 0 => argv.len().saturating_sub(l.unsigned_abs() as usize),
+                l => l as usize,
+            };
+            for key in argv.iter().take(last + 1).skip(first).step_by(step.max(1)) {
+                if n == PREFETCH_MAX {
+                    break;
+                }
                 keys[n] = key;
                 members[n] = match cmd.member_arg {
                     0 => &[],
                     i => argv.get(i).map_or(&[][..], |m| &m[..]),
                 };
                 n += 1;
+                // The member belongs to the first key only.
+                if cmd.member_arg != 0 {
+                    break;
+                }
             }
         }
         // A lone lookup has no other misses to overlap with.
-        let Some(db) = self.dbs.get(db).filter(|_| n > 1) else {
-            return;
-        };
-        db.keys.prefetch(&keys[..n], Value::heap_ptr);
-        prefetch_members(&db.keys, &keys[..n], &members[..n]);
+        if let Some(db) = self.dbs.get(db).filter(|_| n > 1) {
+            db.keys.prefetch(&keys[..n], Value::heap_ptr);
+            prefetch_members(&db.keys, &keys[..n], &members[..n]);
+        }
+        covered.max(1)
     }
 }
 
@@ -161,5 +181,63 @@ mod tests {
         assert_eq!(t.int(&["HLEN", "bighash"]), 601);
         assert_eq!(t.int(&["SCARD", "bigset"]), 600);
         assert_eq!(t.int(&["ZCARD", "bigzset"]), 600);
+    }
+
+    /// Every key of a multi-key command counts toward the batch's
+    /// [`PREFETCH_MAX`](crate::dict::PREFETCH_MAX) keys, and the returned
+    /// count says how many commands that covered; replies are unchanged.
+    #[test]
+    fn multi_key_commands_fill_the_prefetch() {
+        let mset = |from: usize, n: usize| {
+            let mut words = vec!["MSET".to_string()];
+            for i in from..from + n {
+                words.push(format!("k{i}"));
+                words.push(format!("v{i}"));
+            }
+            words
+                .iter()
+                .map(|w| Bytes::from(w.clone()))
+                .collect::<Vec<_>>()
+        };
+        let mut t = filled();
+        let id = t.id;
+        // 10 + 1 + 1 keys: every command covered.
+        let batch = [mset(0, 10), argv(&["GET", "k1"]), argv(&["GET", "k2"])];
+        assert_eq!(t.e.prefetch_batch(id, batch.iter().map(|a| &a[..])), 3);
+        // 20 keys in one command: the limit is reached inside it.
+        let batch = [mset(0, 20), argv(&["GET", "k1"])];
+        assert_eq!(t.e.prefetch_batch(id, batch.iter().map(|a| &a[..])), 1);
+        // Keyless and unknown commands are covered without using a slot.
+        let batch = [
+            argv(&["PING"]),
+            argv(&["NOSUCHCMD", "x"]),
+            argv(&["DEL", "a", "b", "c"]),
+            mset(0, 13),
+            argv(&["GET", "k1"]),
+        ];
+        assert_eq!(t.e.prefetch_batch(id, batch.iter().map(|a| &a[..])), 4);
+        // Nothing with keys at all: still at least one covered.
+        assert_eq!(t.e.prefetch_batch(id, std::iter::empty()), 1);
+        // Malformed and odd arities change nothing.
+        let batch = [
+            mset(0, 12),
+            argv(&["MSET", "k1"]),
+            argv(&["MGET", "k1", "k3", "nokey", "str"]),
+            argv(&["DEL", "k5", "k6"]),
+            argv(&["EXISTS", "k5", "k7", "k8"]),
+        ];
+        t.e.prefetch_batch(id, batch.iter().map(|a| &a[..]));
+        let replies: Vec<String> = batch
+            .iter()
+            .map(|a| format!("{:?}", t.e.execute(id, a).expect("reply")))
+            .collect();
+        let mut fresh = filled();
+        let expected: Vec<String> = batch
+            .iter()
+            .map(|a| format!("{:?}", fresh.e.execute(fresh.id, a).expect("reply")))
+            .collect();
+        assert_eq!(replies, expected);
+        assert!(replies[2].contains("\"v1\""), "{}", replies[2]);
+        assert_eq!(t.int(&["EXISTS", "k5", "k7", "k8"]), 2);
     }
 }
