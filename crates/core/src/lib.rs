@@ -27,6 +27,7 @@ pub mod ext;
 pub mod glob;
 pub mod long_double;
 pub mod multi;
+pub mod pack;
 pub mod pubsub;
 pub mod snapshot;
 pub mod stats;

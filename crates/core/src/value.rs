@@ -11,9 +11,9 @@ pub enum Value {
     Str(StrValue),
     // Collections are boxed so a string key's Value stays two words plus a tag.
     List(Box<ListValue>),
-    Hash(Box<HashValue>),
+    Hash(HashValue),
     Set(Box<SetValue>),
-    ZSet(Box<ZSetValue>),
+    ZSet(ZSetValue),
 }
 
 impl Value {
@@ -34,9 +34,9 @@ impl Value {
         match self {
             Value::Str(s) => s.heap_ptr(),
             Value::List(b) => Some(&**b as *const ListValue as *const u8),
-            Value::Hash(b) => Some(&**b as *const HashValue as *const u8),
+            Value::Hash(h) => Some(h.heap_ptr()),
             Value::Set(b) => Some(&**b as *const SetValue as *const u8),
-            Value::ZSet(b) => Some(&**b as *const ZSetValue as *const u8),
+            Value::ZSet(z) => Some(z.heap_ptr()),
         }
     }
 

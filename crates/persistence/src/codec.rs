@@ -314,7 +314,7 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
                     return Err(dup());
                 }
             }
-            Value::Hash(Box::new(h.finish().ok_or_else(dup)?))
+            Value::Hash(h.finish().ok_or_else(dup)?)
         }
         t::HASH_ZIPMAP => {
             let blob = r.read_string()?;
@@ -345,7 +345,7 @@ pub fn read_value<R: Read>(r: &mut RdbReader<R>, ty: u8, enc: &Encodings) -> Res
                     return Err(dup());
                 }
             }
-            Value::Hash(Box::new(h.finish().ok_or_else(dup)?))
+            Value::Hash(h.finish().ok_or_else(dup)?)
         }
         t::STREAM_LISTPACKS | t::STREAM_LISTPACKS_2 => {
             return Err(RdbError::Unsupported(format!(
@@ -446,7 +446,7 @@ fn hash_value<'a>(
             return Err(dup());
         }
     }
-    Ok(Value::Hash(Box::new(h.finish().ok_or_else(dup)?)))
+    Ok(Value::Hash(h.finish().ok_or_else(dup)?))
 }
 
 /// Sorted sets are stored in any order: sort by (score, member), refuse NaN
@@ -461,7 +461,7 @@ fn zset_value<M: AsRef<[u8]> + Ord>(mut pairs: Vec<(M, f64)>, limits: ZLimits) -
             .then_with(|| a.0.cmp(&b.0))
     });
     ZSetValue::from_sorted_checked(&pairs, limits)
-        .map(|z| Value::ZSet(Box::new(z)))
+        .map(Value::ZSet)
         .ok_or_else(|| RdbError::corrupt("Duplicate zset fields detected"))
 }
 

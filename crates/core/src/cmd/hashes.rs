@@ -97,7 +97,7 @@ fn hash_or_create<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Result<&'c mut HashValue,
         Some(_) => return Err(CmdError::WrongType),
     };
     if !exists {
-        ctx.set_key(key, Value::Hash(Box::default()), false);
+        ctx.set_key(key, Value::Hash(HashValue::default()), false);
     }
     match ctx.db().get_raw_mut(key) {
         Some(Value::Hash(h)) => Ok(h),

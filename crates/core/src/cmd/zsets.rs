@@ -250,7 +250,7 @@ fn zadd_generic(ctx: &mut Ctx, args: &mut Args, incr_cmd: bool) -> CmdResult {
         }
     }
     if let Some(z) = created {
-        ctx.set_key(key, Value::ZSet(Box::new(z)), false);
+        ctx.set_key(key, Value::ZSet(z), false);
     } else if added + updated > 0 {
         ctx.signal_modified(key);
     }
@@ -484,7 +484,7 @@ fn zset_and_rng<'c>(ctx: &'c mut Ctx, key: &[u8]) -> (&'c ZSetValue, &'c mut ran
     let db = ctx.db_index;
     let engine = &mut *ctx.engine;
     let z = match engine.dbs[db].get_raw(key) {
-        Some(Value::ZSet(z)) => &**z,
+        Some(Value::ZSet(z)) => z,
         _ => unreachable!("key was looked up as a sorted set"),
     };
     (z, &mut engine.rng)
@@ -511,9 +511,10 @@ fn zrandmember_count(ctx: &mut Ctx, key: &Bytes, l: i64, withscores: bool) -> Cm
         if count > MAX_RANDOM_PICKS {
             return Err(CmdError::err("value is out of range"));
         }
-        let all: Vec<(&[u8], f64)> = match z {
-            ZSetValue::Listpack(_) => z.iter().collect(),
-            ZSetValue::Skiplist(_) => Vec::new(),
+        let all: Vec<(&[u8], f64)> = if z.is_listpack() {
+            z.iter().collect()
+        } else {
+            Vec::new()
         };
         let mut picks = Vec::with_capacity(count as usize);
         for _ in 0..count {

@@ -217,7 +217,7 @@ fn store(ctx: &mut Ctx, dst: &Bytes, items: Vec<(Bytes, f64)>) -> CmdResult {
     }
     let n = items.len();
     let z = ZSetValue::from_sorted(&items, limits(ctx));
-    ctx.set_key(dst, Value::ZSet(Box::new(z)), false);
+    ctx.set_key(dst, Value::ZSet(z), false);
     ctx.notify(classes::ZSET, "zrangestore", dst);
     ctx.dirty(1);
     Ok(Reply::Integer(n as i64))

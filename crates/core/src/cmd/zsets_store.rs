@@ -323,7 +323,7 @@ fn generic(
     }
     let z = ZSetValue::from_sorted(&result, lim);
     drop(result);
-    ctx.set_key(dst, Value::ZSet(Box::new(z)), false);
+    ctx.set_key(dst, Value::ZSet(z), false);
     let event = match op {
         Op::Union => "zunionstore",
         Op::Inter => "zinterstore",

@@ -15,8 +15,8 @@
 //! `hashTypeTryConversion`), and inside [`HashValue::set`] when a field or
 //! value is too long or the count passes the limit (Redis's `hashTypeSet`).
 
-use crate::compact::PackBuf;
 use crate::dict::{Dict, MemberPrefetch};
+use crate::pack::{PackBuf, PackOr, PackRef, ThinPack};
 use rand::Rng;
 use std::borrow::Borrow;
 
@@ -38,18 +38,16 @@ impl Limits {
     };
 }
 
+/// A `listpack` ([`Pack`]) or a `hashtable`, in one word (see [`PackOr`]).
 #[derive(Clone)]
-pub enum HashValue {
-    /// `listpack`.
-    Pack(Pack),
-    /// `hashtable` (boxed so a small hash stays three words).
-    Table(Box<Dict<Pair, ()>>),
-}
+pub struct HashValue(PackOr<Pack, Dict<Pair, ()>>);
+
+use PackRef::{Big as Table, Small as Packed};
 
 impl Default for HashValue {
     /// An empty `listpack` (Redis's `createHashObject`).
     fn default() -> Self {
-        HashValue::Pack(Pack::default())
+        HashValue(PackOr::small(Pack::default()))
     }
 }
 
@@ -75,9 +73,9 @@ impl std::fmt::Debug for HashValue {
 impl HashValue {
     /// The field index of a `hashtable` hash, for prefetching.
     pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
-        match self {
-            HashValue::Table(d) => Some(&**d),
-            HashValue::Pack(_) => None,
+        match self.0.get() {
+            Table(d) => Some(d),
+            Packed(_) => None,
         }
     }
 
@@ -85,10 +83,15 @@ impl HashValue {
         Self::default()
     }
 
+    /// Where the listpack's block or the hashtable starts, for prefetching.
+    pub fn heap_ptr(&self) -> *const u8 {
+        self.0.addr()
+    }
+
     pub fn len(&self) -> usize {
-        match self {
-            HashValue::Pack(p) => p.buf.count as usize,
-            HashValue::Table(t) => t.len(),
+        match self.0.get() {
+            Packed(p) => p.buf.count() as usize,
+            Table(t) => t.len(),
         }
     }
 
@@ -98,27 +101,27 @@ impl HashValue {
 
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            HashValue::Pack(_) => "listpack",
-            HashValue::Table(_) => "hashtable",
+        match self.0.get() {
+            Packed(_) => "listpack",
+            Table(_) => "hashtable",
         }
     }
 
     pub fn is_packed(&self) -> bool {
-        matches!(self, HashValue::Pack(_))
+        self.0.is_small()
     }
 
     pub fn get(&self, field: &[u8]) -> Option<&[u8]> {
-        match self {
-            HashValue::Pack(p) => p.find(field).map(|l| p.value_at(&l)),
-            HashValue::Table(t) => t.get_key_value(field).map(|(pair, _)| pair.value()),
+        match self.0.get() {
+            Packed(p) => p.find(field).map(|l| p.value_at(&l)),
+            Table(t) => t.get_key_value(field).map(|(pair, _)| pair.value()),
         }
     }
 
     pub fn contains(&self, field: &[u8]) -> bool {
-        match self {
-            HashValue::Pack(p) => p.find(field).is_some(),
-            HashValue::Table(t) => t.contains_key(field),
+        match self.0.get() {
+            Packed(p) => p.find(field).is_some(),
+            Table(t) => t.contains_key(field),
         }
     }
 
@@ -126,7 +129,7 @@ impl HashValue {
     /// lengths, a listpack converts if one is longer than the value limit or the
     /// buffer would pass 1 GiB.
     pub fn prepare(&mut self, arg_lens: impl IntoIterator<Item = usize>, lim: &Limits) {
-        let HashValue::Pack(p) = self else { return };
+        let Packed(p) = self.0.get() else { return };
         let buf_len = p.buf.len();
         let mut sum = 0usize;
         for len in arg_lens {
@@ -145,7 +148,7 @@ impl HashValue {
     /// first if either string is too long, and after if the count passes the
     /// limit (even on an update, as Redis's `hashTypeSet`).
     pub fn set(&mut self, field: &[u8], value: &[u8], lim: &Limits) -> bool {
-        if let HashValue::Pack(p) = self {
+        if let Packed(p) = self.0.get() {
             if field.len() > lim.max_value
                 || value.len() > lim.max_value
                 || p.buf.len() + field.len() + value.len() + 20 > PACK_MAX_BYTES
@@ -153,15 +156,15 @@ impl HashValue {
                 self.convert();
             }
         }
-        match self {
-            HashValue::Pack(p) => {
+        match self.0.get_mut() {
+            Packed(p) => {
                 let added = p.set(field, value);
-                if p.buf.count as usize > lim.max_entries {
+                if p.buf.count() as usize > lim.max_entries {
                     self.convert();
                 }
                 added
             }
-            HashValue::Table(t) => match t.get_key_value_mut(field) {
+            Table(t) => match t.get_key_value_mut(field) {
                 Some((pair, _)) => {
                     pair.set_value(value);
                     false
@@ -176,55 +179,56 @@ impl HashValue {
 
     /// Removes `field`; true if it was there.
     pub fn remove(&mut self, field: &[u8]) -> bool {
-        match self {
-            HashValue::Pack(p) => p.remove(field),
-            HashValue::Table(t) => t.remove_entry(field).is_some(),
+        match self.0.get_mut() {
+            Packed(p) => p.remove(field),
+            Table(t) => t.remove_entry(field).is_some(),
         }
     }
 
     /// Switches a listpack to a hashtable (no-op on a hashtable).
     pub fn convert(&mut self) {
-        if let HashValue::Pack(p) = self {
+        if let Packed(p) = self.0.get() {
             let mut t = Dict::new();
             for (f, v) in p.iter() {
                 t.insert_new(Pair::new(f, v), (), ());
             }
-            *self = HashValue::Table(Box::new(t));
+            self.0 = PackOr::big(Box::new(t));
         }
     }
 
     /// Every (field, value): insertion order for a listpack, bucket order for a
     /// hashtable.
     pub fn iter(&self) -> Iter<'_> {
-        match self {
-            HashValue::Pack(p) => Iter::Pack(p.iter()),
-            HashValue::Table(t) => Iter::Table(t.iter()),
+        match self.0.get() {
+            Packed(p) => Iter::Pack(p.iter()),
+            Table(t) => Iter::Table(t.iter()),
         }
     }
 
     /// One SCAN step: a listpack visits everything and returns cursor 0; a
     /// hashtable visits one bucket and returns the next cursor (Redis's dictScan).
     pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&[u8], &[u8])) -> u64 {
-        match self {
-            HashValue::Pack(p) => {
+        match self.0.get() {
+            Packed(p) => {
                 p.iter().for_each(|(f, v)| visit(f, v));
                 0
             }
-            HashValue::Table(t) => t.scan(cursor, |pair, _| visit(pair.field(), pair.value())),
+            Table(t) => t.scan(cursor, |pair, _| visit(pair.field(), pair.value())),
         }
     }
 
     /// A random (field, value); `None` when empty. A listpack picks a uniform
     /// index; a hashtable a random bucket, then a uniform entry of its chain.
     pub fn random_pair(&self, rng: &mut impl Rng) -> Option<(&[u8], &[u8])> {
-        match self {
-            HashValue::Pack(p) => {
-                if p.buf.count == 0 {
+        match self.0.get() {
+            Packed(p) => {
+                let count = p.buf.count() as usize;
+                if count == 0 {
                     return None;
                 }
-                p.iter().nth(rng.gen_range(0..p.buf.count as usize))
+                p.iter().nth(rng.gen_range(0..count))
             }
-            HashValue::Table(t) => t
+            Table(t) => t
                 .random_entry(rng)
                 .map(|(pair, _)| (pair.field(), pair.value())),
         }
@@ -233,9 +237,9 @@ impl HashValue {
     /// Bytes of heap memory held (buffers and entries as requested, not
     /// counting allocator rounding): for MEMORY USAGE-style estimates.
     pub fn heap_bytes(&self) -> usize {
-        match self {
-            HashValue::Pack(p) => p.buf.len(),
-            HashValue::Table(t) => {
+        match self.0.get() {
+            Packed(p) => p.buf.block_len(),
+            Table(t) => {
                 std::mem::size_of::<Dict<Pair, ()>>()
                     + t.buckets() * std::mem::size_of::<usize>()
                     + t.iter()
@@ -328,7 +332,7 @@ impl HashBuilder {
     /// The hash, or `None` when two pairs had the same field.
     pub fn finish(self) -> Option<HashValue> {
         if let Some(t) = self.table {
-            return Some(HashValue::Table(t));
+            return Some(HashValue(PackOr::big(t)));
         }
         let it = PackIter {
             buf: &self.pack,
@@ -345,9 +349,9 @@ impl HashBuilder {
         if dup {
             return None;
         }
-        Some(HashValue::Pack(Pack {
+        Some(HashValue(PackOr::small(Pack {
             buf: PackBuf::from_vec(self.pack, self.count as u32),
-        }))
+        })))
     }
 }
 
@@ -440,11 +444,15 @@ impl std::fmt::Debug for Pair {
 /// Like a listpack it is reallocated on every size change: the allocator
 /// usually grows or shrinks such small blocks in place, and no slack is kept.
 #[derive(Clone, Debug, Default)]
+#[repr(transparent)]
 pub struct Pack {
-    /// The pairs; its `count` is the number of pairs (the buffer is capped at
-    /// 1 GiB, so both fit in 32 bits and the Pack in 16 bytes).
+    /// The pairs; its count is the number of pairs (the buffer is capped at
+    /// 1 GiB, so both fit in 32 bits).
     buf: PackBuf,
 }
+
+// SAFETY: repr(transparent) over its PackBuf.
+unsafe impl ThinPack for Pack {}
 
 /// Where a pair sits in the buffer: `start..vpos` is the field with its length,
 /// `vpos..end` the value with its length.
@@ -519,7 +527,7 @@ impl Pack {
             v.extend_from_slice(&hdr[..h]);
             v.extend_from_slice(value);
         });
-        self.buf.count += 1;
+        self.buf.set_count(self.buf.count() + 1);
         true
     }
 
@@ -530,7 +538,7 @@ impl Pack {
         self.edit(|v| {
             v.drain(loc.start..loc.end);
         });
-        self.buf.count -= 1;
+        self.buf.set_count(self.buf.count() - 1);
         true
     }
 
@@ -777,13 +785,13 @@ mod tests {
 
     #[test]
     fn small_hash_is_compact() {
-        assert_eq!(std::mem::size_of::<HashValue>(), 16);
+        assert_eq!(std::mem::size_of::<HashValue>(), 8);
         let mut h = HashValue::new();
         h.set(b"field", b"value", &Limits::DEFAULT);
-        // 2 length bytes + 10 data bytes, no slack.
-        assert_eq!(h.heap_bytes(), 12);
+        // The block's 2 header bytes, 2 length bytes + 10 data bytes, no slack.
+        assert_eq!(h.heap_bytes(), 14);
         h.set(b"f2", b"v2", &Limits::DEFAULT);
         h.remove(b"field");
-        assert_eq!(h.heap_bytes(), 6);
+        assert_eq!(h.heap_bytes(), 8);
     }
 }

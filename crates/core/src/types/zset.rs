@@ -17,6 +17,7 @@ pub mod range;
 pub mod tree;
 
 use crate::dict::{Dict, MemberPrefetch};
+use crate::pack::{PackOr, PackRef};
 use listpack::Listpack;
 use rand::Rng;
 pub use range::{LexRange, ScoreRange};
@@ -148,16 +149,24 @@ impl std::fmt::Debug for Skiplist {
     }
 }
 
-/// A sorted set value.
-#[derive(Clone, Debug)]
-pub enum ZSetValue {
-    Listpack(Listpack),
-    Skiplist(Box<Skiplist>),
+/// A sorted set value: a `listpack` or a `skiplist`, in one word (see [`PackOr`]).
+#[derive(Clone)]
+pub struct ZSetValue(PackOr<Listpack, Skiplist>);
+
+use PackRef::{Big as Sl, Small as Lp};
+
+impl std::fmt::Debug for ZSetValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0.get() {
+            Lp(lp) => f.debug_tuple("Listpack").field(lp).finish(),
+            Sl(sl) => f.debug_tuple("Skiplist").field(sl).finish(),
+        }
+    }
 }
 
 impl Default for ZSetValue {
     fn default() -> Self {
-        ZSetValue::Listpack(Listpack::default())
+        ZSetValue(PackOr::small(Listpack::default()))
     }
 }
 
@@ -176,9 +185,9 @@ impl PartialEq for ZSetValue {
 impl ZSetValue {
     /// The member-to-score index of a `skiplist` sorted set, for prefetching.
     pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
-        match self {
-            ZSetValue::Skiplist(s) => Some(&s.dict),
-            ZSetValue::Listpack(_) => None,
+        match self.0.get() {
+            Sl(s) => Some(&s.dict),
+            Lp(_) => None,
         }
     }
 
@@ -186,7 +195,7 @@ impl ZSetValue {
     /// only at the first member's length).
     pub fn for_first_member(member_len: usize, limits: Limits) -> ZSetValue {
         if limits.max_entries == 0 || member_len > limits.max_value {
-            ZSetValue::Skiplist(Box::default())
+            ZSetValue(PackOr::big(Box::default()))
         } else {
             ZSetValue::default()
         }
@@ -198,9 +207,9 @@ impl ZSetValue {
     pub fn from_sorted<M: AsRef<[u8]>>(entries: &[(M, f64)], limits: Limits) -> ZSetValue {
         let it = entries.iter().map(|(m, s)| (m.as_ref(), *s));
         if fits_listpack(entries, limits) {
-            ZSetValue::Listpack(Listpack::from_sorted(it))
+            ZSetValue(PackOr::small(Listpack::from_sorted(it)))
         } else {
-            ZSetValue::Skiplist(Box::new(Skiplist::from_sorted(it)))
+            ZSetValue(PackOr::big(Box::new(Skiplist::from_sorted(it))))
         }
     }
 
@@ -225,16 +234,16 @@ impl ZSetValue {
                 members.sort_unstable();
                 members.windows(2).any(|w| w[0] == w[1])
             };
-            (!dup).then(|| ZSetValue::Listpack(Listpack::from_sorted(it)))
+            (!dup).then(|| ZSetValue(PackOr::small(Listpack::from_sorted(it))))
         } else {
-            Skiplist::from_sorted_checked(it).map(|sl| ZSetValue::Skiplist(Box::new(sl)))
+            Skiplist::from_sorted_checked(it).map(|sl| ZSetValue(PackOr::big(Box::new(sl))))
         }
     }
 
     pub fn len(&self) -> usize {
-        match self {
-            ZSetValue::Listpack(lp) => lp.len(),
-            ZSetValue::Skiplist(sl) => sl.tree.len(),
+        match self.0.get() {
+            Lp(lp) => lp.len(),
+            Sl(sl) => sl.tree.len(),
         }
     }
 
@@ -242,23 +251,28 @@ impl ZSetValue {
         self.len() == 0
     }
 
+    /// Where the listpack's block or the skiplist starts, for prefetching.
+    pub fn heap_ptr(&self) -> *const u8 {
+        self.0.addr()
+    }
+
     /// The name `OBJECT ENCODING` reports.
     pub fn encoding(&self) -> &'static str {
-        match self {
-            ZSetValue::Listpack(_) => "listpack",
-            ZSetValue::Skiplist(_) => "skiplist",
+        match self.0.get() {
+            Lp(_) => "listpack",
+            Sl(_) => "skiplist",
         }
     }
 
     pub fn is_listpack(&self) -> bool {
-        matches!(self, ZSetValue::Listpack(_))
+        self.0.is_small()
     }
 
     /// Rough heap footprint in bytes (MEMORY USAGE-style estimates).
     pub fn heap_bytes(&self) -> usize {
-        match self {
-            ZSetValue::Listpack(lp) => lp.bytes(),
-            ZSetValue::Skiplist(sl) => {
+        match self.0.get() {
+            Lp(lp) => lp.heap_bytes(),
+            Sl(sl) => {
                 let members: usize = sl.tree.iter().map(|n| n.member.len() + 16).sum();
                 sl.tree.heap_bytes() + members + sl.dict.len() * 32 + sl.dict.buckets() * 8
             }
@@ -266,17 +280,17 @@ impl ZSetValue {
     }
 
     pub fn score(&self, member: &[u8]) -> Option<f64> {
-        match self {
-            ZSetValue::Listpack(lp) => lp.find(member).map(|f| f.2),
-            ZSetValue::Skiplist(sl) => sl.dict.get(member).copied(),
+        match self.0.get() {
+            Lp(lp) => lp.find(member).map(|f| f.2),
+            Sl(sl) => sl.dict.get(member).copied(),
         }
     }
 
     /// Converts to the large encoding (one-way).
     fn convert(&mut self) {
-        if let ZSetValue::Listpack(lp) = self {
+        if let Lp(lp) = self.0.get_mut() {
             let sl = Skiplist::from_sorted(lp.iter());
-            *self = ZSetValue::Skiplist(Box::new(sl));
+            *self = ZSetValue(PackOr::big(Box::new(sl)));
         }
     }
 
@@ -298,9 +312,9 @@ impl ZSetValue {
         if score.is_nan() {
             return Err(NotANumber);
         }
-        let current = match self {
-            ZSetValue::Listpack(lp) => lp.find(member).map(|(pos, _, s)| (pos, s)),
-            ZSetValue::Skiplist(sl) => sl.dict.get(member).map(|&s| (0, s)),
+        let current = match self.0.get_mut() {
+            Lp(lp) => lp.find(member).map(|(pos, _, s)| (pos, s)),
+            Sl(sl) => sl.dict.get(member).map(|&s| (0, s)),
         };
         match current {
             Some((pos, cur)) => {
@@ -320,18 +334,18 @@ impl ZSetValue {
                 if score == cur {
                     return Ok(AddOutcome::Unchanged(score));
                 }
-                match self {
-                    ZSetValue::Listpack(lp) => {
+                match self.0.get_mut() {
+                    Lp(lp) => {
                         lp.remove_at(pos);
                         lp.insert(member, score);
                     }
-                    ZSetValue::Skiplist(sl) => sl.update(member, cur, score),
+                    Sl(sl) => sl.update(member, cur, score),
                 }
                 Ok(AddOutcome::Updated(score))
             }
             None if flags.xx => Ok(AddOutcome::Nop),
             None => {
-                if let ZSetValue::Listpack(lp) = self {
+                if let Lp(lp) = self.0.get_mut() {
                     if lp.len() + 1 > limits.max_entries || member.len() > limits.max_value {
                         self.convert();
                     } else {
@@ -339,7 +353,7 @@ impl ZSetValue {
                         return Ok(AddOutcome::Added(score));
                     }
                 }
-                if let ZSetValue::Skiplist(sl) = self {
+                if let Sl(sl) = self.0.get_mut() {
                     sl.insert_new(member, score);
                 }
                 Ok(AddOutcome::Added(score))
@@ -348,17 +362,17 @@ impl ZSetValue {
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
-        match self {
-            ZSetValue::Listpack(lp) => lp.remove(member),
-            ZSetValue::Skiplist(sl) => sl.remove(member),
+        match self.0.get_mut() {
+            Lp(lp) => lp.remove(member),
+            Sl(sl) => sl.remove(member),
         }
     }
 
     /// 0-based rank in ascending order.
     pub fn rank(&self, member: &[u8]) -> Option<usize> {
-        match self {
-            ZSetValue::Listpack(lp) => lp.find(member).map(|f| f.1),
-            ZSetValue::Skiplist(sl) => {
+        match self.0.get() {
+            Lp(lp) => lp.find(member).map(|f| f.1),
+            Sl(sl) => {
                 let score = *sl.dict.get(member)?;
                 sl.tree.rank(score, member)
             }
@@ -373,8 +387,8 @@ impl ZSetValue {
     /// Pairs from rank `idx` (ascending rank), towards the end or, if `rev`,
     /// towards the start.
     pub fn iter_from(&self, idx: usize, rev: bool) -> Iter<'_> {
-        match self {
-            ZSetValue::Listpack(lp) => {
+        match self.0.get() {
+            Lp(lp) => {
                 if rev {
                     let mut offsets = lp.offsets();
                     offsets.truncate(idx.saturating_add(1).min(lp.len()));
@@ -387,21 +401,21 @@ impl ZSetValue {
                     Iter::Lp(it)
                 }
             }
-            ZSetValue::Skiplist(sl) => Iter::Tree(sl.tree.iter_from(idx, rev)),
+            Sl(sl) => Iter::Tree(sl.tree.iter_from(idx, rev)),
         }
     }
 
     pub fn first(&self) -> Option<(&[u8], f64)> {
-        match self {
-            ZSetValue::Listpack(lp) => lp.first(),
-            ZSetValue::Skiplist(sl) => sl.tree.first().map(|n| (&n.member[..], n.score)),
+        match self.0.get() {
+            Lp(lp) => lp.first(),
+            Sl(sl) => sl.tree.first().map(|n| (&n.member[..], n.score)),
         }
     }
 
     pub fn last(&self) -> Option<(&[u8], f64)> {
-        match self {
-            ZSetValue::Listpack(lp) => lp.last(),
-            ZSetValue::Skiplist(sl) => sl.tree.last().map(|n| (&n.member[..], n.score)),
+        match self.0.get() {
+            Lp(lp) => lp.last(),
+            Sl(sl) => sl.tree.last().map(|n| (&n.member[..], n.score)),
         }
     }
 
@@ -410,9 +424,9 @@ impl ZSetValue {
         if !self.in_range(r) {
             return None;
         }
-        let i = match self {
-            ZSetValue::Listpack(lp) => lp.iter().position(|(_, s)| r.gte_min(s))?,
-            ZSetValue::Skiplist(sl) => sl.tree.partition_point(|n| !r.gte_min(n.score)),
+        let i = match self.0.get() {
+            Lp(lp) => lp.iter().position(|(_, s)| r.gte_min(s))?,
+            Sl(sl) => sl.tree.partition_point(|n| !r.gte_min(n.score)),
         };
         let (_, s) = self.iter_from(i, false).next()?;
         r.lte_max(s).then_some(i)
@@ -423,8 +437,8 @@ impl ZSetValue {
         if !self.in_range(r) {
             return None;
         }
-        let i = match self {
-            ZSetValue::Listpack(lp) => {
+        let i = match self.0.get() {
+            Lp(lp) => {
                 let n = lp.len();
                 let back = lp
                     .offsets()
@@ -433,7 +447,7 @@ impl ZSetValue {
                     .position(|&o| r.lte_max(lp.entry(o).1))?;
                 n - 1 - back
             }
-            ZSetValue::Skiplist(sl) => sl
+            Sl(sl) => sl
                 .tree
                 .partition_point(|n| r.lte_max(n.score))
                 .checked_sub(1)?,
@@ -460,9 +474,9 @@ impl ZSetValue {
         if !self.in_lex_range(r) {
             return None;
         }
-        let i = match self {
-            ZSetValue::Listpack(lp) => lp.iter().position(|(m, _)| r.gte_min(m))?,
-            ZSetValue::Skiplist(sl) => sl.tree.partition_point(|n| !r.gte_min(&n.member)),
+        let i = match self.0.get() {
+            Lp(lp) => lp.iter().position(|(m, _)| r.gte_min(m))?,
+            Sl(sl) => sl.tree.partition_point(|n| !r.gte_min(&n.member)),
         };
         let (m, _) = self.iter_from(i, false).next()?;
         r.lte_max(m).then_some(i)
@@ -473,8 +487,8 @@ impl ZSetValue {
         if !self.in_lex_range(r) {
             return None;
         }
-        let i = match self {
-            ZSetValue::Listpack(lp) => {
+        let i = match self.0.get() {
+            Lp(lp) => {
                 let n = lp.len();
                 let back = lp
                     .offsets()
@@ -483,7 +497,7 @@ impl ZSetValue {
                     .position(|&o| r.lte_max(lp.entry(o).0))?;
                 n - 1 - back
             }
-            ZSetValue::Skiplist(sl) => sl
+            Sl(sl) => sl
                 .tree
                 .partition_point(|n| r.lte_max(&n.member))
                 .checked_sub(1)?,
@@ -516,12 +530,12 @@ impl ZSetValue {
         let Some(first) = self.first_in_lex(r) else {
             return 0;
         };
-        match self {
-            ZSetValue::Listpack(_) => self
+        match self.0.get() {
+            Lp(_) => self
                 .iter_from(first, false)
                 .take_while(|(m, _)| r.lte_max(m))
                 .count(),
-            ZSetValue::Skiplist(_) => match self.last_in_lex(r) {
+            Sl(_) => match self.last_in_lex(r) {
                 Some(last) => (self.len() - first) - (self.len() - 1 - last),
                 None => self.len() - first,
             },
@@ -535,9 +549,9 @@ impl ZSetValue {
             return 0;
         }
         let end = end.min(len - 1);
-        match self {
-            ZSetValue::Listpack(lp) => lp.remove_range(start, end - start + 1),
-            ZSetValue::Skiplist(sl) => {
+        match self.0.get_mut() {
+            Lp(lp) => lp.remove_range(start, end - start + 1),
+            Sl(sl) => {
                 for node in sl.tree.remove_range(start, end + 1) {
                     sl.dict.remove(&node.member[..]);
                 }
@@ -549,9 +563,9 @@ impl ZSetValue {
     /// Removes the lowest (or, if `max`, highest) pair (the data half of
     /// ZPOPMIN/ZPOPMAX, which BZPOPMIN/BZPOPMAX reuse).
     pub fn pop(&mut self, max: bool) -> Option<(Vec<u8>, f64)> {
-        match self {
-            ZSetValue::Listpack(lp) => lp.pop(max),
-            ZSetValue::Skiplist(sl) => {
+        match self.0.get_mut() {
+            Lp(lp) => lp.pop(max),
+            Sl(sl) => {
                 let node = sl.tree.pop(max)?;
                 sl.dict.remove(&node.member[..]);
                 Some((node.member.to_vec(), node.score))
@@ -561,28 +575,28 @@ impl ZSetValue {
 
     /// A uniformly random pair.
     pub fn random(&self, rng: &mut impl Rng) -> Option<(&[u8], f64)> {
-        match self {
-            ZSetValue::Listpack(lp) => {
+        match self.0.get() {
+            Lp(lp) => {
                 if lp.is_empty() {
                     return None;
                 }
                 lp.nth(rng.gen_range(0..lp.len()))
             }
-            ZSetValue::Skiplist(sl) => sl.dict.random_entry(rng).map(|(k, v)| (&k[..], *v)),
+            Sl(sl) => sl.dict.random_entry(rng).map(|(k, v)| (&k[..], *v)),
         }
     }
 
     /// Visits one ZSCAN step of the large encoding's dictionary; the compact
     /// encoding is visited whole with cursor 0 returned, as Redis does.
     pub fn scan(&self, cursor: u64, mut visit: impl FnMut(&[u8], f64)) -> u64 {
-        match self {
-            ZSetValue::Listpack(lp) => {
+        match self.0.get() {
+            Lp(lp) => {
                 for (m, s) in lp.iter() {
                     visit(m, s);
                 }
                 0
             }
-            ZSetValue::Skiplist(sl) => sl.dict.scan(cursor, |k, v| visit(k, *v)),
+            Sl(sl) => sl.dict.scan(cursor, |k, v| visit(k, *v)),
         }
     }
 }

@@ -35,7 +35,7 @@ pub(crate) fn hash(n: usize, vlen: usize) -> Value {
         let v = format!("{i:0vlen$}");
         h.set(format!("f{i}").as_bytes(), v.as_bytes(), &enc().hash);
     }
-    Value::Hash(Box::new(h))
+    Value::Hash(h)
 }
 
 pub(crate) fn set(members: impl IntoIterator<Item = String>) -> Value {
@@ -52,7 +52,7 @@ pub(crate) fn zset(pairs: &[(String, f64)]) -> Value {
         z.add(m.as_bytes(), *s, AddFlags::default(), enc().zset)
             .unwrap();
     }
-    Value::ZSet(Box::new(z))
+    Value::ZSet(z)
 }
 
 pub(crate) fn list(items: impl IntoIterator<Item = Vec<u8>>) -> Value {
@@ -96,7 +96,7 @@ fn hashes() {
     h.set(b"n", b"-5000", &enc().hash);
     h.set(b"1", b"\x00\xff", &enc().hash);
     h.set(b"", b"", &enc().hash);
-    check(Value::Hash(Box::new(h)));
+    check(Value::Hash(h));
 }
 
 #[test]

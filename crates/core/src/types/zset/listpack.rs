@@ -6,15 +6,19 @@
 //! Redis's listpack keeps them as integers; others as 8 little-endian bytes.
 //! Lookups are linear scans, as in Redis, which keeps this encoding to small sets.
 
-use crate::compact::PackBuf;
+use crate::pack::{PackBuf, ThinPack};
 
 /// Flat sorted entries; the buffer's `count` counts pairs. The buffer is kept
 /// at its exact size (each change reallocates, as Redis's listpack does): small
 /// sorted sets are numerous, so their spare capacity would add up.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[repr(transparent)]
 pub struct Listpack {
     buf: PackBuf,
 }
+
+// SAFETY: repr(transparent) over its PackBuf.
+unsafe impl ThinPack for Listpack {}
 
 /// Largest magnitude stored as an integer: every integer up to it is exact in an f64.
 const INT_SCORE_MAX: f64 = 9007199254740992.0; // 2^53
@@ -87,16 +91,21 @@ pub fn cmp_entries(s1: f64, m1: &[u8], s2: f64, m2: &[u8]) -> std::cmp::Ordering
 
 impl Listpack {
     pub fn len(&self) -> usize {
-        self.buf.count as usize
+        self.buf.count() as usize
     }
 
     pub fn is_empty(&self) -> bool {
-        self.buf.count == 0
+        self.buf.count() == 0
     }
 
     /// Bytes used by the entries (for MEMORY USAGE-like estimates).
     pub fn bytes(&self) -> usize {
         self.buf.len()
+    }
+
+    /// Bytes of the heap block (entries and header), for MEMORY USAGE.
+    pub fn heap_bytes(&self) -> usize {
+        self.buf.block_len()
     }
 
     pub fn iter(&self) -> Iter<'_> {
@@ -168,7 +177,7 @@ impl Listpack {
         out.extend_from_slice(&self.buf[..pos]);
         encode(member, score, &mut out);
         out.extend_from_slice(&self.buf[pos..]);
-        self.buf = PackBuf::from_vec(out, self.buf.count + 1);
+        self.buf = PackBuf::from_vec(out, self.buf.count() + 1);
     }
 
     /// Builds from pairs already in order with distinct members.
@@ -189,14 +198,14 @@ impl Listpack {
         let mut out = Vec::with_capacity(self.buf.len() - (end - start));
         out.extend_from_slice(&self.buf[..start]);
         out.extend_from_slice(&self.buf[end..]);
-        self.buf = PackBuf::from_vec(out, self.buf.count);
+        self.buf = PackBuf::from_vec(out, self.buf.count());
     }
 
     /// Removes the entry starting at byte offset `pos`.
     pub fn remove_at(&mut self, pos: usize) {
         let end = entry_at(&self.buf, pos).2;
         self.cut(pos, end);
-        self.buf.count -= 1;
+        self.buf.set_count(self.buf.count() - 1);
     }
 
     pub fn remove(&mut self, member: &[u8]) -> bool {
@@ -220,12 +229,12 @@ impl Listpack {
             end = entry_at(&self.buf, end).2;
         }
         self.cut(pos, end);
-        self.buf.count -= count as u32;
+        self.buf.set_count(self.buf.count() - count as u32);
     }
 
     /// Removes and returns the first (or last) entry.
     pub fn pop(&mut self, last: bool) -> Option<(Vec<u8>, f64)> {
-        if self.buf.count == 0 {
+        if self.buf.count() == 0 {
             return None;
         }
         let pos = if last {
@@ -305,8 +314,9 @@ mod tests {
         assert_eq!(one.bytes(), 1 + 5 + 1);
         one.insert(b"beta", 3.5);
         assert_eq!(one.bytes(), 7 + 1 + 4 + 8);
-        assert_eq!(std::mem::size_of::<Listpack>(), 16);
-        assert_eq!(std::mem::size_of::<crate::types::ZSetValue>(), 16);
+        assert_eq!(one.heap_bytes(), 2 + 20);
+        assert_eq!(std::mem::size_of::<Listpack>(), 8);
+        assert_eq!(std::mem::size_of::<crate::types::ZSetValue>(), 8);
     }
 
     fn members(lp: &Listpack) -> Vec<(String, f64)> {
