@@ -593,3 +593,51 @@ fn debug_subcommands_when_enabled() {
         assert_eq!(shape(&r), shape(&e));
     }
 }
+
+/// MEMORY: help, errors and option parsing match exactly; USAGE, STATS,
+/// DOCTOR and MALLOC-STATS answer with Redis's reply types, and STATS lists
+/// the same fields in the same order (the figures themselves differ).
+#[test]
+fn memory_command_matches_redis() {
+    let mut d = diff();
+    for cmd in [
+        &["SET", "k", "v"][..],
+        &["HSET", "h", "f", "v"],
+        &["ZADD", "z", "1", "m"],
+        &["SELECT", "3"],
+        &["SET", "k3", "v"],
+        &["SELECT", "0"],
+        &["MEMORY", "HELP"],
+        &["MEMORY"],
+        &["MEMORY", "FOO"],
+        &["MEMORY", "USAGE"],
+        &["MEMORY", "STATS", "x"],
+        &["MEMORY", "DOCTOR", "x"],
+        &["MEMORY", "PURGE", "x"],
+        &["MEMORY", "USAGE", "nokey"],
+        &["MEMORY", "USAGE", "k", "SAMPLES"],
+        &["MEMORY", "USAGE", "k", "SAMPLES", "-1"],
+        &["MEMORY", "USAGE", "k", "SAMPLES", "x"],
+        &["MEMORY", "USAGE", "k", "BAR"],
+        &["MEMORY", "USAGE", "nokey", "BAR"],
+        &["MEMORY", "PURGE"],
+    ] {
+        d.check(cmd);
+    }
+    for cmd in [
+        &["MEMORY", "USAGE", "k"][..],
+        &["MEMORY", "USAGE", "h", "SAMPLES", "0"],
+        &["MEMORY", "USAGE", "z", "samples", "3"],
+        &["MEMORY", "DOCTOR"],
+        &["MEMORY", "MALLOC-STATS"],
+    ] {
+        d.check_shape(cmd);
+    }
+    let names = |r: &Resp| -> Vec<String> { r.items().iter().step_by(2).map(text).collect() };
+    let (r, e) = d.both(&["MEMORY", "STATS"]);
+    assert_eq!(names(&r), names(&e));
+    assert!(names(&e).contains(&"db.3".to_string()));
+    d.hello3();
+    d.check_shape(&["MEMORY", "STATS"]);
+    d.check_shape(&["MEMORY", "USAGE", "k"]);
+}

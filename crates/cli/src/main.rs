@@ -66,10 +66,15 @@ mod chosen {
     pub use ember_core::evict::GlibcClasses as Classes;
 }
 
+#[cfg(not(any(feature = "alloc-mimalloc", feature = "alloc-system")))]
+mod jemalloc_hooks;
+
 #[global_allocator]
 static GLOBAL: CountingAlloc<chosen::Inner, chosen::Classes> = CountingAlloc::new(chosen::INNER);
 
 fn main() {
     set_used_memory_probe(counted_bytes, chosen::NAME);
+    #[cfg(not(any(feature = "alloc-mimalloc", feature = "alloc-system")))]
+    ember_core::cmd::memory::set_allocator_hooks(jemalloc_hooks::HOOKS);
     std::process::exit(ember_server::main_with_args(std::env::args().collect()));
 }

@@ -85,6 +85,15 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
         self.buckets.len()
     }
 
+    /// Bytes of one entry (its key and value's inline parts included).
+    pub const ENTRY_BYTES: usize = std::mem::size_of::<Entry<K, V, M>>();
+
+    /// Bytes of the table's own structure, bucket slots and entries (MEMORY
+    /// STATS's `overhead.hashtable.*`).
+    pub fn table_bytes(&self) -> usize {
+        self.buckets.len() * std::mem::size_of::<Link<K, V, M>>() + self.len * Self::ENTRY_BYTES
+    }
+
     fn hash(&self, key: &[u8]) -> u64 {
         hasher().hash_one(key)
     }

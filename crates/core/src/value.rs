@@ -17,6 +17,19 @@ pub enum Value {
 }
 
 impl Value {
+    /// Bytes this value holds outside its keyspace entry, large collections
+    /// estimated from `samples` elements (MEMORY USAGE; Redis's
+    /// objectComputeSize). Allocator rounding is not counted.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match self {
+            Value::Str(s) => s.heap_bytes(),
+            Value::List(l) => l.allocated_bytes(),
+            Value::Hash(h) => h.heap_bytes(samples),
+            Value::Set(s) => std::mem::size_of::<SetValue>() + s.heap_bytes(samples),
+            Value::ZSet(z) => z.heap_bytes(samples),
+        }
+    }
+
     /// The name `TYPE` reports.
     pub fn type_name(&self) -> &'static str {
         match self {

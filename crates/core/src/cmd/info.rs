@@ -16,6 +16,7 @@
 //! (/proc/self/statm); the allocator/fragmentation fields are derived from
 //! those two numbers.
 
+use super::memory::Overview;
 use crate::args::Args;
 use crate::client::ClientKind;
 use crate::command::{acl, flags::*, Command};
@@ -281,24 +282,10 @@ fn total_system_memory() -> u64 {
         .unwrap_or(0)
 }
 
-/// `used_memory` when the first engine's cron (or INFO) first looked.
-static STARTUP_MEMORY: OnceLock<u64> = OnceLock::new();
-
 fn memory(e: &Engine, s: &mut String) {
-    let used = used_memory();
-    let rss = rss_bytes();
-    let startup = *STARTUP_MEMORY.get_or_init(|| used);
-    let peak = e.stats.used_memory_peak.max(used);
-    let overhead = startup.min(used);
-    let dataset = used - overhead;
-    let pct = |a: u64, b: u64| {
-        if b == 0 {
-            0.0
-        } else {
-            a as f64 * 100.0 / b as f64
-        }
-    };
-    let ratio = |a: u64, b: u64| if b == 0 { 0.0 } else { a as f64 / b as f64 };
+    let o = Overview::of(e);
+    let (used, rss, startup, peak) = (o.used, o.rss, o.startup, o.peak);
+    let (overhead, dataset) = (o.overhead, o.dataset);
     let total = total_system_memory();
     let maxmemory = e.config.maxmemory;
     field!(s, "used_memory", "{used}");
@@ -307,19 +294,14 @@ fn memory(e: &Engine, s: &mut String) {
     field!(s, "used_memory_rss_human", "{}", bytes_to_human(rss));
     field!(s, "used_memory_peak", "{peak}");
     field!(s, "used_memory_peak_human", "{}", bytes_to_human(peak));
-    field!(s, "used_memory_peak_perc", "{:.2}%", pct(used, peak));
+    field!(s, "used_memory_peak_perc", "{:.2}%", o.peak_perc());
     field!(s, "used_memory_overhead", "{overhead}");
     field!(s, "used_memory_startup", "{startup}");
     field!(s, "used_memory_dataset", "{dataset}");
-    field!(
-        s,
-        "used_memory_dataset_perc",
-        "{:.2}%",
-        pct(dataset, used.saturating_sub(startup))
-    );
-    field!(s, "allocator_allocated", "{used}");
-    field!(s, "allocator_active", "{used}");
-    field!(s, "allocator_resident", "{rss}");
+    field!(s, "used_memory_dataset_perc", "{:.2}%", o.dataset_perc());
+    field!(s, "allocator_allocated", "{}", o.alloc.allocated);
+    field!(s, "allocator_active", "{}", o.alloc.active);
+    field!(s, "allocator_resident", "{}", o.alloc.resident);
     field!(s, "total_system_memory", "{total}");
     field!(s, "total_system_memory_human", "{}", bytes_to_human(total));
     field!(s, "used_memory_lua", "0");
@@ -338,14 +320,18 @@ fn memory(e: &Engine, s: &mut String) {
     field!(s, "maxmemory", "{maxmemory}");
     field!(s, "maxmemory_human", "{}", bytes_to_human(maxmemory));
     field!(s, "maxmemory_policy", "{}", e.config.maxmemory_policy);
-    field!(s, "allocator_frag_ratio", "1.00");
-    field!(s, "allocator_frag_bytes", "0");
-    field!(s, "allocator_rss_ratio", "{:.2}", ratio(rss, used));
-    field!(s, "allocator_rss_bytes", "{}", rss as i64 - used as i64);
-    field!(s, "rss_overhead_ratio", "1.00");
-    field!(s, "rss_overhead_bytes", "0");
-    field!(s, "mem_fragmentation_ratio", "{:.2}", ratio(rss, used));
-    field!(s, "mem_fragmentation_bytes", "{}", rss as i64 - used as i64);
+    let (frag, frag_bytes) = o.allocator_frag();
+    let (alloc_rss, alloc_rss_bytes) = o.allocator_rss();
+    let (rss_over, rss_over_bytes) = o.rss_overhead();
+    let (total_frag, total_frag_bytes) = o.fragmentation();
+    field!(s, "allocator_frag_ratio", "{frag:.2}");
+    field!(s, "allocator_frag_bytes", "{frag_bytes}");
+    field!(s, "allocator_rss_ratio", "{alloc_rss:.2}");
+    field!(s, "allocator_rss_bytes", "{alloc_rss_bytes}");
+    field!(s, "rss_overhead_ratio", "{rss_over:.2}");
+    field!(s, "rss_overhead_bytes", "{rss_over_bytes}");
+    field!(s, "mem_fragmentation_ratio", "{total_frag:.2}");
+    field!(s, "mem_fragmentation_bytes", "{total_frag_bytes}");
     field!(s, "mem_not_counted_for_evict", "0");
     field!(s, "mem_replication_backlog", "0");
     field!(s, "mem_total_replication_buffers", "0");
@@ -423,7 +409,7 @@ pub fn track_metrics(e: &mut Engine) {
         m.last_reading = reading;
     }
     let used = used_memory();
-    STARTUP_MEMORY.get_or_init(|| used);
+    super::memory::startup_memory(used);
     if used > e.stats.used_memory_peak {
         e.stats.used_memory_peak = used;
     }

@@ -14,6 +14,7 @@ pub mod hello;
 pub mod info;
 pub mod keys;
 pub mod lists;
+pub mod memory;
 pub mod monitor;
 pub mod object;
 pub mod pause;
@@ -47,6 +48,7 @@ pub fn all_commands() -> Vec<Command> {
     rows.extend(info::commands());
     rows.extend(keys::commands());
     rows.extend(lists::commands());
+    rows.extend(memory::commands());
     rows.extend(monitor::commands());
     rows.extend(object::commands());
     rows.extend(pubsub::commands());

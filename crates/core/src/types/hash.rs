@@ -235,16 +235,18 @@ impl HashValue {
     }
 
     /// Bytes of heap memory held (buffers and entries as requested, not
-    /// counting allocator rounding): for MEMORY USAGE-style estimates.
-    pub fn heap_bytes(&self) -> usize {
+    /// counting allocator rounding), a hashtable's entries estimated from
+    /// `samples` of them: for MEMORY USAGE.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
         match self.0.get() {
             Packed(p) => p.buf.block_len(),
             Table(t) => {
+                let entries = t
+                    .iter()
+                    .map(|(pair, _)| pair.0.len() + Dict::<Pair, ()>::ENTRY_BYTES);
                 std::mem::size_of::<Dict<Pair, ()>>()
                     + t.buckets() * std::mem::size_of::<usize>()
-                    + t.iter()
-                        .map(|(pair, _)| pair.0.len() + 3 * std::mem::size_of::<usize>())
-                        .sum::<usize>()
+                    + super::sampled(t.len(), entries, samples)
             }
         }
     }
@@ -789,9 +791,9 @@ mod tests {
         let mut h = HashValue::new();
         h.set(b"field", b"value", &Limits::DEFAULT);
         // The block's 2 header bytes, 2 length bytes + 10 data bytes, no slack.
-        assert_eq!(h.heap_bytes(), 14);
+        assert_eq!(h.heap_bytes(5), 14);
         h.set(b"f2", b"v2", &Limits::DEFAULT);
         h.remove(b"field");
-        assert_eq!(h.heap_bytes(), 8);
+        assert_eq!(h.heap_bytes(5), 8);
     }
 }

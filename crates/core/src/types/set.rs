@@ -91,6 +91,22 @@ impl SetValue {
         }
     }
 
+    /// Bytes of heap memory held, a hashtable's members estimated from
+    /// `samples` of them: for MEMORY USAGE.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
+        match &self.enc {
+            Enc::Ints(s) => s.heap_bytes(),
+            Enc::Table(d) => {
+                let entries = d
+                    .iter()
+                    .map(|(m, _)| m.heap_len() + Dict::<MemberBuf, ()>::ENTRY_BYTES);
+                std::mem::size_of::<Dict<MemberBuf, ()>>()
+                    + d.buckets() * std::mem::size_of::<usize>()
+                    + super::sampled(d.len(), entries, samples)
+            }
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -371,6 +387,11 @@ impl IntSet {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// Bytes of the members' array.
+    pub fn heap_bytes(&self) -> usize {
+        each_width!(self, v => std::mem::size_of_val(&v[..]))
     }
 
     pub fn get(&self, i: usize) -> i64 {

@@ -269,11 +269,14 @@ impl ZSetValue {
     }
 
     /// Rough heap footprint in bytes (MEMORY USAGE-style estimates).
-    pub fn heap_bytes(&self) -> usize {
+    /// Members estimated from `samples` of them.
+    pub fn heap_bytes(&self, samples: usize) -> usize {
         match self.0.get() {
             Lp(lp) => lp.heap_bytes(),
             Sl(sl) => {
-                let members: usize = sl.tree.iter().map(|n| n.member.len() + 16).sum();
+                let len = sl.tree.len();
+                let members =
+                    super::sampled(len, sl.tree.iter().map(|n| n.member.len() + 16), samples);
                 sl.tree.heap_bytes() + members + sl.dict.len() * 32 + sl.dict.buckets() * 8
             }
         }
