@@ -71,7 +71,9 @@ impl Shared {
 
     /// One propagated write, preceded by SELECT when the database changes.
     pub fn feed(&mut self, db: usize, argv: &[ember_core::Bytes]) {
-        if self.proxy {
+        // Nothing to feed: no encoding, and the stream's SELECT state stays
+        // as it is (Redis's replicationFeedSlaves returns first thing).
+        if self.proxy || (!self.backlog.is_active() && self.outs.is_empty()) {
             return;
         }
         // Encoded into a buffer kept between writes: no allocation per write.

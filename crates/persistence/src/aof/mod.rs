@@ -66,7 +66,13 @@ pub fn shared(engine: &mut Engine) -> Shared {
     let shared: Shared = Arc::new(std::sync::Mutex::new(inner));
     writer::spawn_fsync_thread(Arc::downgrade(&shared));
     let sink = shared.clone();
-    engine.add_propagation_sink(Box::new(move |db, argv| lock(&sink).feed(db, argv)));
+    // Only `status != Off` can accept a write (see Inner::accepting).
+    let enabled = lock(&shared).enabled.clone();
+    engine.add_propagation_sink(Box::new(move |db, argv| {
+        if enabled.load(std::sync::atomic::Ordering::Relaxed) {
+            lock(&sink).feed(db, argv)
+        }
+    }));
     engine.ext.insert(Aof {
         shared: shared.clone(),
     });
@@ -167,7 +173,7 @@ pub(crate) fn open_on_start(engine: &mut Engine, sh: &Shared) -> Result<(), Stri
     g.last_incr_size = file.metadata().map_or(0, |m| m.len());
     g.file = Some(Arc::new(file));
     g.selected_db = None;
-    g.status = Status::On;
+    g.set_status(Status::On);
     if had_incr {
         tracing::info!("Opening AOF incr file {name} on server start");
     } else {
@@ -243,7 +249,7 @@ fn start_append_only(engine: &mut Engine, sh: &Shared) -> Result<(), String> {
     let in_exec = engine.in_exec();
     {
         let mut g = lock(sh);
-        g.status = Status::WaitRewrite;
+        g.set_status(Status::WaitRewrite);
         if bgsave {
             g.rewrite_scheduled = true;
             tracing::warn!(
@@ -265,7 +271,7 @@ fn start_append_only(engine: &mut Engine, sh: &Shared) -> Result<(), String> {
         }
     }
     if !bgsave && !in_exec && rewrite::start(engine, sh).is_err() {
-        lock(sh).status = Status::Off;
+        lock(sh).set_status(Status::Off);
         tracing::warn!(
             "Redis needs to enable the AOF but can't trigger a background AOF rewrite operation. \
              Check the above logs for more info about the error."
@@ -287,7 +293,7 @@ fn stop_append_only(sh: &Shared) {
     g.fsync_now();
     g.file = None;
     g.selected_db = None;
-    g.status = Status::Off;
+    g.set_status(Status::Off);
     g.rewrite_scheduled = false;
     g.last_incr_size = 0;
     rewrite::kill(&mut g);

@@ -256,7 +256,7 @@ fn done(shared: &Shared, generation: u64, ok: bool, tmp: &Path, preamble: bool) 
             g.consecutive_failures = 0;
             tracing::info!("Background AOF rewrite finished successfully");
             if g.status == Status::WaitRewrite {
-                g.status = Status::On;
+                g.set_status(Status::On);
             }
         } else {
             g.last_bgrewrite_ok = false;

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use std::fs::File;
 use std::io::Write;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
@@ -52,7 +53,11 @@ pub struct Running {
 }
 
 pub struct Inner {
+    /// Changed only through [`Inner::set_status`], which keeps `enabled` in step.
     pub status: Status,
+    /// `status != Off`, readable without the lock: with AOF off (the default)
+    /// the propagation sink skips locking for every write.
+    pub enabled: Arc<AtomicBool>,
     pub manifest: Manifest,
     /// `dir`/`appenddirname`.
     pub dir: PathBuf,
@@ -103,6 +108,7 @@ impl Default for Inner {
     fn default() -> Self {
         Inner {
             status: Status::Off,
+            enabled: Arc::new(AtomicBool::new(false)),
             manifest: Manifest::default(),
             dir: PathBuf::from("appendonlydir"),
             filename: "appendonly.aof".into(),
@@ -168,6 +174,11 @@ fn unix_now_s() -> i64 {
 
 impl Inner {
     /// True while writes are recorded (Redis's feedAppendOnlyFile condition).
+    pub fn set_status(&mut self, status: Status) {
+        self.status = status;
+        self.enabled.store(status != Status::Off, Relaxed);
+    }
+
     pub fn accepting(&self) -> bool {
         !self.loading
             && self.file.is_some()
