@@ -9,7 +9,9 @@ pub const EMBSTR_LIMIT: usize = 44;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Value {
     Str(StrValue),
-    // Collections are boxed so a string key's Value stays two words plus a tag.
+    // Collections take one word so a Value stays 16 bytes: lists and sets are
+    // boxed; hashes and sorted sets are a one-word pack-or-box (pack.rs), so a
+    // small one is a single heap block.
     List(Box<ListValue>),
     Hash(HashValue),
     Set(Box<SetValue>),
