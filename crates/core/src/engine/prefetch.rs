@@ -136,6 +136,24 @@ mod tests {
         t
     }
 
+    /// Runs `batch` on `t` after prefetching it and on a fresh `filled()`
+    /// engine without: the replies must be the same (a hint only). Returns them.
+    fn same_with_and_without_prefetch(t: &mut T, batch: &[Vec<Bytes>]) -> Vec<String> {
+        let id = t.id;
+        t.e.prefetch_batch(id, batch.iter().map(|a| &a[..]));
+        let replies: Vec<String> = batch
+            .iter()
+            .map(|a| format!("{:?}", t.e.execute(id, a).expect("reply")))
+            .collect();
+        let mut fresh = filled();
+        let expected: Vec<String> = batch
+            .iter()
+            .map(|a| format!("{:?}", fresh.e.execute(fresh.id, a).expect("reply")))
+            .collect();
+        assert_eq!(replies, expected);
+        replies
+    }
+
     /// Both levels over every collection encoding, malformed commands and
     /// keys of the wrong type included: a hint only, so every reply and the
     /// data are as without it.
@@ -164,18 +182,7 @@ mod tests {
             argv(&["SADD", "missing", "m"]),
             argv(&["HGET", "bighash", ""]),
         ];
-        let id = t.id;
-        t.e.prefetch_batch(id, batch.iter().map(|a| &a[..]));
-        let replies: Vec<String> = batch
-            .iter()
-            .map(|a| format!("{:?}", t.e.execute(id, a).expect("reply")))
-            .collect();
-        let mut fresh = filled();
-        let expected: Vec<String> = batch
-            .iter()
-            .map(|a| format!("{:?}", fresh.e.execute(fresh.id, a).expect("reply")))
-            .collect();
-        assert_eq!(replies, expected);
+        let replies = same_with_and_without_prefetch(&mut t, &batch);
         assert!(replies[0].contains("\"v\""), "{}", replies[0]);
         assert!(replies[8].contains("WRONGTYPE"), "{}", replies[8]);
         assert_eq!(t.int(&["HLEN", "bighash"]), 601);
@@ -226,17 +233,7 @@ mod tests {
             argv(&["DEL", "k5", "k6"]),
             argv(&["EXISTS", "k5", "k7", "k8"]),
         ];
-        t.e.prefetch_batch(id, batch.iter().map(|a| &a[..]));
-        let replies: Vec<String> = batch
-            .iter()
-            .map(|a| format!("{:?}", t.e.execute(id, a).expect("reply")))
-            .collect();
-        let mut fresh = filled();
-        let expected: Vec<String> = batch
-            .iter()
-            .map(|a| format!("{:?}", fresh.e.execute(fresh.id, a).expect("reply")))
-            .collect();
-        assert_eq!(replies, expected);
+        let replies = same_with_and_without_prefetch(&mut t, &batch);
         assert!(replies[2].contains("\"v1\""), "{}", replies[2]);
         assert_eq!(t.int(&["EXISTS", "k5", "k7", "k8"]), 2);
     }
