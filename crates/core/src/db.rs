@@ -18,9 +18,12 @@ use bytes::Bytes;
 /// `stamp_of` leaves it out.
 pub type AccessStamp = u32;
 
+/// A database's key table: keys, values and their access stamps.
+pub type Keyspace = Dict<KeyBuf, Value, AccessStamp>;
+
 #[derive(Default)]
 pub struct Db {
-    pub(crate) keys: Dict<KeyBuf, Value, AccessStamp>,
+    pub(crate) keys: Keyspace,
     pub(crate) expires: Dict<KeyBuf, i64>,
     /// Active expiry's resumable scan position in `expires` (Redis's `expires_cursor`).
     pub expires_cursor: u64,
@@ -48,7 +51,7 @@ impl Db {
         self.expires.len()
     }
 
-    pub fn keys(&self) -> &Dict<KeyBuf, Value, AccessStamp> {
+    pub fn keys(&self) -> &Keyspace {
         &self.keys
     }
 

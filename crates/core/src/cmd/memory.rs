@@ -15,15 +15,12 @@ use crate::cmd::command_info::help_reply;
 use crate::cmd::info::{rss_bytes, used_memory};
 use crate::command::{flags::*, Command};
 use crate::ctx::Ctx;
+use crate::db::Keyspace;
 use crate::engine::Engine;
 use crate::error::{CmdError, CmdResult};
 use bytes::Bytes;
 use ember_resp::Reply;
 use std::sync::OnceLock;
-
-/// The keyspace table's type (its entry size starts MEMORY USAGE's sum).
-type Keyspace =
-    crate::dict::Dict<crate::compact::KeyBuf, crate::value::Value, crate::db::AccessStamp>;
 
 /// Elements MEMORY USAGE samples by default (Redis's OBJ_COMPUTE_SIZE_DEF_SAMPLES).
 const DEFAULT_SAMPLES: usize = 5;
@@ -220,8 +217,7 @@ fn usage(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let keys = &ctx.engine.dbs[ctx.db_index].keys;
     Ok(match keys.get_key_value(key) {
         Some((k, v)) => {
-            let entry = Keyspace::ENTRY_BYTES;
-            Reply::Integer((entry + k.heap_len() + v.heap_bytes(samples)) as i64)
+            Reply::Integer((Keyspace::ENTRY_BYTES + k.heap_len() + v.heap_bytes(samples)) as i64)
         }
         None => Reply::Nil,
     })
@@ -231,36 +227,26 @@ fn stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let o = Overview::of(&*ctx.engine);
     let int = |n: u64| Reply::Integer(n as i64);
     let dbl = |f: f32| Reply::Double(f as f64);
-    let mut m: Vec<(&str, Reply)> = vec![
-        ("peak.allocated", int(o.peak)),
-        ("total.allocated", int(o.used)),
-        ("startup.allocated", int(o.startup)),
-        ("replication.backlog", int(0)),
-        ("clients.slaves", int(0)),
-        ("clients.normal", int(0)),
-        ("cluster.links", int(0)),
-        ("aof.buffer", int(0)),
-        ("lua.caches", int(0)),
-        ("functions.caches", int(0)),
+    let field = |name: &'static str, v: Reply| (Reply::bulk_static(name.as_bytes()), v);
+    let mut out = vec![
+        field("peak.allocated", int(o.peak)),
+        field("total.allocated", int(o.used)),
+        field("startup.allocated", int(o.startup)),
+        field("replication.backlog", int(0)),
+        field("clients.slaves", int(0)),
+        field("clients.normal", int(0)),
+        field("cluster.links", int(0)),
+        field("aof.buffer", int(0)),
+        field("lua.caches", int(0)),
+        field("functions.caches", int(0)),
     ];
-    let db_names: Vec<String> = o.dbs.iter().map(|d| format!("db.{}", d.0)).collect();
-    let mut out: Vec<(Reply, Reply)> = m
-        .drain(..)
-        .map(|(k, v)| (Reply::bulk_static(k.as_bytes()), v))
-        .collect();
-    for (name, &(_, main, expires)) in db_names.iter().zip(&o.dbs) {
+    for &(db, main, expires) in &o.dbs {
         out.push((
-            Reply::Bulk(Bytes::from(name.clone())),
+            Reply::Bulk(Bytes::from(format!("db.{db}"))),
             Reply::Map(vec![
-                (Reply::bulk_static(b"overhead.hashtable.main"), int(main)),
-                (
-                    Reply::bulk_static(b"overhead.hashtable.expires"),
-                    int(expires),
-                ),
-                (
-                    Reply::bulk_static(b"overhead.hashtable.slot-to-keys"),
-                    int(0),
-                ),
+                field("overhead.hashtable.main", int(main)),
+                field("overhead.hashtable.expires", int(expires)),
+                field("overhead.hashtable.slot-to-keys", int(0)),
             ]),
         ));
     }
@@ -268,29 +254,25 @@ fn stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let (arss, arss_bytes) = o.allocator_rss();
     let (rss_over, rss_over_bytes) = o.rss_overhead();
     let (total_frag, total_frag_bytes) = o.fragmentation();
-    let rest = [
-        ("overhead.total", int(o.overhead)),
-        ("keys.count", int(o.keys)),
-        ("keys.bytes-per-key", int(o.bytes_per_key())),
-        ("dataset.bytes", int(o.dataset)),
-        ("dataset.percentage", dbl(o.dataset_perc())),
-        ("peak.percentage", dbl(o.peak_perc())),
-        ("allocator.allocated", int(o.alloc.allocated)),
-        ("allocator.active", int(o.alloc.active)),
-        ("allocator.resident", int(o.alloc.resident)),
-        ("allocator-fragmentation.ratio", dbl(frag)),
-        ("allocator-fragmentation.bytes", Reply::Integer(frag_bytes)),
-        ("allocator-rss.ratio", dbl(arss)),
-        ("allocator-rss.bytes", Reply::Integer(arss_bytes)),
-        ("rss-overhead.ratio", dbl(rss_over)),
-        ("rss-overhead.bytes", Reply::Integer(rss_over_bytes)),
-        ("fragmentation", dbl(total_frag)),
-        ("fragmentation.bytes", Reply::Integer(total_frag_bytes)),
-    ];
-    out.extend(
-        rest.into_iter()
-            .map(|(k, v)| (Reply::bulk_static(k.as_bytes()), v)),
-    );
+    out.extend([
+        field("overhead.total", int(o.overhead)),
+        field("keys.count", int(o.keys)),
+        field("keys.bytes-per-key", int(o.bytes_per_key())),
+        field("dataset.bytes", int(o.dataset)),
+        field("dataset.percentage", dbl(o.dataset_perc())),
+        field("peak.percentage", dbl(o.peak_perc())),
+        field("allocator.allocated", int(o.alloc.allocated)),
+        field("allocator.active", int(o.alloc.active)),
+        field("allocator.resident", int(o.alloc.resident)),
+        field("allocator-fragmentation.ratio", dbl(frag)),
+        field("allocator-fragmentation.bytes", Reply::Integer(frag_bytes)),
+        field("allocator-rss.ratio", dbl(arss)),
+        field("allocator-rss.bytes", Reply::Integer(arss_bytes)),
+        field("rss-overhead.ratio", dbl(rss_over)),
+        field("rss-overhead.bytes", Reply::Integer(rss_over_bytes)),
+        field("fragmentation", dbl(total_frag)),
+        field("fragmentation.bytes", Reply::Integer(total_frag_bytes)),
+    ]);
     Ok(Reply::Map(out))
 }
 

@@ -10,9 +10,8 @@
 
 use super::Engine;
 use crate::client::ClientId;
-use crate::compact::KeyBuf;
-use crate::db::AccessStamp;
-use crate::dict::{Dict, MemberPrefetch, PREFETCH_MAX};
+use crate::db::Keyspace;
+use crate::dict::{MemberPrefetch, PREFETCH_MAX};
 use crate::value::Value;
 use bytes::Bytes;
 
@@ -84,11 +83,7 @@ impl Engine {
 /// bucket slot, then chain head, then key bytes, each pass over the batch.
 /// Looking the collections up here waits on the keyspace prefetch just
 /// issued, but those misses overlap across the batch.
-fn prefetch_members(
-    keyspace: &Dict<KeyBuf, Value, AccessStamp>,
-    keys: &[&[u8]],
-    members: &[&[u8]],
-) {
+fn prefetch_members(keyspace: &Keyspace, keys: &[&[u8]], members: &[&[u8]]) {
     let mut found: [Option<(&dyn MemberPrefetch, usize)>; PREFETCH_MAX] = [None; PREFETCH_MAX];
     let mut any = false;
     for ((slot, key), member) in found.iter_mut().zip(keys).zip(members) {
