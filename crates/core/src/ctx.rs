@@ -77,10 +77,14 @@ impl<'a> Ctx<'a> {
         }
         let engine = &mut *self.engine;
         match engine.dbs[db].keys.get_with_meta_mut(key) {
-            Some((value, stamp)) => {
+            Some((value, meta)) => {
                 if touch {
-                    *stamp =
-                        crate::cmd::object::touched(&engine.config, &mut engine.rng, *stamp, now);
+                    meta.stamp = crate::cmd::object::touched(
+                        &engine.config,
+                        &mut engine.rng,
+                        meta.stamp,
+                        now,
+                    );
                 }
                 engine.stats.keyspace_hits += 1;
                 Some(&*value)

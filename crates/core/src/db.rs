@@ -1,13 +1,15 @@
-//! One logical database: the key dictionary plus the expires index.
+//! One logical database: the key dictionary plus the TTL index.
 //!
 //! Expiry policy (lazy deletion, stats, propagation) lives in `Ctx`; this type
 //! only stores. Keys are copied out of the request buffer (never slices of it)
-//! into compact `KeyBuf`s (inline up to 15 bytes); a volatile key's entry in
-//! `expires` holds its own copy.
+//! into compact `KeyBuf`s (inline up to 15 bytes). A volatile key's expiry is
+//! a slot of `ttls` named by its entry's metadata (see `ttl_index`): every
+//! method here that adds, removes or re-times a key keeps both sides in step.
 
 use crate::compact::KeyBuf;
 use crate::dict::Dict;
 use crate::snapshot::{Captured, DbSnap, SAVED_BIT};
+use crate::ttl_index::{KeyMeta, TtlIndex, TtlRef, NO_TTL};
 use crate::value::Value;
 use bytes::Bytes;
 
@@ -18,14 +20,14 @@ use bytes::Bytes;
 /// `stamp_of` leaves it out.
 pub type AccessStamp = u32;
 
-/// A database's key table: keys, values and their access stamps.
-pub type Keyspace = Dict<KeyBuf, Value, AccessStamp>;
+/// A database's key table: keys, values, access stamps and TTL slots.
+pub type Keyspace = Dict<KeyBuf, Value, KeyMeta>;
 
 #[derive(Default)]
 pub struct Db {
     pub(crate) keys: Keyspace,
-    pub(crate) expires: Dict<KeyBuf, i64>,
-    /// Active expiry's resumable scan position in `expires` (Redis's `expires_cursor`).
+    pub(crate) ttls: TtlIndex,
+    /// Active expiry's resumable position in `ttls` (Redis's `expires_cursor`).
     pub expires_cursor: u64,
     /// Running estimate of the TTL of volatile keys, ms (INFO keyspace `avg_ttl`).
     pub avg_ttl: i64,
@@ -48,7 +50,19 @@ impl Db {
     }
 
     pub fn expires_count(&self) -> usize {
-        self.expires.len()
+        self.ttls.len()
+    }
+
+    /// The TTL index (read-only: `Db` keeps it in step with the keys).
+    pub fn ttls(&self) -> &TtlIndex {
+        &self.ttls
+    }
+
+    /// The key and entry metadata of TTL slot `i` (0-based; `i < expires_count()`).
+    pub fn volatile_at(&self, i: usize) -> Option<(&KeyBuf, &KeyMeta, i64)> {
+        let (r, at, hash) = self.ttls.slot(i);
+        let (k, _, m) = self.keys.find_hashed(hash, |m| m.ttl == r)?;
+        Some((k, m, at))
     }
 
     pub fn keys(&self) -> &Keyspace {
@@ -57,10 +71,41 @@ impl Db {
 
     /// Absolute expiry time in ms, if the key has one.
     pub fn expire_of(&self, key: &[u8]) -> Option<i64> {
-        if self.expires.is_empty() {
+        if self.ttls.is_empty() {
             return None;
         }
-        self.expires.get(key).copied()
+        let (_, meta) = self.keys.get_with_meta(key)?;
+        self.ttls.at(meta.ttl)
+    }
+
+    /// Drops TTL slot `r` (already unlinked from its entry, or its entry
+    /// removed) and renumbers the entry of the slot moved into its place.
+    fn drop_ttl(&mut self, r: TtlRef) {
+        if r == NO_TTL {
+            return;
+        }
+        if let Some(m) = self.ttls.remove(r) {
+            let meta = self
+                .keys
+                .find_hashed_meta_mut(m.hash, |meta| meta.ttl == m.from);
+            debug_assert!(meta.is_some(), "TTL slot without its key");
+            if let Some(meta) = meta {
+                meta.ttl = m.to;
+            }
+        }
+    }
+
+    /// Removes `key`'s TTL (entry side and slot); true if it had one.
+    fn unlink_ttl(&mut self, key: &[u8]) -> bool {
+        if self.ttls.is_empty() {
+            return false;
+        }
+        let Some((_, meta)) = self.keys.get_with_meta_mut(key) else {
+            return false;
+        };
+        let r = std::mem::replace(&mut meta.ttl, NO_TTL);
+        self.drop_ttl(r);
+        r != NO_TTL
     }
 
     pub fn is_expired(&self, key: &[u8], now_ms: i64) -> bool {
@@ -81,7 +126,9 @@ impl Db {
     /// new stamp must keep the high bits (`object::touched` does).
     pub fn get_with_stamp_mut(&mut self, key: &[u8]) -> Option<(&mut Value, &mut AccessStamp)> {
         self.snap_preserve(key);
-        self.keys.get_with_meta_mut(key)
+        self.keys
+            .get_with_meta_mut(key)
+            .map(|(v, m)| (v, &mut m.stamp))
     }
 
     /// A running snapshot that still needs `key` keeps `old`, its previous value.
@@ -106,10 +153,12 @@ impl Db {
             self.snap_keep(key, claimed, old);
         } else {
             let bit = self.snap.new_bit();
-            self.keys.insert_new(KeyBuf::new(key), value, bit);
+            self.keys
+                .insert_new(KeyBuf::new(key), value, KeyMeta::new(bit));
+            return;
         }
         if !keep_ttl {
-            self.expires.remove(key);
+            self.unlink_ttl(key);
         }
     }
 
@@ -125,14 +174,17 @@ impl Db {
         let claimed = self.snap_claim(key);
         if let Some((slot, meta)) = self.keys.get_with_meta_mut(key) {
             let old = std::mem::replace(slot, value);
-            *meta = (stamp(Some(*meta & !SAVED_BIT)) & !SAVED_BIT) | (*meta & SAVED_BIT);
+            let s = &mut meta.stamp;
+            *s = (stamp(Some(*s & !SAVED_BIT)) & !SAVED_BIT) | (*s & SAVED_BIT);
             self.snap_keep(key, claimed, old);
         } else {
             let meta = (stamp(None) & !SAVED_BIT) | self.snap.new_bit();
-            self.keys.insert_new(KeyBuf::new(key), value, meta);
+            self.keys
+                .insert_new(KeyBuf::new(key), value, KeyMeta::new(meta));
+            return;
         }
         if !keep_ttl {
-            self.expires.remove(key);
+            self.unlink_ttl(key);
         }
     }
 
@@ -148,33 +200,40 @@ impl Db {
         expire: Option<i64>,
         stamp: AccessStamp,
     ) -> Result<(), Value> {
-        let meta = (stamp & !SAVED_BIT) | self.snap.new_bit();
-        self.keys
-            .try_insert_new(key, || KeyBuf::new(key), value, meta)?;
+        let mut meta = KeyMeta::new((stamp & !SAVED_BIT) | self.snap.new_bit());
+        // The slot first, so the entry is inserted already naming it.
         if let Some(at) = expire {
-            // Every key of `expires` is in `keys`: a new key has no entry there.
-            self.expires.insert_new(KeyBuf::new(key), at, ());
+            meta.ttl = self.ttls.push(Keyspace::hash_of(key), at);
         }
-        Ok(())
+        let added = self
+            .keys
+            .try_insert_new(key, || KeyBuf::new(key), value, meta);
+        if added.is_err() && meta.ttl != NO_TTL {
+            // The last slot: removing it moves nothing.
+            self.ttls.remove(meta.ttl);
+        }
+        added
     }
 
     /// Pre-sizes the keyspace and the expires index for `keys` and `expires`
     /// more entries (RDB RESIZEDB).
     pub fn reserve(&mut self, keys: usize, expires: usize) {
         self.keys.reserve(keys);
-        self.expires.reserve(expires);
+        self.ttls.reserve(expires);
     }
 
     /// The key's access stamp (regardless of expiry).
     pub fn stamp_of(&self, key: &[u8]) -> Option<AccessStamp> {
-        self.keys.get_with_meta(key).map(|(_, m)| *m & !SAVED_BIT)
+        self.keys
+            .get_with_meta(key)
+            .map(|(_, m)| m.stamp & !SAVED_BIT)
     }
 
     /// Overwrites the key's access stamp; false if the key is absent.
     pub fn set_stamp(&mut self, key: &[u8], stamp: AccessStamp) -> bool {
         match self.keys.get_with_meta_mut(key) {
             Some((_, m)) => {
-                *m = (stamp & !SAVED_BIT) | (*m & SAVED_BIT);
+                m.stamp = (stamp & !SAVED_BIT) | (m.stamp & SAVED_BIT);
                 true
             }
             None => false,
@@ -184,8 +243,8 @@ impl Db {
     /// Removes the key and its TTL; returns the value.
     pub fn remove(&mut self, key: &[u8]) -> Option<Value> {
         self.snap_preserve(key);
-        let v = self.keys.remove(key)?;
-        self.expires.remove(key);
+        let (_, v, meta) = self.keys.remove_with_meta(key)?;
+        self.drop_ttl(meta.ttl);
         Some(v)
     }
 
@@ -194,10 +253,10 @@ impl Db {
     pub fn delete(&mut self, key: &[u8]) -> bool {
         let claimed = self.snap_claim(key);
         let expire = claimed.and_then(|_| self.snap_expire(key));
-        let Some(v) = self.keys.remove(key) else {
+        let Some((_, v, meta)) = self.keys.remove_with_meta(key) else {
             return false;
         };
-        self.expires.remove(key);
+        self.drop_ttl(meta.ttl);
         if let Some(stamp) = claimed {
             self.snap_push(Captured {
                 key: Bytes::copy_from_slice(key),
@@ -211,26 +270,34 @@ impl Db {
 
     /// Sets an absolute expiry on an existing key. Returns false if the key is absent.
     pub fn set_expire(&mut self, key: &[u8], at_ms: i64) -> bool {
-        let Some((k, _)) = self.keys.get_key_value(key) else {
+        // (Does nothing for an absent key, nor while no snapshot runs.)
+        self.snap_note_expire(key);
+        let Some((_, meta)) = self.keys.get_with_meta_mut(key) else {
             return false;
         };
-        let k = k.clone();
-        self.snap_note_expire(key);
-        self.expires.insert(k, at_ms);
+        if meta.ttl != NO_TTL {
+            self.ttls.set(meta.ttl, at_ms);
+        } else {
+            meta.ttl = self.ttls.push(Keyspace::hash_of(key), at_ms);
+        }
         true
     }
 
     /// Removes the TTL; true if there was one.
     pub fn persist(&mut self, key: &[u8]) -> bool {
         self.snap_note_expire(key);
-        self.expires.remove(key).is_some()
+        self.unlink_ttl(key)
     }
 
     pub fn clear(&mut self) {
         self.snap_retire();
         self.keys.clear();
-        self.expires.clear();
+        self.ttls.clear();
         self.expires_cursor = 0;
         self.avg_ttl = 0;
     }
 }
+
+#[cfg(test)]
+#[path = "db_tests.rs"]
+mod tests;

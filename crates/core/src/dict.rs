@@ -95,7 +95,45 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
     }
 
     fn hash(&self, key: &[u8]) -> u64 {
+        Self::hash_of(key)
+    }
+
+    /// The hash that places `key` in any Dict of the process (an index kept
+    /// beside a Dict stores it to find an entry again without its key).
+    pub fn hash_of(key: &[u8]) -> u64 {
         hasher().hash_one(key)
+    }
+
+    /// The entry in `hash`'s chain whose metadata satisfies `pick`: finds an
+    /// entry by its hash and something unique in its metadata, without the key.
+    pub fn find_hashed(&self, hash: u64, pick: impl Fn(&M) -> bool) -> Option<(&K, &V, &M)> {
+        if self.len == 0 {
+            return None;
+        }
+        let mut cur = &self.buckets[hash as usize & (self.buckets.len() - 1)];
+        while let Some(e) = cur {
+            if pick(&e.meta) {
+                return Some((&e.key, &e.value, &e.meta));
+            }
+            cur = &e.next;
+        }
+        None
+    }
+
+    /// `find_hashed`, for changing the entry's metadata.
+    pub fn find_hashed_meta_mut(&mut self, hash: u64, pick: impl Fn(&M) -> bool) -> Option<&mut M> {
+        if self.len == 0 {
+            return None;
+        }
+        let b = hash as usize & (self.buckets.len() - 1);
+        let mut cur = &mut self.buckets[b];
+        while let Some(e) = cur {
+            if pick(&e.meta) {
+                return Some(&mut e.meta);
+            }
+            cur = &mut e.next;
+        }
+        None
     }
 
     fn bucket_of(&self, key: &[u8]) -> usize {
@@ -223,10 +261,11 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
 
     /// Asks the CPU to bring in what looking up `keys` will read: the bucket
     /// slots, then the first entry of each chain, then those entries' key
-    /// bytes and the start of what `value_ptr` points their values to, each
-    /// pass over all keys before the next so the misses of different keys
-    /// overlap. Changes nothing; the lookups that follow run from cache.
-    pub fn prefetch(&self, keys: &[&[u8]], value_ptr: impl Fn(&V) -> Option<*const u8>) {
+    /// bytes and the (up to two) addresses `data_ptrs` finds in their values
+    /// and metadata, each pass over all keys before the next so the misses of
+    /// different keys overlap. Changes nothing; the lookups that follow run
+    /// from cache.
+    pub fn prefetch(&self, keys: &[&[u8]], data_ptrs: impl Fn(&V, &M) -> [Option<*const u8>; 2]) {
         let mut slots = [None; PREFETCH_MAX];
         let keys = &keys[..keys.len().min(PREFETCH_MAX)];
         for (slot, key) in slots.iter_mut().zip(keys) {
@@ -239,7 +278,7 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
             if let Some(e) = &self.buckets[slot] {
                 // Inline keys point into the entry itself: a no-op then.
                 prefetch_read(e.key.borrow().as_ptr());
-                if let Some(p) = value_ptr(&e.value) {
+                for p in data_ptrs(&e.value, &e.meta).into_iter().flatten() {
                     prefetch_read(p);
                 }
             }
@@ -315,6 +354,11 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
 
     /// Removes `key`, returning the stored key and value.
     pub fn remove_entry(&mut self, key: &[u8]) -> Option<(K, V)> {
+        self.remove_with_meta(key).map(|(k, v, _)| (k, v))
+    }
+
+    /// Removes `key`, returning the stored key, value and metadata.
+    pub fn remove_with_meta(&mut self, key: &[u8]) -> Option<(K, V, M)> {
         if self.len == 0 {
             return None;
         }
@@ -328,7 +372,7 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
                     *cur = removed.next.take();
                     self.len -= 1;
                     self.shrink_if_needed();
-                    return Some((removed.key, removed.value));
+                    return Some((removed.key, removed.value, removed.meta));
                 }
                 Some(e) => cur = &mut e.next,
             }
@@ -640,7 +684,7 @@ mod tests {
     #[test]
     fn prefetch_is_only_a_hint() {
         let mut d: Dict<crate::compact::KeyBuf, usize> = Dict::new();
-        let none = |_: &usize| None;
+        let none = |_: &usize, _: &()| [None, None];
         d.prefetch(&[b"nothing yet"], none);
         let long = |i: usize| format!("a-key-longer-than-fifteen-bytes:{i}").into_bytes();
         for i in 0..100 {
@@ -649,7 +693,7 @@ mod tests {
         }
         let (a, b, missing) = (k(7), long(9), b"missing".to_vec());
         let keys: Vec<&[u8]> = vec![&a, &b, &missing, &[]];
-        d.prefetch(&keys, |v| Some(v as *const usize as *const u8));
+        d.prefetch(&keys, |v, _| [Some(v as *const usize as *const u8), None]);
         // More keys than one pass takes are cut, not read out of bounds.
         d.prefetch(&[&a[..]; 40], none);
         assert_eq!(d.get(&a), Some(&7));
@@ -719,11 +763,10 @@ mod tests {
     #[test]
     fn keyspace_entries_fit_a_48_byte_class() {
         // next + key (inline up to 15 bytes) + value (inline strings up to 15
-        // bytes) + access stamp: a small string key is one 48-byte allocation.
-        use crate::{compact::KeyBuf, db::AccessStamp, value::Value};
-        assert_eq!(std::mem::size_of::<Entry<KeyBuf, Value, AccessStamp>>(), 48);
-        // An expires entry: next + key + the i64 deadline.
-        assert_eq!(std::mem::size_of::<Entry<KeyBuf, i64, ()>>(), 32);
+        // bytes) + access stamp + TTL slot: a small string key is one 48-byte
+        // allocation, with or without a TTL.
+        use crate::{compact::KeyBuf, ttl_index::KeyMeta, value::Value};
+        assert_eq!(std::mem::size_of::<Entry<KeyBuf, Value, KeyMeta>>(), 48);
         // No hasher state per table.
         assert_eq!(std::mem::size_of::<Dict<KeyBuf, ()>>(), 24);
     }

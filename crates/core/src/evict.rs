@@ -28,6 +28,7 @@ use crate::engine::Engine;
 use crate::error::CmdError;
 use crate::events::classes;
 use bytes::Bytes;
+use rand::Rng;
 use std::alloc::{GlobalAlloc, Layout};
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
@@ -411,7 +412,11 @@ fn pick(engine: &mut Engine, policy: Policy) -> Option<(usize, Vec<u8>)> {
             let key = if all {
                 db.keys.random_entry(rng).map(|(k, _)| k.to_vec())
             } else {
-                db.expires.random_entry(rng).map(|(k, _)| k.to_vec())
+                let n = db.expires_count();
+                (n > 0)
+                    .then(|| rng.gen_range(0..n))
+                    .and_then(|i| db.volatile_at(i))
+                    .map(|(k, _, _)| k.to_vec())
             };
             if let Some(k) = key {
                 return Some((j, k));
@@ -443,7 +448,7 @@ fn pick(engine: &mut Engine, policy: Policy) -> Option<(usize, Vec<u8>)> {
             let present = if all {
                 db.keys.contains_key(&entry.key)
             } else {
-                db.expires.contains_key(&entry.key)
+                db.expire_of(&entry.key).is_some()
             };
             if present {
                 return Some((entry.db, entry.key));
@@ -470,18 +475,25 @@ fn populate(engine: &mut Engine, dbi: usize, policy: Policy) {
     let pool = &mut engine.evict.pool;
     if policy.all_keys() {
         db.keys.sample_with_meta(rng, samples, |k, _, stamp| {
-            insert_into_pool(pool, dbi, score(*stamp), k)
+            insert_into_pool(pool, dbi, score(stamp.stamp), k)
         });
     } else {
-        db.expires.sample(rng, samples, |k, at| {
+        // Distinct random slots: the TTL index is in insertion order, so
+        // neighbouring slots would be alike (Redis's sample walks buckets,
+        // which hashing already scatters).
+        let n = db.expires_count();
+        for i in rand::seq::index::sample(rng, n, samples.min(n)) {
+            let Some((k, meta, at)) = db.volatile_at(i) else {
+                continue;
+            };
             let idle = if policy == Policy::VolatileTtl {
                 // Sooner expiry = better candidate.
-                u64::MAX - *at as u64
+                u64::MAX - at as u64
             } else {
-                db.stamp_of(k).map(score).unwrap_or(0)
+                score(meta.stamp & !crate::snapshot::SAVED_BIT)
             };
             insert_into_pool(pool, dbi, idle, k);
-        });
+        }
     }
 }
 

@@ -1,8 +1,9 @@
 //! Active expiry (Redis's activeExpireCycle): keys with a TTL are sampled from
 //! each database's expires index and reclaimed without being touched.
 //!
-//! Like Redis, the sampling walks the expires dict with a per-database scan
-//! cursor that persists between cycles (so every volatile key is eventually
+//! Like Redis, the sampling walks the volatile keys (here the TTL index's
+//! dense slots, see `ttl_index`) with a per-database cursor that persists
+//! between cycles (so every volatile key is eventually
 //! visited), repeats on a database while more than an acceptable share of the
 //! sampled keys were stale, and stops when its time budget is spent, resuming
 //! from the next database on the next call.
@@ -21,8 +22,6 @@ const SLOW_TIME_PERC: u64 = 25;
 const ACCEPTABLE_STALE: u64 = 10;
 /// Databases visited per call (CRON_DBS_PER_CALL).
 const DBS_PER_CALL: usize = 16;
-/// The expires dict's minimum size (DICT_HT_INITIAL_SIZE).
-const DICT_MIN_SLOTS: usize = 4;
 
 /// Which cycle to run: `Slow` from the cron (`hz` times a second), `Fast` from
 /// the event loop between polls (Redis's beforeSleep).
@@ -111,16 +110,13 @@ pub fn run_cycle(engine: &mut Engine, kind: CycleKind) {
         engine.expire_cycle.current_db = engine.expire_cycle.current_db.wrapping_add(1);
         loop {
             iteration += 1;
-            let num = engine.dbs[db].expires.len() as u64;
+            let num = engine.dbs[db].expires_count() as u64;
             if num == 0 {
                 engine.dbs[db].avg_ttl = 0;
                 break;
             }
-            // A nearly empty table is expensive to sample: wait for it to shrink.
-            let slots = engine.dbs[db].expires.buckets() as u64;
-            if slots > DICT_MIN_SLOTS as u64 && num * 100 / slots < 1 {
-                break;
-            }
+            // (Redis skips a nearly empty expires dict here, expensive to
+            // sample; the TTL index is dense, so every sample finds a key.)
             let now = engine.now_ms();
             let sample = sample_db(engine, db, now, num.min(keys_per_loop));
             total_sampled += sample.sampled;
@@ -157,8 +153,11 @@ pub fn run_cycle(engine: &mut Engine, kind: CycleKind) {
     engine.stats.expired_stale_perc = current * 0.05 + engine.stats.expired_stale_perc * 0.95;
 }
 
-/// Walks the expires dict from the database's cursor until `num` keys were
-/// sampled or `num * 20` buckets were visited.
+/// Samples `num` volatile keys of the database's TTL index, walking its
+/// slots downwards from the database's cursor (wrapping at the bottom).
+/// Downwards, because deleting a key moves the index's last slot into the
+/// hole: with the walk going down, that slot was already visited and lands
+/// among visited ones, so no slot is skipped.
 fn sample_db(engine: &mut Engine, db: usize, now: i64, num: u64) -> Sample {
     let d = &mut engine.dbs[db];
     let mut s = Sample {
@@ -167,24 +166,28 @@ fn sample_db(engine: &mut Engine, db: usize, now: i64, num: u64) -> Sample {
         ttl_sum: 0,
         ttl_samples: 0,
     };
-    let max_buckets = num * 20;
-    let mut checked = 0;
-    let mut cursor = d.expires_cursor;
-    while s.sampled < num && checked < max_buckets {
-        cursor = d.expires.scan(cursor, |key, at| {
-            let ttl = at - now;
-            if now > *at {
-                s.expired.push(key.to_bytes());
-            }
-            if ttl > 0 {
-                s.ttl_sum += ttl;
-                s.ttl_samples += 1;
-            }
-            s.sampled += 1;
-        });
-        checked += 1;
+    let len = d.expires_count();
+    let mut i = d.expires_cursor as usize;
+    for _ in 0..(num as usize).min(len) {
+        if i == 0 || i > len {
+            i = len;
+        }
+        i -= 1;
+        let Some((key, _, at)) = d.volatile_at(i) else {
+            debug_assert!(false, "TTL slot without its key");
+            continue;
+        };
+        let ttl = at - now;
+        if now > at {
+            s.expired.push(key.to_bytes());
+        }
+        if ttl > 0 {
+            s.ttl_sum += ttl;
+            s.ttl_samples += 1;
+        }
+        s.sampled += 1;
     }
-    d.expires_cursor = cursor;
+    d.expires_cursor = i as u64;
     s
 }
 

@@ -33,6 +33,7 @@ pub mod snapshot;
 pub mod stats;
 #[cfg(test)]
 pub(crate) mod testkit;
+pub mod ttl_index;
 pub mod types;
 pub mod value;
 

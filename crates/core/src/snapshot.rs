@@ -44,6 +44,7 @@
 use crate::db::{AccessStamp, Db};
 use crate::dict::Dict;
 use crate::engine::Engine;
+use crate::ttl_index::{KeyMeta, TtlIndex};
 use crate::value::Value;
 use ahash::AHashMap;
 use bytes::Bytes;
@@ -73,8 +74,8 @@ pub struct Captured {
 
 /// The contents of a database cleared while the snapshot ran.
 struct Retired<K> {
-    keys: Dict<K, Value, AccessStamp>,
-    expires: Dict<K, i64>,
+    keys: Dict<K, Value, KeyMeta>,
+    ttls: TtlIndex,
     overrides: AHashMap<Bytes, Option<i64>>,
     cursor: u64,
 }
@@ -123,8 +124,8 @@ pub(crate) struct Active<K> {
 
 impl<K> Active<K> {
     #[inline]
-    pub(crate) fn unsaved(&self, meta: AccessStamp) -> bool {
-        meta & SAVED_BIT != self.target
+    pub(crate) fn unsaved(&self, meta: &KeyMeta) -> bool {
+        meta.stamp & SAVED_BIT != self.target
     }
 
     fn walk_done(&self) -> bool {
@@ -140,14 +141,14 @@ impl Db {
     pub(crate) fn snap_claim(&mut self, key: &[u8]) -> Option<AccessStamp> {
         let a = self.snap.active.as_deref()?;
         let (_, meta) = self.keys.get_with_meta_mut(key)?;
-        if !a.unsaved(*meta) {
+        if !a.unsaved(meta) {
             return None;
         }
-        *meta = (*meta & !SAVED_BIT) | a.target;
+        meta.stamp = (meta.stamp & !SAVED_BIT) | a.target;
         if a.discard {
             None
         } else {
-            Some(*meta & !SAVED_BIT)
+            Some(meta.stamp & !SAVED_BIT)
         }
     }
 
@@ -158,7 +159,7 @@ impl Db {
                 return e;
             }
         }
-        self.expires.get(key).copied()
+        self.expire_of(key)
     }
 
     /// Queues a captured entry (after `snap_claim` said so).
@@ -201,8 +202,8 @@ impl Db {
         let Some((_, meta)) = self.keys.get_with_meta(key) else {
             return;
         };
-        if a.unsaved(*meta) {
-            let old = self.expires.get(key).copied();
+        if a.unsaved(meta) {
+            let old = self.ttls.at(meta.ttl);
             a.overrides.insert(Bytes::copy_from_slice(key), old);
         }
     }
@@ -215,7 +216,7 @@ impl Db {
         if !a.discard && !a.live_done && !self.keys.is_empty() {
             a.retired.push(Retired {
                 keys: std::mem::take(&mut self.keys),
-                expires: std::mem::take(&mut self.expires),
+                ttls: std::mem::take(&mut self.ttls),
                 overrides: std::mem::take(&mut a.overrides),
                 cursor: a.cursor,
             });
@@ -293,7 +294,7 @@ pub fn begin(dbs: &mut [Db]) -> Option<Walk> {
     }
     let mut sizes = Vec::with_capacity(dbs.len());
     for (i, db) in dbs.iter_mut().enumerate() {
-        sizes.push((db.keys.len(), db.expires.len()));
+        sizes.push((db.keys.len(), db.ttls.len()));
         db.snap.active = Some(Box::new(Active {
             orig: i,
             target: bit(!db.snap.parity),
@@ -328,10 +329,10 @@ pub fn feed_all(dbs: &[Db], v: &mut dyn Visitor) {
         v.select_db(i, Some((db.len(), db.expires_count())));
         db.keys.scan_all(|k, value, meta| {
             v.key(
-                k,
+                k.borrow(),
                 value,
-                db.expires.get(k.borrow()).copied(),
-                meta & !SAVED_BIT,
+                db.ttls.at(meta.ttl),
+                meta.stamp & !SAVED_BIT,
             );
         });
     }
@@ -339,13 +340,15 @@ pub fn feed_all(dbs: &[Db], v: &mut dyn Visitor) {
 
 /// `Dict::iter` with metadata, through the public scan.
 trait ScanAll<K, V> {
-    fn scan_all(&self, f: impl FnMut(&K, &V, AccessStamp));
+    fn scan_all(&self, f: impl FnMut(&K, &V, KeyMeta));
 }
 
-impl<K: Borrow<[u8]>, V> ScanAll<K, V> for Dict<K, V, AccessStamp> {
-    fn scan_all(&self, mut f: impl FnMut(&K, &V, AccessStamp)) {
+impl<K: Borrow<[u8]>, V> ScanAll<K, V> for Dict<K, V, KeyMeta> {
+    fn scan_all(&self, mut f: impl FnMut(&K, &V, KeyMeta)) {
         for (k, v) in self.iter() {
-            let meta = self.get_with_meta(k.borrow()).map_or(0, |(_, m)| *m);
+            let meta = self
+                .get_with_meta(k.borrow())
+                .map_or(KeyMeta::default(), |(_, m)| *m);
             f(k, v, meta);
         }
     }
@@ -359,8 +362,8 @@ struct Scratch<'a> {
 
 /// Walks one bucket of `keys` at `*cursor`; returns the entries examined.
 fn walk_bucket<K: Borrow<[u8]>>(
-    keys: &mut Dict<K, Value, AccessStamp>,
-    expires: &Dict<K, i64>,
+    keys: &mut Dict<K, Value, KeyMeta>,
+    ttls: &TtlIndex,
     overrides: &mut AHashMap<Bytes, Option<i64>>,
     cursor: &mut u64,
     (target, discard): (AccessStamp, bool),
@@ -380,18 +383,18 @@ fn walk_bucket<K: Borrow<[u8]>>(
         let Some((v, meta)) = keys.get_with_meta_mut(k) else {
             continue;
         };
-        if *meta & SAVED_BIT == target {
+        if meta.stamp & SAVED_BIT == target {
             continue;
         }
-        *meta = (*meta & !SAVED_BIT) | target;
+        meta.stamp = (meta.stamp & !SAVED_BIT) | target;
         if discard {
             continue;
         }
         let expire = match overrides.remove(k) {
             Some(e) => e,
-            None => expires.get(k).copied(),
+            None => ttls.at(meta.ttl),
         };
-        emit(k, v, expire, *meta & !SAVED_BIT);
+        emit(k, v, expire, meta.stamp & !SAVED_BIT);
     }
     *cursor = next;
     scratch.ends.len().max(1)
@@ -521,7 +524,7 @@ impl Walk {
             let examined = if let Some(r) = a.retired.last_mut() {
                 let e = walk_bucket(
                     &mut r.keys,
-                    &r.expires,
+                    &r.ttls,
                     &mut r.overrides,
                     &mut r.cursor,
                     (target, discard),
@@ -538,7 +541,7 @@ impl Walk {
             } else {
                 let e = walk_bucket(
                     &mut db.keys,
-                    &db.expires,
+                    &db.ttls,
                     &mut a.overrides,
                     &mut a.cursor,
                     (target, discard),

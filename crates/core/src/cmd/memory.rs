@@ -106,13 +106,7 @@ impl Overview {
             .iter()
             .enumerate()
             .filter(|(_, db)| !db.is_empty())
-            .map(|(i, db)| {
-                (
-                    i,
-                    db.keys.table_bytes() as u64,
-                    db.expires.table_bytes() as u64,
-                )
-            })
+            .map(|(i, db)| (i, db.keys.table_bytes() as u64, db.ttls().bytes() as u64))
             .collect();
         let overhead = (startup + dbs.iter().map(|d| d.1 + d.2).sum::<u64>()).min(used);
         Overview {

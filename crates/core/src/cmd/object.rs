@@ -141,7 +141,7 @@ fn lookup<'c>(ctx: &'c mut Ctx, key: &[u8]) -> Option<(&'c Value, AccessStamp)> 
     ctx.engine.dbs[db]
         .keys
         .get_with_meta(key)
-        .map(|(v, m)| (v, *m))
+        .map(|(v, m)| (v, m.stamp))
 }
 
 fn encoding(ctx: &mut Ctx, args: &mut Args) -> CmdResult {

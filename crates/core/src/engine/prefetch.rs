@@ -72,7 +72,9 @@ impl Engine {
         }
         // A lone lookup has no other misses to overlap with.
         if let Some(db) = self.dbs.get(db).filter(|_| n > 1) {
-            db.keys.prefetch(&keys[..n], Value::heap_ptr);
+            // (A volatile key's TTL slot is read before its value.)
+            db.keys
+                .prefetch(&keys[..n], |v, m| [db.ttls().slot_ptr(m), v.heap_ptr()]);
             prefetch_members(&db.keys, &keys[..n], &members[..n]);
         }
         covered.max(1)
