@@ -51,8 +51,8 @@ fn posix_mono_ns() -> u64 {
 /// The time-stamp counter as a microsecond clock, used only when the
 /// kernel's own clocksource is `tsc` (it checked that the counter is
 /// invariant and synchronized across CPUs; in a VM the hypervisor vouched for
-/// it). The rate is measured once against CLOCK_MONOTONIC over ~2 ms;
-/// durations are off by that measurement's error (~0.01%), and the wall time
+/// it). The rate is measured once against CLOCK_MONOTONIC over ~10 ms;
+/// durations are off by that measurement's error (< 0.1%), and the wall time
 /// derived from it is re-anchored every cron tick (`Clock::recalibrate`).
 #[cfg(target_arch = "x86_64")]
 mod tsc {
@@ -92,18 +92,48 @@ mod tsc {
         if source.trim() != "tsc" {
             return None;
         }
-        let (t0, n0) = (read(), super::posix_mono_ns());
-        let (mut t1, mut n1) = (t0, n0);
-        while n1 - n0 < 2_000_000 {
-            (t1, n1) = (read(), super::posix_mono_ns());
+        // A busy machine can preempt the thread between a TSC read and its
+        // clock read, which would skew the rate by the preemption's length
+        // for the process's lifetime. So each
+        // end of the measurement is bracketed, and an attempt whose brackets
+        // leave more than 0.1% of uncertainty is retried.
+        for _ in 0..5 {
+            let (t0, n0, e0) = paired();
+            std::thread::sleep(std::time::Duration::from_millis(CALIBRATION_MS));
+            let (t1, n1, e1) = paired();
+            let span = n1.saturating_sub(n0);
+            if e0 + e1 > span / 1000 {
+                continue;
+            }
+            let ticks = t1.checked_sub(t0).filter(|&t| t > 0)?;
+            let us_per_tick = ((span as u128) << 32) / (ticks as u128 * 1000);
+            return Some(Tsc {
+                base_ticks: t1,
+                base_us: n1 / 1000,
+                us_per_tick: u64::try_from(us_per_tick).ok().filter(|&m| m > 0)?,
+            });
         }
-        let ticks = t1.checked_sub(t0).filter(|&t| t > 0)?;
-        let us_per_tick = (((n1 - n0) as u128) << 32) / (ticks as u128 * 1000);
-        Some(Tsc {
-            base_ticks: t1,
-            base_us: n1 / 1000,
-            us_per_tick: u64::try_from(us_per_tick).ok().filter(|&m| m > 0)?,
-        })
+        None
+    }
+
+    /// How long the rate is measured over.
+    const CALIBRATION_MS: u64 = 10;
+
+    /// A TSC reading, the CLOCK_MONOTONIC time it was taken at (ns; the
+    /// midpoint of the clock reads around it) and that bracket's width: the
+    /// tightest of a few tries, so one preemption cannot spoil it.
+    fn paired() -> (u64, u64, u64) {
+        let mut best = (0, 0, u64::MAX);
+        for _ in 0..32 {
+            let before = super::posix_mono_ns();
+            let ticks = read();
+            let after = super::posix_mono_ns();
+            let width = after.saturating_sub(before);
+            if width < best.2 {
+                best = (ticks, before + width / 2, width);
+            }
+        }
+        best
     }
 }
 
