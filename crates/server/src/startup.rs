@@ -362,18 +362,28 @@ fn load_dataset(
         };
     }
     ember_persistence::reload::begin_loading(&mut engine.lock(), 0);
-    let (engine, shutdown, flag) = (engine.clone(), shutdown.clone(), failed.clone());
-    tokio::task::spawn_blocking(move || {
-        let result = ember_persistence::reload::load_at_startup(&engine);
-        ember_persistence::reload::end_loading(&mut engine.lock());
-        match result {
-            Ok(()) => info!("Ready to accept connections"),
-            Err(_) => {
-                flag.store(true, std::sync::atomic::Ordering::SeqCst);
-                shutdown.notify_waiters();
-                shutdown.notify_one();
+    let (load_engine, stop, flag) = (engine.clone(), shutdown.clone(), failed.clone());
+    // A plain thread, not `spawn_blocking`: the runtime waits for its
+    // blocking tasks when it is dropped, so SHUTDOWN during a long load
+    // would only exit once the load is done. Redis exits at once.
+    let spawned = std::thread::Builder::new()
+        .name("load".into())
+        .spawn(move || {
+            let result = ember_persistence::reload::load_at_startup(&load_engine);
+            ember_persistence::reload::end_loading(&mut load_engine.lock());
+            match result {
+                Ok(()) => info!("Ready to accept connections"),
+                Err(_) => {
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    stop.notify_waiters();
+                    stop.notify_one();
+                }
             }
-        }
-    });
+        });
+    if let Err(e) = spawned {
+        warn!("Can't start the loading thread: {e}");
+        failed.store(true, std::sync::atomic::Ordering::SeqCst);
+        shutdown.notify_one();
+    }
     failed
 }
