@@ -80,8 +80,23 @@ fn purge() -> bool {
     }
 }
 
+fn background_thread(on: bool) -> bool {
+    let mut value = on;
+    // SAFETY: "background_thread" is a read-write bool.
+    unsafe {
+        je::mallctl(
+            c"background_thread".as_ptr(),
+            null_mut(),
+            null_mut(),
+            (&mut value as *mut bool).cast::<c_void>(),
+            std::mem::size_of::<bool>(),
+        ) == 0
+    }
+}
+
 pub const HOOKS: AllocatorHooks = AllocatorHooks {
     stats,
     report,
     purge,
+    background_thread,
 };

@@ -245,6 +245,8 @@ async fn serve(config: Config) -> i32 {
         return 1;
     }
     let engine = server.engine.clone();
+    // Redis sets jemalloc's background thread once the server is initialized.
+    ember_core::cmd::memory::apply_background_thread(&engine.lock().config);
     let shutdown = server.shutdown.clone();
     // The dataset loads on a thread of its own while connections are
     // served: commands without the `loading` flag get -LOADING until it is

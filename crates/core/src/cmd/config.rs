@@ -67,6 +67,7 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     engine.config.notify_keyspace_events = engine.notify_flags;
     let requirepass = engine.config.requirepass.clone();
     let before = (!engine.config_hooks.is_empty()).then(|| engine.config.clone());
+    let bg_thread = engine.config.params.get("jemalloc-bg-thread").cloned();
     config_table::config_set(&mut engine.config, &pairs, protected_ok).map_err(CmdError::err)?;
     // Upper layers act on their parameters; a failure undoes the whole call.
     if let Some(before) = before {
@@ -76,6 +77,9 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 return Err(CmdError::err(text));
             }
         }
+    }
+    if engine.config.params.get("jemalloc-bg-thread") != bg_thread.as_ref() {
+        crate::cmd::memory::apply_background_thread(&engine.config);
     }
     engine.notify_flags = engine.config.notify_keyspace_events;
     if engine.config.requirepass != requirepass {

@@ -2,6 +2,7 @@
 //! RANDOMKEY RENAME RENAMENX MOVE COPY SWAPDB TOUCH DBSIZE FLUSHDB FLUSHALL.
 
 use crate::args::{self, Args};
+use crate::cmd::memory;
 use crate::command::{acl, flags::*, Command};
 use crate::ctx::Ctx;
 use crate::error::{CmdError, CmdResult};
@@ -312,18 +313,20 @@ fn dbsize(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     Ok(Reply::Integer(ctx.db().len() as i64))
 }
 
-/// `[ASYNC|SYNC]`: memory is always freed synchronously here, so both only
-/// validate the syntax.
-fn flush_flags(args: &Args) -> Result<(), CmdError> {
+/// `[ASYNC|SYNC]`: whether the flush is asynchronous (without an option:
+/// `lazyfree-lazy-user-flush`). Memory is always freed synchronously here;
+/// the mode only decides whether the freed pages are purged at once.
+fn flush_is_async(ctx: &Ctx, args: &Args) -> Result<bool, CmdError> {
     match args.rest() {
-        [] => Ok(()),
-        [opt] if args::is(opt, "sync") || args::is(opt, "async") => Ok(()),
+        [] => Ok(ctx.engine.config.lazyfree_lazy_user_flush),
+        [opt] if args::is(opt, "sync") => Ok(false),
+        [opt] if args::is(opt, "async") => Ok(true),
         _ => Err(CmdError::Syntax),
     }
 }
 
 fn flushdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    flush_flags(args)?;
+    let lazy = flush_is_async(ctx, args)?;
     let db = ctx.db_index;
     ctx.engine.signal_flushed_db(Some(db));
     let removed = ctx.db().len() as u64;
@@ -331,11 +334,14 @@ fn flushdb(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ctx.dirty(removed);
     // Propagated even when the database was already empty.
     ctx.force_propagation();
+    if !lazy {
+        memory::purge_after_flush();
+    }
     Ok(Reply::OK)
 }
 
 fn flushall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    flush_flags(args)?;
+    let lazy = flush_is_async(ctx, args)?;
     ctx.engine.signal_flushed_db(None);
     let mut removed = 0;
     for db in ctx.engine.dbs.iter_mut() {
@@ -346,6 +352,9 @@ fn flushall(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     // Redis also saves an RDB here when save points are configured (which
     // resets dirty); that belongs to the persistence layer.
     ctx.force_propagation();
+    if !lazy {
+        memory::purge_after_flush();
+    }
     Ok(Reply::OK)
 }
 

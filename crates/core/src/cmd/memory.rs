@@ -45,6 +45,9 @@ pub struct AllocatorHooks {
     pub report: fn() -> Option<String>,
     /// Returns dirty unused pages to the system (MEMORY PURGE); false on failure.
     pub purge: fn() -> bool,
+    /// Starts or stops the allocator's background purging threads
+    /// (`jemalloc-bg-thread`); false on failure.
+    pub background_thread: fn(bool) -> bool,
 }
 
 static HOOKS: OnceLock<AllocatorHooks> = OnceLock::new();
@@ -52,6 +55,30 @@ static HOOKS: OnceLock<AllocatorHooks> = OnceLock::new();
 /// Installs the allocator hooks (once per process; false if already set).
 pub fn set_allocator_hooks(hooks: AllocatorHooks) -> bool {
     HOOKS.set(hooks).is_ok()
+}
+
+/// Applies `jemalloc-bg-thread` (default yes) to the allocator, as Redis does
+/// at startup and on CONFIG SET: jemalloc's background threads return freed
+/// pages to the system over time even while no command allocates. A no-op
+/// without allocator hooks.
+pub fn apply_background_thread(config: &crate::config::Config) {
+    use crate::config_table::ParamValue;
+    let on = !matches!(
+        config.params.get("jemalloc-bg-thread"),
+        Some(ParamValue::Bool(false))
+    );
+    if let Some(h) = HOOKS.get() {
+        (h.background_thread)(on);
+    }
+}
+
+/// After a synchronous FLUSHALL / FLUSHDB, returns the freed pages to the
+/// system at once, as Redis 7.0 does (jemalloc keeps them otherwise until
+/// allocation traffic or a background thread purges them).
+pub fn purge_after_flush() {
+    if let Some(h) = HOOKS.get() {
+        (h.purge)();
+    }
 }
 
 /// `used_memory` when the first engine's cron (or INFO) first looked.
