@@ -683,3 +683,67 @@ fn command_getkeys() {
         d.check(cmd);
     }
 }
+
+/// `total_reads_processed` / `total_writes_processed` from INFO stats.
+fn io_counts(c: &mut RawConn) -> (u64, u64) {
+    let Resp::Bulk(text) = c.cmd(&["INFO", "stats"]) else {
+        panic!("INFO is not a bulk string")
+    };
+    let text = String::from_utf8(text).unwrap();
+    let field = |name: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or_else(|| panic!("no {name}"))
+    };
+    (
+        field("total_reads_processed"),
+        field("total_writes_processed"),
+    )
+}
+
+/// A pipelined batch of large requests (16 SETs of 1 KiB values, 17 KB, more
+/// than one 16 KiB read) is read, run and answered whole, as Redis does once
+/// its query buffer has grown: one read and one write per batch, counted by
+/// INFO's total_reads_processed / total_writes_processed on both servers.
+#[test]
+fn large_pipelined_batches_take_one_read_and_one_write() {
+    const BATCHES: u64 = 10;
+    let d = Diff::new();
+    let value = "v".repeat(1024);
+    let batch: Vec<u8> = (0..16)
+        .flat_map(|i| support::encode_command(&["SET", &format!("big:{i}"), &value]))
+        .collect();
+    for (name, port) in [("ember", d.ember_port()), ("redis", d.redis_port())] {
+        let mut c = RawConn::connect(name, port).expect("connect");
+        let run_batch = |c: &mut RawConn| {
+            c.write_raw(&batch);
+            for _ in 0..16 {
+                assert_eq!(
+                    c.read_reply().expect("reply").1,
+                    Resp::Simple(b"OK".to_vec())
+                );
+            }
+        };
+        // The first batch grows the buffers.
+        run_batch(&mut c);
+        let (reads0, writes0) = io_counts(&mut c);
+        for _ in 0..BATCHES {
+            run_batch(&mut c);
+        }
+        let (reads1, writes1) = io_counts(&mut c);
+        // Between the two INFOs: the batches, the second INFO's read and
+        // the first INFO's reply.
+        let reads = (reads1 - reads0).saturating_sub(1);
+        let writes = (writes1 - writes0).saturating_sub(1);
+        // (One spare each: the kernel may deliver a batch in two parts.)
+        assert!(
+            (BATCHES..=BATCHES + 1).contains(&reads),
+            "{name}: {reads} reads for {BATCHES} batches"
+        );
+        assert!(
+            (BATCHES..=BATCHES + 1).contains(&writes),
+            "{name}: {writes} writes for {BATCHES} batches"
+        );
+    }
+}

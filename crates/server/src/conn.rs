@@ -23,6 +23,8 @@ pub struct ConnInfo {
 }
 
 const READ_CHUNK: usize = 16 * 1024;
+/// The most one read asks room for (see `read_size` in `serve`).
+const READ_MAX: usize = 64 * 1024;
 /// Output past which a batch stops to write (the rest of the batch runs right
 /// after): bounds the buffer of a deep pipeline of long replies, which would
 /// otherwise be regrown and copied several times over (Redis likewise writes
@@ -85,9 +87,21 @@ pub async fn serve<S>(
     // output; the next commands run once it is unblocked).
     let mut held = false;
     let mut protocol_error = None;
+    // Room each read should have. A read that fills its room doubles it (up
+    // to READ_MAX): a pipelined batch larger than the room (16 requests of
+    // 1 KiB values) is then read, run and answered whole, one read and one
+    // write, instead of being cut in two at every read (Redis too reads
+    // greedily into its grown query buffer).
+    let mut read_size = READ_CHUNK;
+    let mut small_reads = 0u32;
     'conn: loop {
-        if buf.capacity() - buf.len() < 1024 {
-            buf.reserve(READ_CHUNK);
+        let room = buf.capacity() - buf.len();
+        // The consumed front is reused when no argument still points into
+        // it (cheap: moves the unparsed tail). A buffer that queued or
+        // blocked commands still pin is replaced only when it is nearly
+        // full, so they do not each pin a buffer of their own.
+        if room < read_size / 2 && !buf.try_reclaim(read_size) && room < 1024 {
+            buf.reserve(read_size);
         }
         let retry_in = if held {
             let eng = engine.lock();
@@ -137,8 +151,29 @@ pub async fn serve<S>(
             .await
         };
         let n = match event {
-            Input::Read(Ok(0)) | Input::Read(Err(_)) => break 'conn,
-            Input::Read(Ok(n)) => n,
+            Input::Read(Ok(0)) | Input::Read(Err(_)) => {
+                // Redis counts the read that finds the connection closed too.
+                engine.lock().stats.total_reads_processed += 1;
+                break 'conn;
+            }
+            Input::Read(Ok(n)) => {
+                // (The read filled all the room it had.)
+                if buf.len() == buf.capacity() {
+                    read_size = (read_size * 2).min(READ_MAX);
+                    small_reads = 0;
+                } else if read_size > READ_CHUNK && n < read_size / 8 {
+                    // Back down only after a run of small reads: the tail
+                    // of a batch cut by a full read is small too.
+                    small_reads += 1;
+                    if small_reads == 64 {
+                        read_size /= 2;
+                        small_reads = 0;
+                    }
+                } else {
+                    small_reads = 0;
+                }
+                n
+            }
             Input::Timer => 0,
             Input::Woken => {
                 let (gone, close, mut pending) = {
@@ -147,7 +182,9 @@ pub async fn serve<S>(
                     // Closed once this output is written (a blocked client
                     // force-unblocked when the server became a replica).
                     let close = eng.client_mut(id).is_some_and(|c| c.close_after_reply);
-                    (gone, close, eng.take_pending(id))
+                    let pending = eng.take_pending(id);
+                    eng.stats.total_writes_processed += u64::from(!pending.is_empty());
+                    (gone, close, pending)
                 };
                 if gone {
                     break 'conn;
@@ -183,6 +220,7 @@ pub async fn serve<S>(
         {
             let mut eng = engine.lock();
             eng.stats.total_net_input_bytes += n as u64;
+            eng.stats.total_reads_processed += u64::from(n > 0);
             // Unprocessed input past `client-query-buffer-limit` closes the
             // client without a reply (Redis's readQueryFromClient).
             if buf.len() as u64 > eng.config.client_query_buffer_limit {
@@ -412,6 +450,7 @@ fn end_batch(
     qbuf: usize,
 ) -> (bool, bool) {
     eng.stats.total_net_output_bytes += out.len() as u64;
+    eng.stats.total_writes_processed += u64::from(!out.is_empty());
     let open = eng.acl.default_is_open();
     let limits = eng.config.client_output_buffer_limit;
     let Some(c) = eng.clients.get_mut(&id) else {
