@@ -63,32 +63,8 @@ fn ask(c: &mut RawConn, cmd: &[&str]) -> Resp {
     c.read_reply().expect("reply").1
 }
 
-fn info_field(c: &mut RawConn, name: &str) -> u64 {
-    let Resp::Bulk(text) = ask(c, &["INFO", "memory"]) else {
-        panic!("INFO is not a bulk string")
-    };
-    let text = String::from_utf8(text).unwrap();
-    let prefix = format!("{name}:");
-    text.lines()
-        .find_map(|l| l.strip_prefix(&prefix))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or_else(|| panic!("no {name} in INFO memory"))
-}
-
-fn pid(c: &mut RawConn) -> u32 {
-    let Resp::Bulk(text) = ask(c, &["INFO", "server"]) else {
-        panic!("INFO is not a bulk string")
-    };
-    String::from_utf8(text)
-        .unwrap()
-        .lines()
-        .find_map(|l| l.strip_prefix("process_id:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("process_id")
-}
-
 /// Threads of `pid` that jemalloc named as its background purgers.
-fn jemalloc_threads(pid: u32) -> usize {
+fn jemalloc_threads(pid: u64) -> usize {
     let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
         return 0;
     };
@@ -103,7 +79,7 @@ fn jemalloc_threads(pid: u32) -> usize {
 
 /// Polls until `jemalloc_threads(pid)` satisfies `want` (threads start and
 /// stop asynchronously).
-fn wait_threads(pid: u32, what: &str, want: impl Fn(usize) -> bool) {
+fn wait_threads(pid: u64, what: &str, want: impl Fn(usize) -> bool) {
     let deadline = Instant::now() + Duration::from_secs(10);
     while !want(jemalloc_threads(pid)) {
         assert!(
@@ -121,7 +97,7 @@ fn jemalloc_bg_thread_starts_and_stops_the_purging_threads_as_redis() {
     let redis = RedisServer::start(&[]);
     for (name, port) in [("ember", port), ("redis", redis.port)] {
         let mut c = connect(name, port);
-        let pid = pid(&mut c);
+        let pid = c.info_u64("server", "process_id");
         // On by default.
         wait_threads(pid, "present", |n| n > 0);
         assert_eq!(
@@ -151,7 +127,7 @@ fn populate(c: &mut RawConn, keys: &str) -> u64 {
         ask(c, &["DEBUG", "POPULATE", keys]),
         Resp::Simple(b"OK".to_vec())
     );
-    info_field(c, "used_memory_rss")
+    c.info_u64("memory", "used_memory_rss")
 }
 
 #[test]
@@ -164,7 +140,7 @@ fn sync_flushes_purge_freed_pages_as_redis() {
         // Background purging would shrink RSS on its own, slowly: keep it
         // off so only the flush itself can.
         ask(&mut c, &["CONFIG", "SET", "jemalloc-bg-thread", "no"]);
-        let base = info_field(&mut c, "used_memory_rss");
+        let base = c.info_u64("memory", "used_memory_rss");
         // A flush is synchronous unless ASYNC (or lazyfree-lazy-user-flush).
         let cases: [(&[&str], bool); 3] = [
             (&["FLUSHALL", "ASYNC"], false),
@@ -179,7 +155,7 @@ fn sync_flushes_purge_freed_pages_as_redis() {
                 "{name}: {KEYS} keys grew RSS by only {grown} bytes"
             );
             assert_eq!(ask(&mut c, flush), Resp::Simple(b"OK".to_vec()));
-            let after = info_field(&mut c, "used_memory_rss");
+            let after = c.info_u64("memory", "used_memory_rss");
             let returned = full.saturating_sub(after);
             if purges {
                 assert!(
@@ -200,7 +176,7 @@ fn sync_flushes_purge_freed_pages_as_redis() {
         );
         let full = populate(&mut c, KEYS);
         assert_eq!(ask(&mut c, &["FLUSHALL"]), Resp::Simple(b"OK".to_vec()));
-        let after = info_field(&mut c, "used_memory_rss");
+        let after = c.info_u64("memory", "used_memory_rss");
         assert!(
             full.saturating_sub(after) < full.saturating_sub(base) / 4,
             "{name}: lazy FLUSHALL purged: RSS {full} -> {after}"

@@ -686,19 +686,9 @@ fn command_getkeys() {
 
 /// `total_reads_processed` / `total_writes_processed` from INFO stats.
 fn io_counts(c: &mut RawConn) -> (u64, u64) {
-    let Resp::Bulk(text) = c.cmd(&["INFO", "stats"]) else {
-        panic!("INFO is not a bulk string")
-    };
-    let text = String::from_utf8(text).unwrap();
-    let field = |name: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':'))
-            .and_then(|v| v.trim().parse().ok())
-            .unwrap_or_else(|| panic!("no {name}"))
-    };
     (
-        field("total_reads_processed"),
-        field("total_writes_processed"),
+        c.info_u64("stats", "total_reads_processed"),
+        c.info_u64("stats", "total_writes_processed"),
     )
 }
 

@@ -424,6 +424,18 @@ impl RawConn {
         self.send(args).1
     }
 
+    /// A numeric field of one INFO section (panics when it is missing).
+    pub fn info_u64(&mut self, section: &str, name: &str) -> u64 {
+        let Resp::Bulk(text) = self.cmd(&["INFO", section]) else {
+            panic!("{}: INFO {section} is not a bulk string", self.name)
+        };
+        let prefix = format!("{name}:");
+        String::from_utf8_lossy(&text)
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix)?.trim().parse().ok())
+            .unwrap_or_else(|| panic!("{}: no numeric {name} in INFO {section}", self.name))
+    }
+
     /// Reads exactly one complete reply.
     pub fn read_reply(&mut self) -> Result<(Vec<u8>, Resp), String> {
         let deadline = Instant::now() + REPLY_TIMEOUT;
