@@ -641,3 +641,173 @@ fn memory_command_matches_redis() {
     d.check_shape(&["MEMORY", "STATS"]);
     d.check_shape(&["MEMORY", "USAGE", "k"]);
 }
+
+/// DEBUG HTSTATS's text with what depends on the hash function (how entries
+/// spread over buckets) blanked: the headers, table sizes and element counts
+/// stay, and the distribution lines keep only their shape.
+fn htstats_layout(r: &Resp) -> Vec<String> {
+    let text = match r {
+        Resp::Bulk(b) | Resp::Verbatim(_, b) => String::from_utf8_lossy(b).into_owned(),
+        other => panic!("text expected, got {other:?}"),
+    };
+    assert!(text.ends_with('\n'), "{text:?}");
+    text.lines()
+        .map(|l| {
+            let spread = [" different slots", " max chain length", " avg chain length"];
+            if let Some(p) = spread.iter().find(|p| l.starts_with(*p)) {
+                return p.to_string();
+            }
+            if let Some(rest) = l.strip_prefix("   ") {
+                let (len, count) = rest.split_once(": ").expect("distribution line");
+                assert!(len.parse::<u32>().is_ok(), "{l}");
+                let (n, pct) = count.split_once(" (").expect("count (pct)");
+                assert!(n.parse::<u64>().is_ok(), "{l}");
+                let pct = pct.strip_suffix("%)").expect("pct");
+                assert_eq!(pct.split_once('.').map(|(_, d)| d.len()), Some(2), "{l}");
+                return "   N: N (P%)".to_string();
+            }
+            l.to_string()
+        })
+        .fold(Vec::new(), |mut out: Vec<String>, l| {
+            // How many chain lengths occur depends on the spread too.
+            if !(l.starts_with("   N") && out.last() == Some(&l)) {
+                out.push(l);
+            }
+            out
+        })
+}
+
+/// The element counts of every table in an HTSTATS text, summed.
+fn htstats_elements(layout: &[String], section: &str) -> u64 {
+    let mut in_section = section.is_empty();
+    let mut total = 0;
+    for l in layout {
+        if l.starts_with('[') {
+            in_section = l == section;
+        } else if let (true, Some(n)) = (in_section, l.strip_prefix(" number of elements: ")) {
+            total += n.parse::<u64>().unwrap();
+        }
+    }
+    total
+}
+
+/// DEBUG HTSTATS / HTSTATS-KEY: errors exactly as Redis; the stats text in
+/// Redis's layout with the same table sizes and counts, a resize shown as a
+/// rehash in progress ("rehashing target") on both servers and finished by
+/// the cron on both.
+#[test]
+fn debug_htstats_matches_redis() {
+    let config = ember::Config {
+        enable_debug_command: "yes".into(),
+        ..config()
+    };
+    let mut d = Diff::with_config(&["--enable-debug-command", "yes"], config);
+    for cmd in [
+        &["DEBUG", "HTSTATS"][..],
+        &["DEBUG", "HTSTATS", "abc"],
+        &["DEBUG", "HTSTATS", "-1"],
+        &["DEBUG", "HTSTATS", "16"],
+        &["DEBUG", "HTSTATS", "0", "full"],
+        &["DEBUG", "HTSTATS", "0"],
+        &["DEBUG", "htstats", "15"],
+        &["DEBUG", "HTSTATS-KEY"],
+        &["DEBUG", "HTSTATS-KEY", "nokey"],
+        &["DEBUG", "HTSTATS-KEY", "nokey", "x"],
+    ] {
+        d.check(cmd);
+    }
+    d.check(&["SET", "s", "v"]);
+    d.check(&["HSET", "small", "f", "v"]);
+    d.check(&["DEBUG", "HTSTATS-KEY", "s"]);
+    d.check(&["DEBUG", "HTSTATS-KEY", "small"]);
+    d.check(&["FLUSHALL"]);
+    // A database sized by DEBUG POPULATE, then one key more: both servers
+    // start a rehash to twice the size and show it in progress.
+    d.check(&["DEBUG", "POPULATE", "128"]);
+    let (r, e) = d.both(&["DEBUG", "HTSTATS", "0"]);
+    assert_eq!(htstats_layout(&r), htstats_layout(&e));
+    assert!(htstats_layout(&e).contains(&" table size: 128".to_string()));
+    d.check(&["SET", "one-more", "v"]);
+    let (r, e) = d.both(&["DEBUG", "HTSTATS", "0"]);
+    for layout in [htstats_layout(&r), htstats_layout(&e)] {
+        let pos = |line: &str| layout.iter().position(|l| l == line);
+        let target = pos("Hash table 1 stats (rehashing target):").expect("rehashing");
+        assert_eq!(layout[target + 1], " table size: 256", "{layout:?}");
+        assert_eq!(layout[1], "Hash table 0 stats (main hash table):");
+        assert_eq!(layout[2], " table size: 128");
+        assert_eq!(htstats_elements(&layout, "[Dictionary HT]"), 129);
+        assert_eq!(
+            layout.last().unwrap(),
+            "No stats available for empty dictionaries"
+        );
+    }
+    // The cron finishes the rehash (hz 10: within a few hundred ms).
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (r, e) = d.both(&["DEBUG", "HTSTATS", "0"]);
+        let (r, e) = (htstats_layout(&r), htstats_layout(&e));
+        if r == e && !e.iter().any(|l| l.contains("rehashing target")) {
+            assert!(e.contains(&" table size: 256".to_string()), "{e:?}");
+            assert_eq!(htstats_elements(&e, "[Dictionary HT]"), 129);
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still rehashing:\n{r:?}\n{e:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Volatile keys: the expires part counts them in a table of the same size.
+    for i in 0..5 {
+        d.check(&["SET", &format!("t{i}"), "v", "EX", "100"]);
+    }
+    let (r, e) = d.both(&["DEBUG", "HTSTATS", "0"]);
+    let (r, e) = (htstats_layout(&r), htstats_layout(&e));
+    // (Redis may be rehashing its expires dict; Ember's index grows at once
+    // to the size Redis's rehash ends at.)
+    let expires_size = |l: &[String]| {
+        let at = l.iter().position(|x| x == "[Expires HT]").unwrap();
+        l[at..]
+            .iter()
+            .filter_map(|x| x.strip_prefix(" table size: "))
+            .map(|n| n.parse::<u64>().unwrap())
+            .max()
+    };
+    assert_eq!(expires_size(&r), expires_size(&e), "{r:?}\n{e:?}");
+    assert_eq!(expires_size(&e), Some(8));
+    assert_eq!(htstats_elements(&r, "[Expires HT]"), 5);
+    assert_eq!(htstats_elements(&e, "[Expires HT]"), 5);
+    // A value in a hash table (past the listpack limits): its own stats,
+    // in tables of the same size once a rehash is over (how far one has got
+    // differs: Redis also moves buckets on reads).
+    let largest_table = |l: &[String]| {
+        l.iter()
+            .filter_map(|x| x.strip_prefix(" table size: "))
+            .map(|n| n.parse::<u64>().unwrap())
+            .max()
+    };
+    for (key, add, n) in [("h", "HSET", 600), ("st", "SADD", 200), ("z", "ZADD", 200)] {
+        for i in 0..n {
+            let member = format!("member:{i}");
+            let cmd: Vec<&str> = match add {
+                "HSET" => vec![add, key, &member, "v"],
+                "SADD" => vec![add, key, &member],
+                _ => vec![add, key, "1", &member],
+            };
+            d.check(&cmd);
+        }
+        let (r, e) = d.both(&["DEBUG", "HTSTATS-KEY", key]);
+        let (r, e) = (htstats_layout(&r), htstats_layout(&e));
+        assert_eq!(r[0], "Hash table 0 stats (main hash table):");
+        assert_eq!(e[0], r[0]);
+        assert_eq!(largest_table(&r), largest_table(&e), "{key}\n{r:?}\n{e:?}");
+        assert_eq!(htstats_elements(&r, ""), n);
+        assert_eq!(htstats_elements(&e, ""), n);
+    }
+    // RESP3: a verbatim string on both.
+    d.hello3();
+    let (r, e) = d.both(&["DEBUG", "HTSTATS", "1"]);
+    assert!(matches!(r, Resp::Verbatim(ref f, _) if f == "txt"), "{r:?}");
+    assert_eq!(r, e);
+    d.check(&["DEBUG", "HTSTATS-KEY", "h", "x"]);
+}

@@ -222,6 +222,21 @@ impl Db {
         self.ttls.reserve(expires);
     }
 
+    /// Sizes the keyspace for `keys` entries as Redis's `dictTryExpand`
+    /// does (DEBUG POPULATE), incrementally when it holds keys; false when
+    /// the table cannot be allocated.
+    #[must_use]
+    pub fn try_expand(&mut self, keys: usize) -> bool {
+        self.keys.try_expand(keys)
+    }
+
+    /// Moves buckets of a running keyspace rehash for about `budget` (the
+    /// cron's share); true if one was running. Entries move whole, none
+    /// changes, so a running snapshot is unaffected.
+    pub fn rehash_for(&mut self, budget: std::time::Duration) -> bool {
+        self.keys.rehash_for(budget)
+    }
+
     /// The key's access stamp (regardless of expiry).
     pub fn stamp_of(&self, key: &[u8]) -> Option<AccessStamp> {
         self.keys

@@ -42,6 +42,7 @@ fn ttl_index_follows_every_mutation() {
     let mut db = Db::new();
     // The model: key -> (value, expiry).
     let mut model: HashMap<Vec<u8>, (Value, Option<i64>)> = HashMap::new();
+    let mut rehashing_steps = 0;
     for step in 0..20_000u32 {
         let k = key(rng.gen_range(0..300));
         let v = Value::from_bytes(format!("v{step}").as_bytes());
@@ -93,7 +94,13 @@ fn ttl_index_follows_every_mutation() {
         if step.is_multiple_of(97) {
             db.check_ttl_index();
         }
+        rehashing_steps += usize::from(db.keys.is_rehashing());
     }
+    // Slots reach their entries by hash in either table of a rehash too.
+    assert!(
+        rehashing_steps > 100,
+        "{rehashing_steps} steps during a rehash"
+    );
     db.check_ttl_index();
     assert_eq!(db.len(), model.len());
     let volatile = model.values().filter(|e| e.1.is_some()).count();

@@ -135,6 +135,17 @@ impl TtlIndex {
     pub fn clear(&mut self) {
         self.slots = Vec::new();
     }
+
+    /// DEBUG HTSTATS's "[Expires HT]" part, describing this vector in the
+    /// dict format: its capacity is the table size and each used slot a
+    /// chain of one (there are no collisions to report).
+    pub fn stats_text(&self) -> String {
+        let mut out = String::new();
+        let used = self.slots.len();
+        let chains = (0..self.slots.capacity()).map(|i| usize::from(i < used));
+        crate::dict::stats::table_stats(&mut out, 0, chains);
+        crate::dict::stats::truncated(out)
+    }
 }
 
 #[cfg(test)]

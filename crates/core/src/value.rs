@@ -56,9 +56,9 @@ impl Value {
     }
 
     /// The index of a large collection's members (hash fields, set and
-    /// sorted-set members), for prefetching a member lookup; None for strings,
-    /// lists and the compact encodings.
-    pub fn member_index(&self) -> Option<&dyn crate::dict::MemberPrefetch> {
+    /// sorted-set members), for prefetching a member lookup and for DEBUG
+    /// HTSTATS-KEY; None for strings, lists and the compact encodings.
+    pub fn member_index(&self) -> Option<&dyn crate::dict::MemberIndex> {
         match self {
             Value::Hash(h) => h.member_index(),
             Value::Set(s) => s.member_index(),

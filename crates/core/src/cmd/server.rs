@@ -120,6 +120,20 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if is(sub, "object") && argc == 3 {
         return debug_object(ctx, &argv[2]);
     }
+    if is(sub, "htstats") && argc == 3 {
+        return htstats(ctx, &argv[2]);
+    }
+    if is(sub, "htstats-key") && argc == 3 {
+        let Some(value) = ctx.lookup_read_with(&argv[2], false, false) else {
+            return Err(CmdError::NoSuchKey);
+        };
+        return match value.member_index() {
+            Some(index) => Ok(Reply::Verbatim("txt", Bytes::from(index.stats_text()))),
+            None => Err(CmdError::other(
+                "ERR The value stored at the specified key is not represented using an hash table",
+            )),
+        };
+    }
     if is(sub, "populate") && (3..=5).contains(&argc) {
         return populate(ctx, argv);
     }
@@ -135,6 +149,22 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         "unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
         String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
     )))
+}
+
+/// DEBUG HTSTATS: the keyspace table's stats, then the expiry index's.
+fn htstats(ctx: &mut Ctx, dbid: &[u8]) -> CmdResult {
+    let dbid = ember_resp::num::parse_i64(dbid).ok_or(CmdError::NotInteger)?;
+    let Some(db) = usize::try_from(dbid)
+        .ok()
+        .and_then(|i| ctx.engine.dbs.get(i))
+    else {
+        return Err(CmdError::other("ERR Out of range database"));
+    };
+    let mut text = String::from("[Dictionary HT]\n");
+    text.push_str(&db.keys.stats_text());
+    text.push_str("[Expires HT]\n");
+    text.push_str(&db.ttls().stats_text());
+    Ok(Reply::Verbatim("txt", Bytes::from(text)))
 }
 
 /// C's `strtod(s, NULL)`: the longest numeric prefix, 0 when there is none.
@@ -259,6 +289,12 @@ fn populate(ctx: &mut Ctx, argv: &[Bytes]) -> CmdResult {
         None => 0,
     };
     let prefix: &[u8] = argv.get(3).map(|p| p.as_ref()).unwrap_or(b"key");
+    // Sized for the keys up front, as Redis does (incrementally when the
+    // database already holds keys).
+    let db = ctx.db_index;
+    if !ctx.engine.dbs[db].try_expand(count as usize) {
+        return Err(CmdError::other("ERR OOM in dictTryExpand"));
+    }
     for j in 0..count {
         let mut key = prefix.to_vec();
         key.push(b':');

@@ -3,6 +3,7 @@
 
 use super::Engine;
 use crate::client::ClientId;
+use std::time::Duration;
 
 impl Engine {
     /// Periodic housekeeping, called `hz` times per second by the front end
@@ -15,11 +16,25 @@ impl Engine {
             crate::expire::active_expire_cycle(self);
         }
         crate::evict::cron(self);
+        if self.config.activerehashing {
+            self.rehash_a_keyspace();
+        }
         crate::blocking::handle_timeouts(self);
         crate::blocking::serve_ready(self);
         self.close_idle_clients();
         for hook in self.cron_hooks.clone() {
             hook(self);
+        }
+    }
+
+    /// Redis's `databasesCron` rehash: 1 ms of moving buckets in the first
+    /// database whose keyspace is resizing, so that an idle server finishes
+    /// its rehashes (writes move buckets too).
+    fn rehash_a_keyspace(&mut self) {
+        for db in self.dbs.iter_mut() {
+            if db.rehash_for(Duration::from_millis(1)) {
+                break;
+            }
         }
     }
 
@@ -61,6 +76,35 @@ impl Engine {
                 c.killed = true;
                 c.wake();
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::testkit::T;
+
+    #[test]
+    fn cron_finishes_a_keyspace_rehash_unless_activerehashing_is_off() {
+        for active in ["yes", "no"] {
+            let mut t = T::new();
+            t.run(&["CONFIG", "SET", "activerehashing", active]);
+            // 1024 keys fill 1024 buckets; the next one starts a rehash.
+            for i in 0..1025 {
+                t.run(&["SET", &format!("k{i}"), "v"]);
+            }
+            assert!(t.e.dbs[0].keys.is_rehashing());
+            let mut crons = 0;
+            while t.e.dbs[0].keys.is_rehashing() && crons < 200 {
+                t.e.cron();
+                crons += 1;
+            }
+            assert_eq!(t.e.dbs[0].keys.is_rehashing(), active == "no", "{active}");
+            assert_eq!(
+                t.e.dbs[0].keys.buckets(),
+                if active == "yes" { 2048 } else { 3072 }
+            );
+            assert_eq!(t.int(&["DBSIZE"]), 1025);
         }
     }
 }

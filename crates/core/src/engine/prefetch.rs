@@ -11,7 +11,7 @@
 use super::Engine;
 use crate::client::ClientId;
 use crate::db::Keyspace;
-use crate::dict::{MemberPrefetch, PREFETCH_MAX};
+use crate::dict::{MemberIndex, PREFETCH_MAX};
 use crate::value::Value;
 use bytes::Bytes;
 
@@ -86,7 +86,7 @@ impl Engine {
 /// Looking the collections up here waits on the keyspace prefetch just
 /// issued, but those misses overlap across the batch.
 fn prefetch_members(keyspace: &Keyspace, keys: &[&[u8]], members: &[&[u8]]) {
-    let mut found: [Option<(&dyn MemberPrefetch, usize)>; PREFETCH_MAX] = [None; PREFETCH_MAX];
+    let mut found: [Option<(&dyn MemberIndex, usize)>; PREFETCH_MAX] = [None; PREFETCH_MAX];
     let mut any = false;
     for ((slot, key), member) in found.iter_mut().zip(keys).zip(members) {
         if member.is_empty() {

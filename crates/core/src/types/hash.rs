@@ -15,7 +15,7 @@
 //! `hashTypeTryConversion`), and inside [`HashValue::set`] when a field or
 //! value is too long or the count passes the limit (Redis's `hashTypeSet`).
 
-use crate::dict::{Dict, MemberPrefetch};
+use crate::dict::{Dict, MemberIndex};
 use crate::pack::{PackBuf, PackOr, PackRef, ThinPack};
 use rand::Rng;
 use std::borrow::Borrow;
@@ -72,7 +72,7 @@ impl std::fmt::Debug for HashValue {
 
 impl HashValue {
     /// The field index of a `hashtable` hash, for prefetching.
-    pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
+    pub fn member_index(&self) -> Option<&dyn MemberIndex> {
         match self.0.get() {
             Table(d) => Some(d),
             Packed(_) => None,

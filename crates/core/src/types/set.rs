@@ -6,7 +6,7 @@
 //! Redis's intset does. Otherwise `hashtable`: a [`Dict`] of members. Conversion is
 //! one-way, as in Redis: a hashtable set that shrinks stays a hashtable.
 
-use crate::dict::{Dict, MemberPrefetch};
+use crate::dict::{Dict, MemberIndex};
 use ember_resp::num::parse_i64;
 use rand::Rng;
 use std::borrow::Cow;
@@ -65,7 +65,7 @@ impl PartialEq for SetValue {
 
 impl SetValue {
     /// The member index of a `hashtable` set, for prefetching.
-    pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
+    pub fn member_index(&self) -> Option<&dyn MemberIndex> {
         match &self.enc {
             Enc::Table(d) => Some(&**d),
             _ => None,

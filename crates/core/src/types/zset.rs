@@ -16,7 +16,7 @@ pub mod listpack;
 pub mod range;
 pub mod tree;
 
-use crate::dict::{Dict, MemberPrefetch};
+use crate::dict::{Dict, MemberIndex};
 use crate::pack::{PackOr, PackRef};
 use listpack::Listpack;
 use rand::Rng;
@@ -184,7 +184,7 @@ impl PartialEq for ZSetValue {
 
 impl ZSetValue {
     /// The member-to-score index of a `skiplist` sorted set, for prefetching.
-    pub fn member_index(&self) -> Option<&dyn MemberPrefetch> {
+    pub fn member_index(&self) -> Option<&dyn MemberIndex> {
         match self.0.get() {
             Sl(s) => Some(&s.dict),
             Lp(_) => None,
