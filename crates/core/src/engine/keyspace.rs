@@ -11,7 +11,16 @@ impl Engine {
     }
 
     /// Lazy expiry (Redis's expireIfNeeded): true if the key is logically expired.
+    #[inline]
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
+        // Inlined up to here: most lookups are in a database without TTLs.
+        if self.dbs[db].expires_count() == 0 {
+            return false;
+        }
+        self.expire_if_needed_volatile(db, key, now_ms)
+    }
+
+    fn expire_if_needed_volatile(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
         if !self.dbs[db].is_expired(key, now_ms) {
             return false;
         }
