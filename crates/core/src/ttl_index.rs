@@ -54,23 +54,50 @@ pub struct Moved {
     pub to: TtlRef,
 }
 
+/// Slots per chunk (64 KiB). The first chunk grows as a vector up to this
+/// size; later ones are allocated whole.
+const CHUNK: usize = 4096;
+
+/// The slots, in chunks rather than one vector: growing never copies the
+/// slots already there (a vector of 4M slots doubling copies 64 MB while the
+/// server waits; Redis's expires dict rehashes incrementally instead).
 #[derive(Default)]
 pub struct TtlIndex {
-    slots: Vec<Slot>,
+    /// Every chunk but the last is full; the last may be an empty spare
+    /// (kept so that a count going back and forth across a chunk boundary
+    /// does not allocate each time).
+    chunks: Vec<Vec<Slot>>,
+    len: usize,
 }
 
 impl TtlIndex {
     pub fn len(&self) -> usize {
-        self.slots.len()
+        self.len
     }
 
     pub fn is_empty(&self) -> bool {
-        self.slots.is_empty()
+        self.len == 0
     }
 
     /// Bytes held (MEMORY STATS's `overhead.hashtable.expires`).
     pub fn bytes(&self) -> usize {
-        self.slots.capacity() * std::mem::size_of::<Slot>()
+        self.capacity() * std::mem::size_of::<Slot>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<Slot>>()
+    }
+
+    /// Slots allocated.
+    fn capacity(&self) -> usize {
+        self.chunks.iter().map(Vec::capacity).sum()
+    }
+
+    #[inline]
+    fn get(&self, i: usize) -> &Slot {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
+
+    #[inline]
+    fn get_mut(&mut self, i: usize) -> &mut Slot {
+        &mut self.chunks[i / CHUNK][i % CHUNK]
     }
 
     /// The expiry `r` refers to (None for `NO_TTL`).
@@ -79,28 +106,38 @@ impl TtlIndex {
         if r == NO_TTL {
             return None;
         }
-        Some(self.slots[r as usize - 1].at)
+        Some(self.get(r as usize - 1).at)
     }
 
     /// Where the slot of a key with metadata `meta` lives, for prefetching
     /// (never dereferenced here); None without a TTL.
     #[inline]
     pub fn slot_ptr(&self, meta: &KeyMeta) -> Option<*const u8> {
-        (meta.ttl != NO_TTL)
-            .then(|| self.slots.as_ptr().wrapping_add(meta.ttl as usize - 1) as *const u8)
+        let i = (meta.ttl as usize).checked_sub(1)?;
+        let chunk = self.chunks.get(i / CHUNK)?;
+        Some(chunk.as_ptr().wrapping_add(i % CHUNK) as *const u8)
     }
 
     /// Updates the expiry of an existing slot.
     pub fn set(&mut self, r: TtlRef, at: i64) {
         debug_assert_ne!(r, NO_TTL);
-        self.slots[r as usize - 1].at = at;
+        self.get_mut(r as usize - 1).at = at;
     }
 
     /// Adds a slot for a key hashing to `hash`; returns its reference.
     pub fn push(&mut self, hash: u64, at: i64) -> TtlRef {
         // (4 billion volatile keys in one database would need ~300 GB first.)
-        let r = TtlRef::try_from(self.slots.len() + 1).expect("TTL index full");
-        self.slots.push(Slot { at, hash });
+        let r = TtlRef::try_from(self.len + 1).expect("TTL index full");
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(Slot { at, hash }),
+            Some(_) => {
+                let mut chunk = Vec::with_capacity(CHUNK);
+                chunk.push(Slot { at, hash });
+                self.chunks.push(chunk);
+            }
+            None => self.chunks.push(vec![Slot { at, hash }]),
+        }
+        self.len += 1;
         r
     }
 
@@ -109,40 +146,57 @@ impl TtlIndex {
     pub fn remove(&mut self, r: TtlRef) -> Option<Moved> {
         debug_assert_ne!(r, NO_TTL);
         let i = r as usize - 1;
-        let last = self.slots.len();
-        self.slots.swap_remove(i);
-        // Give memory back once the vector is mostly empty (as a dict shrinks).
-        if self.slots.capacity() > 64 && self.slots.len() * 4 < self.slots.capacity() {
-            self.slots.shrink_to(self.slots.len() * 2);
+        let last = self.len;
+        // The spare empty chunk goes once the one before it starts emptying.
+        if self.chunks.last().is_some_and(Vec::is_empty) {
+            self.chunks.pop();
         }
-        (i + 1 < last).then(|| Moved {
-            hash: self.slots[i].hash,
-            from: last as TtlRef,
-            to: r,
+        let tail = self.chunks.last_mut().expect("a slot to remove").pop();
+        let tail = tail.expect("the last chunk holds the last slot");
+        self.len -= 1;
+        if self.chunks.len() == 1 {
+            // Give memory back once the vector is mostly empty (as a dict shrinks).
+            let only = &mut self.chunks[0];
+            if only.capacity() > 64 && only.len() * 4 < only.capacity() {
+                only.shrink_to(only.len() * 2);
+            }
+        }
+        (i + 1 < last).then(|| {
+            *self.get_mut(i) = tail;
+            Moved {
+                hash: tail.hash,
+                from: last as TtlRef,
+                to: r,
+            }
         })
     }
 
     /// The slot at position `i` (0-based): its reference, expiry and key hash.
     pub fn slot(&self, i: usize) -> (TtlRef, i64, u64) {
-        let s = self.slots[i];
+        let s = self.get(i);
         ((i + 1) as TtlRef, s.at, s.hash)
     }
 
+    /// Room for `additional` more slots in the first chunk when the index is
+    /// empty (RDB RESIZEDB); later chunks come whole anyway.
     pub fn reserve(&mut self, additional: usize) {
-        self.slots.reserve(additional);
+        if self.chunks.is_empty() && additional > 0 {
+            self.chunks.push(Vec::with_capacity(additional.min(CHUNK)));
+        }
     }
 
     pub fn clear(&mut self) {
-        self.slots = Vec::new();
+        self.chunks = Vec::new();
+        self.len = 0;
     }
 
-    /// DEBUG HTSTATS's "[Expires HT]" part, describing this vector in the
-    /// dict format: its capacity is the table size and each used slot a
+    /// DEBUG HTSTATS's "[Expires HT]" part, describing the slots in the dict
+    /// format: the allocated slots are the table size and each used slot a
     /// chain of one (there are no collisions to report).
     pub fn stats_text(&self) -> String {
         let mut out = String::new();
-        let used = self.slots.len();
-        let chains = (0..self.slots.capacity()).map(|i| usize::from(i < used));
+        let used = self.len;
+        let chains = (0..self.capacity()).map(|i| usize::from(i < used));
         crate::dict::stats::table_stats(&mut out, 0, chains);
         crate::dict::stats::truncated(out)
     }
@@ -197,5 +251,77 @@ mod tests {
             let (_, at, hash) = t.slot(i);
             assert_eq!(at as u64, hash);
         }
+    }
+
+    fn meta(r: TtlRef) -> KeyMeta {
+        KeyMeta { stamp: 0, ttl: r }
+    }
+
+    #[test]
+    fn growth_never_moves_slots_past_the_first_chunk() {
+        let mut t = TtlIndex::default();
+        for i in 0..=CHUNK as u64 {
+            t.push(i, i as i64);
+        }
+        let first = t.slot_ptr(&meta(1)).unwrap();
+        let second = t.slot_ptr(&meta(CHUNK as TtlRef + 1)).unwrap();
+        for i in 0..10 * CHUNK as u64 {
+            t.push(i, 0);
+        }
+        assert_eq!(t.slot_ptr(&meta(1)), Some(first));
+        assert_eq!(t.slot_ptr(&meta(CHUNK as TtlRef + 1)), Some(second));
+        assert_eq!(t.slot_ptr(&meta(NO_TTL)), None);
+        assert_eq!(t.len(), 11 * CHUNK + 1);
+        // Whole chunks, no doubling slack.
+        assert!(t.bytes() < 12 * CHUNK * 16 + 4096, "{}", t.bytes());
+    }
+
+    #[test]
+    fn slots_match_a_swap_remove_model_across_chunks() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::SmallRng::seed_from_u64(9);
+        let mut t = TtlIndex::default();
+        let mut model: Vec<(i64, u64)> = Vec::new();
+        let mut most_chunks = 0;
+        for step in 0..80_000u64 {
+            // Breathes across several chunk boundaries.
+            let grow = (step / 20_000).is_multiple_of(2);
+            if model.is_empty() || rng.gen_bool(if grow { 0.8 } else { 0.2 }) {
+                let r = t.push(step, step as i64 * 2);
+                model.push((step as i64 * 2, step));
+                assert_eq!(r as usize, model.len());
+            } else {
+                let i = rng.gen_range(0..model.len());
+                let last = model.len();
+                let moved = t.remove(i as TtlRef + 1);
+                model.swap_remove(i);
+                let want = (i + 1 < last).then(|| Moved {
+                    hash: model[i].1,
+                    from: last as TtlRef,
+                    to: i as TtlRef + 1,
+                });
+                assert_eq!(moved, want);
+            }
+            if rng.gen_range(0..50) == 0 {
+                let r = rng.gen_range(0..model.len()) + 1;
+                t.set(r as TtlRef, -(step as i64));
+                model[r - 1].0 = -(step as i64);
+            }
+            assert_eq!(t.len(), model.len());
+            most_chunks = most_chunks.max(t.chunks.len());
+            if step % 1000 == 0 {
+                for (i, &(at, hash)) in model.iter().enumerate() {
+                    assert_eq!(t.slot(i), (i as TtlRef + 1, at, hash));
+                    assert_eq!(t.at(i as TtlRef + 1), Some(at));
+                }
+                assert!(
+                    t.chunks.len() <= model.len() / CHUNK + 2,
+                    "at most one spare chunk"
+                );
+            }
+        }
+        assert!(most_chunks >= 3, "{most_chunks} chunks at most");
+        t.clear();
+        assert!(t.is_empty() && t.bytes() == 0);
     }
 }
