@@ -6,6 +6,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
 use support::{Diff, Resp};
 
 /// Parameters whose values necessarily differ: the harness gives each server
@@ -742,7 +743,7 @@ fn debug_htstats_matches_redis() {
         );
     }
     // The cron finishes the rehash (hz 10: within a few hundred ms).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
     loop {
         let (r, e) = d.both(&["DEBUG", "HTSTATS", "0"]);
         let (r, e) = (htstats_layout(&r), htstats_layout(&e));
@@ -755,7 +756,7 @@ fn debug_htstats_matches_redis() {
             std::time::Instant::now() < deadline,
             "still rehashing:\n{r:?}\n{e:?}"
         );
-        std::thread::sleep(std::time::Duration::from_millis(50));
+        std::thread::sleep(Duration::from_millis(50));
     }
     // Volatile keys: the expires part counts them in a table of the same size.
     for i in 0..5 {
@@ -810,4 +811,99 @@ fn debug_htstats_matches_redis() {
     assert!(matches!(r, Resp::Verbatim(ref f, _) if f == "txt"), "{r:?}");
     assert_eq!(r, e);
     d.check(&["DEBUG", "HTSTATS-KEY", "h", "x"]);
+}
+
+/// SLOWLOG entries with what depends on the moment and the connection
+/// (timestamp, duration, client port) blanked: id, arguments and client
+/// name stay.
+fn slowlog_entries(r: &Resp) -> Vec<(i64, Vec<String>, String)> {
+    r.items()
+        .iter()
+        .map(|e| {
+            let f = e.items();
+            assert_eq!(f.len(), 6, "{e:?}");
+            assert!(f[1].int() > 1_600_000_000 && f[2].int() >= 0, "{e:?}");
+            assert!(f[4].text().starts_with("127.0.0.1:"), "{e:?}");
+            let argv = f[3].items().iter().map(Resp::text).collect();
+            (f[0].int(), argv, f[5].text())
+        })
+        .collect()
+}
+
+/// SLOWLOG: errors and help exactly as Redis; with every command logged, the
+/// same entries on both servers (ids, arguments cut and redacted as Redis
+/// does, client names), EXEC left out, a blocked BLPOP logged when served.
+#[test]
+fn slowlog_matches_redis() {
+    let mut d = diff();
+    for cmd in [
+        &["SLOWLOG"][..],
+        &["SLOWLOG", "foo"],
+        &["SLOWLOG", "HELP"],
+        &["SLOWLOG", "help", "x"],
+        &["SLOWLOG", "GET", "-2"],
+        &["SLOWLOG", "GET", "abc"],
+        &["SLOWLOG", "GET", "1", "2"],
+        &["SLOWLOG", "LEN", "x"],
+        &["SLOWLOG", "RESET", "x"],
+        &["SLOWLOG", "LEN"],
+        &["SLOWLOG", "GET"],
+    ] {
+        d.check(cmd);
+    }
+    d.check_unordered_pairs(&["CONFIG", "GET", "slowlog-*"]);
+    d.check(&["CONFIG", "SET", "slowlog-log-slower-than", "0"]);
+    d.check(&["CLIENT", "SETNAME", "tester"]);
+    let mut many = vec!["SADD".to_string(), "s".to_string()];
+    many.extend((3..=40).map(|i| i.to_string()));
+    d.check(&many);
+    d.check(&["SADD", "s", "foo", &"A".repeat(129)]);
+    d.check(&[
+        "CONFIG",
+        "SET",
+        "masterauth",
+        "secret",
+        "maxmemory-samples",
+        "5",
+    ]);
+    d.check(&["ACL", "SETUSER", "someone", "on", ">pw", "+get"]);
+    d.check(&["AUTH", "nobody", "wrong"]);
+    d.check(&["HELLO", "2", "AUTH", "nobody", "wrong"]);
+    d.check(&["MULTI"]);
+    d.check(&["SET", "in-multi", "1"]);
+    d.check(&["EXEC"]);
+    d.check_unordered(&["SPOP", "s", "100"]);
+    // A blocked BLPOP is logged when it is served, with its own arguments.
+    let mut blocked = d.connect();
+    blocked.check(&["CLIENT", "SETNAME", "waiter"]);
+    for c in [&mut blocked.ember, &mut blocked.redis] {
+        c.write_raw(&support::encode_command(&["BLPOP", "l", "0"]));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    d.check(&["LPUSH", "l", "x"]);
+    let (r, e) = (
+        blocked.redis.read_reply().unwrap().1,
+        blocked.ember.read_reply().unwrap().1,
+    );
+    assert_eq!(r, e);
+    d.check(&["SLOWLOG", "LEN"]);
+    let (r, e) = d.both(&["SLOWLOG", "GET", "-1"]);
+    let (r, e) = (slowlog_entries(&r), slowlog_entries(&e));
+    assert_eq!(r, e);
+    assert!(e
+        .iter()
+        .any(|(_, argv, name)| argv == &["BLPOP", "l", "0"] && name == "waiter"));
+    assert!(!e.iter().any(|(_, argv, _)| argv[0] == "EXEC"));
+    d.check(&["SLOWLOG", "RESET"]);
+    d.check(&["SLOWLOG", "LEN"]);
+    d.check(&["CONFIG", "SET", "slowlog-max-len", "2"]);
+    for i in 0..5 {
+        d.check(&["SET", &format!("k{i}"), "v"]);
+    }
+    let (r, e) = d.both(&["SLOWLOG", "GET"]);
+    assert_eq!(slowlog_entries(&r), slowlog_entries(&e));
+    d.check(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    d.check(&["SLOWLOG", "RESET"]);
+    d.check(&["SET", "a", "b"]);
+    d.check(&["SLOWLOG", "LEN"]);
 }

@@ -383,15 +383,17 @@ fn deliver(engine: &mut Engine, id: ClientId, reply: &Reply) {
     }
 }
 
-/// Counts a command that ends without running again (timeout, CLIENT
-/// UNBLOCK): Redis counts a blocked call once, when it is unblocked.
-fn count_call(engine: &Engine, argv: &[Bytes], failed: bool) {
+/// Counts a command of client `id` that ends without running again
+/// (timeout, CLIENT UNBLOCK): Redis counts a blocked call once, when it is
+/// unblocked, and offers it to the slow log then (its run took ~0 us).
+fn count_call(engine: &mut Engine, id: ClientId, argv: &[Bytes], failed: bool) {
     use std::sync::atomic::Ordering::Relaxed;
     if let Some(cmd) = argv.first().and_then(|n| engine.table.lookup(n)) {
         cmd.stats.calls.fetch_add(1, Relaxed);
         if failed {
             cmd.stats.failed_calls.fetch_add(1, Relaxed);
         }
+        crate::cmd::slowlog::offer(engine, id, cmd, argv, 0);
     }
 }
 
@@ -407,7 +409,7 @@ pub fn handle_timeouts(engine: &mut Engine) {
             break;
         }
         if let Some(state) = unblock(engine, id) {
-            count_call(engine, &state.argv, false);
+            count_call(engine, id, &state.argv, false);
             deliver(engine, id, &Reply::NilArray);
         } else {
             engine.blocking.timeouts.remove(&(deadline, id));
@@ -421,7 +423,7 @@ pub fn unblock_by_request(engine: &mut Engine, id: ClientId, error: bool) -> boo
     let Some(state) = unblock(engine, id) else {
         return false;
     };
-    count_call(engine, &state.argv, error);
+    count_call(engine, id, &state.argv, error);
     let reply = if error {
         Reply::error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
     } else {
@@ -446,7 +448,7 @@ pub fn disconnect_all_blocked(engine: &mut Engine, error: &str) {
         .collect();
     for id in ids {
         if let Some(state) = unblock(engine, id) {
-            count_call(engine, &state.argv, true);
+            count_call(engine, id, &state.argv, true);
             deliver(engine, id, &Reply::error(error.to_string()));
             if let Some(c) = engine.clients.get_mut(&id) {
                 c.close_after_reply = true;

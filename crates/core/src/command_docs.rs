@@ -220,13 +220,7 @@ fn keyword_position(argv: &[Bytes], s: &SearchSpec) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
+    use crate::testkit::argv;
 
     #[test]
     fn data_covers_redis_7_0() {

@@ -115,6 +115,8 @@ pub struct Engine {
     pub pubsub: crate::pubsub::PubSub,
     /// Clients in MONITOR mode, in the order they started monitoring.
     pub monitors: Vec<ClientId>,
+    /// SLOWLOG's entries (see `cmd::slowlog`).
+    pub slowlog: crate::cmd::slowlog::SlowLog,
     /// The current CLIENT PAUSE, if any (see `cmd::pause`).
     pub pause: Option<crate::cmd::pause::Pause>,
     /// Set by a handler that must send no reply at all (a second MONITOR).

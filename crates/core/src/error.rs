@@ -41,6 +41,20 @@ impl CmdError {
         CmdError::Other(text.into())
     }
 
+    /// Redis's addReplySubcommandSyntaxError: a subcommand given arguments it
+    /// does not take (or none it needs), named as typed (128 characters at
+    /// most) with its container's name in capitals.
+    pub fn subcommand_syntax(argv: &[bytes::Bytes]) -> Self {
+        let sub: String = String::from_utf8_lossy(&argv[1])
+            .chars()
+            .take(128)
+            .collect();
+        CmdError::err(format!(
+            "unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
+            String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
+        ))
+    }
+
     /// An `ERR` error with the given message.
     pub fn err(msg: impl std::fmt::Display) -> Self {
         CmdError::Other(Cow::Owned(format!("ERR {msg}")))

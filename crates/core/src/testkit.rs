@@ -11,6 +11,14 @@ use std::sync::{Arc, Mutex};
 
 pub type Log = Arc<Mutex<Vec<String>>>;
 
+/// An argument vector from words.
+pub fn argv(words: &[&str]) -> Vec<Bytes> {
+    words
+        .iter()
+        .map(|w| Bytes::copy_from_slice(w.as_bytes()))
+        .collect()
+}
+
 pub struct T {
     pub e: Engine,
     pub id: u64,

@@ -39,10 +39,7 @@ pub fn commands() -> Vec<Command> {
 
 /// Redis's reply when a subcommand gets arguments it does not take.
 fn syntax_error(args: &Args) -> CmdError {
-    CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try ACL HELP.",
-        String::from_utf8_lossy(&args.argv()[1])
-    ))
+    CmdError::subcommand_syntax(args.argv())
 }
 
 fn lossy(b: &[u8]) -> String {

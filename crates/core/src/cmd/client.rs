@@ -386,11 +386,7 @@ fn reply(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 fn unblock(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let rest = args.rest();
     if rest.len() > 2 {
-        // Redis names the subcommand as typed.
-        let sub = String::from_utf8_lossy(&args.argv()[1]);
-        return Err(CmdError::err(format!(
-            "unknown subcommand or wrong number of arguments for '{sub}'. Try CLIENT HELP."
-        )));
+        return Err(CmdError::subcommand_syntax(args.argv()));
     }
     let error = match rest.get(1) {
         None => false,

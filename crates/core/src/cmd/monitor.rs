@@ -4,6 +4,7 @@
 //! `+1700000000.123456 [0 127.0.0.1:54321] "set" "k" "v"`, each argument
 //! quoted like `sdscatrepr`, passwords of AUTH and HELLO AUTH redacted.
 
+use super::redact::redacted_args;
 use crate::args::Args;
 use crate::client::{ClientId, ClientKind, ReplyMode};
 use crate::command::{flags::*, Command};
@@ -103,40 +104,6 @@ pub fn feed(engine: &mut Engine, client: ClientId, db: usize, argv: &[Bytes]) {
     }
 }
 
-/// Argument positions Redis replaces by `(redacted)`: AUTH's credentials
-/// (unless it has too many arguments) and the user and password of each HELLO
-/// `AUTH` option reached before a syntax error.
-fn redacted_args(argv: &[Bytes]) -> Vec<usize> {
-    let name = &argv[0];
-    if name.eq_ignore_ascii_case(b"auth") {
-        return match argv.len() {
-            2 => vec![1],
-            3 => vec![1, 2],
-            _ => Vec::new(),
-        };
-    }
-    let mut out = Vec::new();
-    if name.eq_ignore_ascii_case(b"hello") && argv.len() > 2 {
-        // The protocol version must parse and be 2 or 3 before options are read.
-        if !matches!(crate::args::parse_i64(&argv[1]), Ok(2 | 3)) {
-            return out;
-        }
-        let mut j = 2;
-        while j < argv.len() {
-            let more = argv.len() - 1 - j;
-            if argv[j].eq_ignore_ascii_case(b"auth") && more >= 2 {
-                out.extend([j + 1, j + 2]);
-                j += 3;
-            } else if argv[j].eq_ignore_ascii_case(b"setname") && more >= 1 {
-                j += 2;
-            } else {
-                break;
-            }
-        }
-    }
-    out
-}
-
 /// Redis's sdscatrepr: a double-quoted string with `\\`, `\"`, `\n`, `\r`,
 /// `\t`, `\a`, `\b` escapes and `\xHH` for other non-printable bytes.
 pub fn repr(out: &mut Vec<u8>, s: &[u8]) {
@@ -161,13 +128,7 @@ pub fn repr(out: &mut Vec<u8>, s: &[u8]) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn argv(words: &[&str]) -> Vec<Bytes> {
-        words
-            .iter()
-            .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-            .collect()
-    }
+    use crate::testkit::argv;
 
     #[test]
     fn repr_escapes_like_sdscatrepr() {
@@ -176,24 +137,6 @@ mod tests {
         assert_eq!(
             out,
             b"\"k\\\"\\\\\\n\\x01\\xc3\\xbf \\t\\a\\b\\r\"".to_vec()
-        );
-    }
-
-    #[test]
-    fn redaction_follows_the_parsers() {
-        assert_eq!(redacted_args(&argv(&["auth", "p"])), vec![1]);
-        assert_eq!(redacted_args(&argv(&["AUTH", "u", "p"])), vec![1, 2]);
-        assert!(redacted_args(&argv(&["auth", "a", "b", "c"])).is_empty());
-        assert_eq!(
-            redacted_args(&argv(&["hello", "3", "auth", "a", "b", "x"])),
-            vec![3, 4]
-        );
-        assert!(redacted_args(&argv(&["hello", "3", "x", "auth", "a", "b"])).is_empty());
-        assert!(redacted_args(&argv(&["hello", "4", "auth", "a", "b"])).is_empty());
-        assert!(redacted_args(&argv(&["hello", "3", "auth", "a"])).is_empty());
-        assert_eq!(
-            redacted_args(&argv(&["hello", "2", "setname", "n", "auth", "a", "b"])),
-            vec![5, 6]
         );
     }
 

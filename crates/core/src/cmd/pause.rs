@@ -56,14 +56,7 @@ pub fn pause_remaining_ms(engine: &Engine) -> Option<i64> {
 pub fn pause(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let argv = args.argv();
     if argv.len() > 4 {
-        return Err(CmdError::err(format!(
-            "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-            String::from_utf8_lossy(&argv[1])
-                .chars()
-                .take(128)
-                .collect::<String>(),
-            String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
-        )));
+        return Err(CmdError::subcommand_syntax(argv));
     }
     let timeout = args.next()?;
     let all = match args.next_opt() {

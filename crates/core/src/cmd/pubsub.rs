@@ -196,15 +196,7 @@ fn spublish(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// `PUBSUB <sub> [<pattern>]`: more than one argument is a syntax error.
 fn subcommand_syntax(args: &Args) -> CmdError {
-    let argv = args.argv();
-    CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
-        String::from_utf8_lossy(&argv[1])
-            .chars()
-            .take(128)
-            .collect::<String>(),
-        String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
-    ))
+    CmdError::subcommand_syntax(args.argv())
 }
 
 fn channel_list(ctx: &mut Ctx, args: &mut Args, scope: Scope) -> CmdResult {

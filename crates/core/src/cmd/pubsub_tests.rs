@@ -1,13 +1,6 @@
 use crate::client::ClientKind;
 use crate::engine::Engine;
-use bytes::Bytes;
-
-fn argv(words: &[&str]) -> Vec<Bytes> {
-    words
-        .iter()
-        .map(|w| Bytes::copy_from_slice(w.as_bytes()))
-        .collect()
-}
+use crate::testkit::argv;
 
 /// Runs a command through `execute_into` and returns everything written.
 fn run(e: &mut Engine, id: u64, words: &[&str]) -> String {

@@ -143,12 +143,7 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.engine.replid2 = "0".repeat(40);
         return Ok(Reply::OK);
     }
-    let sub = String::from_utf8_lossy(sub);
-    let sub: String = sub.chars().take(128).collect();
-    Err(CmdError::err(format!(
-        "unknown subcommand or wrong number of arguments for '{sub}'. Try {} HELP.",
-        String::from_utf8_lossy(&argv[0]).to_ascii_uppercase()
-    )))
+    Err(CmdError::subcommand_syntax(argv))
 }
 
 /// DEBUG HTSTATS: the keyspace table's stats, then the expiry index's.

@@ -3,6 +3,7 @@
 //! the real Redis in tests/diff_sort.rs).
 
 use super::*;
+use crate::testkit::argv;
 use crate::testkit::T;
 
 impl T {
@@ -20,9 +21,6 @@ impl T {
             other => panic!("not an array: {other:?}"),
         }
     }
-}
-fn argv(words: &[&str]) -> Vec<Bytes> {
-    words.iter().map(|w| Bytes::from(w.to_string())).collect()
 }
 
 #[test]

@@ -138,6 +138,7 @@ impl EngineBuilder {
             cron_hooks: self.cron_hooks,
             pubsub: Default::default(),
             monitors: Vec::new(),
+            slowlog: Default::default(),
             pause: None,
             reply_suppressed: false,
             postponed_now: false,

@@ -67,6 +67,7 @@ impl Engine {
                 cmd.stats.latency.record(elapsed * 1000);
             }
             self.stats.total_commands_processed += 1;
+            crate::cmd::slowlog::offer(self, client, cmd, argv, elapsed);
         }
         let reply = match result {
             Ok(r) => {

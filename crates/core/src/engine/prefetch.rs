@@ -110,12 +110,8 @@ fn prefetch_members(keyspace: &Keyspace, keys: &[&[u8]], members: &[&[u8]]) {
 
 #[cfg(test)]
 mod tests {
-    use crate::testkit::T;
+    use crate::testkit::{argv, T};
     use bytes::Bytes;
-
-    fn argv(words: &[&str]) -> Vec<Bytes> {
-        words.iter().map(|w| Bytes::from(w.to_string())).collect()
-    }
 
     /// Large collections (hashtable / skiplist), small ones and a string.
     fn filled() -> T {
