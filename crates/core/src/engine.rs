@@ -141,6 +141,10 @@ pub struct Engine {
     /// True while the dataset loads (startup, replica full sync): commands
     /// without the `loading` flag get `-LOADING` (set by the persistence layer).
     pub loading: bool,
+    /// The client replaying an AOF, whose commands are not counted in
+    /// command statistics nor offered to the slow log (Redis runs them
+    /// without `call()`).
+    pub replay_client: Option<ClientId>,
     /// Asked before every write command and PING: the MISCONF error text
     /// while writes must be refused because the last background save or AOF
     /// write failed (installed by the persistence layer).

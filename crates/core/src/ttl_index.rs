@@ -129,7 +129,15 @@ impl TtlIndex {
         // (4 billion volatile keys in one database would need ~300 GB first.)
         let r = TtlRef::try_from(self.len + 1).expect("TTL index full");
         match self.chunks.last_mut() {
-            Some(last) if last.len() < CHUNK => last.push(Slot { at, hash }),
+            Some(last) if last.len() < CHUNK => {
+                // The first chunk doubles, but never past CHUNK (a reserved
+                // odd size would otherwise overshoot it).
+                if last.len() == last.capacity() {
+                    let room = (2 * last.capacity()).clamp(4, CHUNK);
+                    last.reserve_exact(room - last.len());
+                }
+                last.push(Slot { at, hash })
+            }
             Some(_) => {
                 let mut chunk = Vec::with_capacity(CHUNK);
                 chunk.push(Slot { at, hash });
@@ -274,6 +282,17 @@ mod tests {
         assert_eq!(t.len(), 11 * CHUNK + 1);
         // Whole chunks, no doubling slack.
         assert!(t.bytes() < 12 * CHUNK * 16 + 4096, "{}", t.bytes());
+    }
+
+    #[test]
+    fn a_reserved_first_chunk_grows_to_a_chunk_exactly() {
+        let mut t = TtlIndex::default();
+        t.reserve(3000);
+        for i in 0..=CHUNK as u64 {
+            t.push(i, 0);
+        }
+        assert_eq!(t.chunks[0].capacity(), CHUNK);
+        assert_eq!(t.capacity(), 2 * CHUNK);
     }
 
     #[test]

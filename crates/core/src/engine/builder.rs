@@ -150,6 +150,7 @@ impl EngineBuilder {
             evict: Default::default(),
             acl,
             loading: false,
+            replay_client: None,
             disk_error_probe: self.disk_error_probe,
             cmd_memo: Default::default(),
         }

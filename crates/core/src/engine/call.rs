@@ -59,8 +59,10 @@ impl Engine {
         let rewritten = ctx.rewritten.take();
         let db_after = ctx.db_index;
         let elapsed = mono_us().saturating_sub(started);
-        // A call that blocked is counted once it completes (Redis's updateStatsOnUnblock).
-        if self.blocking.request.is_none() {
+        // A call that blocked is counted once it completes (Redis's
+        // updateStatsOnUnblock); AOF replay is not counted at all.
+        let counted = self.replay_client != Some(client);
+        if counted && self.blocking.request.is_none() {
             bump(&cmd.stats.calls, 1);
             bump(&cmd.stats.usec, elapsed);
             if self.config.latency_tracking {
@@ -71,13 +73,15 @@ impl Engine {
         }
         let reply = match result {
             Ok(r) => {
-                if r.is_error() {
+                if counted && r.is_error() {
                     bump(&cmd.stats.failed_calls, 1);
                 }
                 r
             }
             Err(e) => {
-                bump(&cmd.stats.failed_calls, 1);
+                if counted {
+                    bump(&cmd.stats.failed_calls, 1);
+                }
                 e.into()
             }
         };

@@ -444,7 +444,6 @@ struct Replay {
     client: ClientId,
     maxmemory: u64,
     acl_unrestricted: bool,
-    processed: u64,
 }
 
 /// Sets the engine up for replay as Redis's AOF client runs: no
@@ -455,6 +454,7 @@ fn begin_replay(engine: &mut Engine, shared: &Shared) -> Replay {
         c.authenticated = true;
         c.deny_blocking = true;
     }
+    engine.replay_client = Some(client);
     lock(shared).loading = true;
     crate::save::state(engine).loading = true;
     let maxmemory = std::mem::take(&mut engine.config.maxmemory);
@@ -463,16 +463,14 @@ fn begin_replay(engine: &mut Engine, shared: &Shared) -> Replay {
         client,
         maxmemory,
         acl_unrestricted,
-        processed: engine.stats.total_commands_processed,
     }
 }
 
 fn end_replay(engine: &mut Engine, shared: &Shared, r: Replay) {
+    engine.replay_client = None;
     engine.remove_client(r.client);
     engine.config.maxmemory = r.maxmemory;
     engine.acl.unrestricted = r.acl_unrestricted;
-    // Replayed commands are not client traffic (Redis calls them directly).
-    engine.stats.total_commands_processed = r.processed;
     crate::save::state(engine).loading = false;
     lock(shared).loading = false;
 }

@@ -519,3 +519,32 @@ fn replay_ignores_requirepass_and_maxmemory() {
     assert_eq!(s.contents(), before);
     assert_eq!(s.e.config.maxmemory, 1);
 }
+
+#[test]
+fn replayed_commands_are_not_counted_nor_slow_logged() {
+    let d = Dir::new("stats");
+    let cfg = config(
+        &d,
+        &[("appendonly", "yes"), ("slowlog-log-slower-than", "0")],
+    );
+    let mut s = Server::open(cfg.clone()).unwrap();
+    populate(&mut s);
+    drop(s);
+    let mut s = Server::open(cfg).unwrap();
+    assert!(s.contents().len() > 5, "the AOF was replayed");
+    // Redis runs replayed commands without call(): no command statistics,
+    // no slow log entries, no processed-commands count.
+    let Reply::Verbatim(_, info) = s.run(&["INFO", "commandstats"]) else {
+        panic!("INFO reply");
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    assert!(!info.contains("cmdstat_set:"), "{info}");
+    assert!(!info.contains("cmdstat_rpush:"), "{info}");
+    // Only the INFO call above.
+    assert_eq!(s.run(&["SLOWLOG", "LEN"]), Reply::Integer(1));
+    let Reply::Verbatim(_, info) = s.run(&["INFO", "stats"]) else {
+        panic!("INFO reply");
+    };
+    let info = String::from_utf8_lossy(&info).into_owned();
+    assert!(info.contains("total_commands_processed:2\r\n"), "{info}");
+}
