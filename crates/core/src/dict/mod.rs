@@ -145,7 +145,8 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
     }
 
     /// The chain entries hashing to `hash` live in (`slot(slot_of(hash))`
-    /// without the round trip through an index). Only for a non-empty table.
+    /// without the round trip through an index: that costs GET -P 16 19 more
+    /// instructions per request, 1898 vs 1879). Only for a non-empty table.
     #[inline]
     fn link_for(&self, hash: u64) -> &Link<K, V, M> {
         if let Some(old) = &self.old {
