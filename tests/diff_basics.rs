@@ -501,3 +501,94 @@ fn resp3_basics() {
     d.check_shape(&["HELLO", "2"]);
     d.check(&["GET", "missing"]);
 }
+
+/// LOLWUT: the version line, argument errors, and the drawings byte for
+/// byte where they hold no chance (Schotter with at most two rows of
+/// squares, whose first two rows are always straight; a one-row skyline,
+/// where no building rises). Random drawings are compared by form and by
+/// their straight top rows.
+#[test]
+fn lolwut_matches_redis() {
+    let mut d = Diff::new();
+    let exact: &[&[&str]] = &[
+        &["LOLWUT"],
+        &["LOLWUT", "5", "6", "7", "8"],
+        &["LOLWUT", "VERSION"],
+        &["LOLWUT", "version", "x"],
+        &["LOLWUT", "VERSION", "7"],
+        &["LOLWUT", "VERSION", "4"],
+        &["LOLWUT", "VERSION", "59"],
+        &["LOLWUT", "VERSION", "-1"],
+        &["LOLWUT", "VERSION", "5", "x"],
+        &["LOLWUT", "VERSION", "5", "10", "x"],
+        &["LOLWUT", "VERSION", "5", "10", "2", "x"],
+        &["LOLWUT", "VERSION", "6", "x"],
+        &["LOLWUT", "VERSION", "6", "3", "x"],
+        &["LOLWUT", "VERSION", "5", "1", "1", "1"],
+        &["LOLWUT", "VERSION", "5", "2", "1", "1"],
+        &["LOLWUT", "VERSION", "5", "3", "1", "1"],
+        &["LOLWUT", "VERSION", "5", "0", "-4", "0"],
+        &["LOLWUT", "VERSION", "5", "66", "8", "2"],
+        &["LOLWUT", "VERSION", "5", "33", "3", "2", "ignored"],
+        &["LOLWUT", "VERSION", "5", "10", "200", "2"],
+        &["LOLWUT", "VERSION", "5", "1000", "7", "2"],
+        &["LOLWUT", "VERSION", "5", "5000", "999", "1"],
+        // 2^32 + 5: Redis keeps the low 32 bits of the version.
+        &["LOLWUT", "VERSION", "4294967301", "40", "9", "2"],
+        &["LOLWUT", "VERSION", "6", "7", "1"],
+        &["LOLWUT", "VERSION", "6", "5000", "-3"],
+    ];
+    for cmd in exact {
+        d.check(cmd);
+    }
+    // Schotter's first two rows of squares are straight: with the default
+    // size the next row reaches no higher than pixel row 30.
+    let (r, e) = d.both(&["LOLWUT", "VERSION", "5"]);
+    let (r, e) = (r.text(), e.text());
+    let top = |t: &str| t.lines().take(7).collect::<Vec<_>>().join("\n");
+    assert_eq!(top(&r), top(&e));
+    for args in [
+        &["VERSION", "5"][..],
+        &["VERSION", "5", "40", "5", "9"],
+        &["VERSION", "6"],
+        &["VERSION", "6", "30", "12"],
+    ] {
+        let cmd: Vec<&str> = std::iter::once("LOLWUT")
+            .chain(args.iter().copied())
+            .collect();
+        let (r, e) = d.both(&cmd);
+        let (r, e) = (r.text(), e.text());
+        // Characters per line; a gray cell (an escape, a space, a reset)
+        // counts as one, since the escapes' lengths differ by color.
+        let form = |t: &str| -> Vec<usize> {
+            t.lines()
+                .map(|l| match l.matches(" \x1b[0m").count() {
+                    0 => l.chars().count(),
+                    cells => cells,
+                })
+                .collect()
+        };
+        assert_eq!(form(&r), form(&e), "{cmd:?}");
+        let last = |t: &str| t.lines().last().map(str::to_string);
+        assert_eq!(last(&r), last(&e), "{cmd:?}");
+        // Only the four grays, or only Braille, make up the drawing.
+        let art: Vec<&str> = e.lines().filter(|l| !l.contains("Redis ver.")).collect();
+        if args[1] == "6" {
+            for line in art.iter().filter(|l| !l.starts_with("Dedicated")) {
+                let cells = line.replace(" \x1b[0m", "");
+                let cells = cells
+                    .replace("\x1b[0;30;40m", "")
+                    .replace("\x1b[0;90;100m", "")
+                    .replace("\x1b[0;37;47m", "")
+                    .replace("\x1b[0;97;107m", "");
+                assert!(cells.is_empty(), "{line:?}");
+            }
+        } else {
+            let braille = |c: char| ('\u{2800}'..='\u{28ff}').contains(&c);
+            assert!(art.iter().all(|l| l.chars().all(braille)), "{e}");
+        }
+    }
+    d.hello3();
+    d.check(&["LOLWUT"]);
+    d.check(&["LOLWUT", "VERSION", "6", "3", "1"]);
+}

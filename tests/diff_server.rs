@@ -25,6 +25,15 @@ fn diff() -> Diff {
     Diff::with_config(&[], config())
 }
 
+/// Servers that accept DEBUG.
+fn debug_diff() -> Diff {
+    let config = ember::Config {
+        enable_debug_command: "yes".into(),
+        ..config()
+    };
+    Diff::with_config(&["--enable-debug-command", "yes"], config)
+}
+
 fn text(r: &Resp) -> String {
     String::from_utf8_lossy(r.bytes().unwrap_or_default()).into_owned()
 }
@@ -522,13 +531,160 @@ fn debug_is_refused_by_default() {
     d.check(&["CONFIG", "GET", "enable-debug-command"]);
 }
 
+/// MODULE: LIST and HELP answer anyone; LOAD, LOADEX and UNLOAD are refused
+/// under the default `enable-module-command no`, and with it on a load fails
+/// (no module file exists for either server) and so does an unload.
 #[test]
-fn debug_subcommands_when_enabled() {
+fn module_commands_match_redis() {
+    let modules: &[&[&str]] = &[
+        &["MODULE"],
+        &["MODULE", "foo"],
+        &["MODULE", "HELP"],
+        &["MODULE", "LIST"],
+        &["MODULE", "LIST", "x"],
+        &["MODULE", "LOAD"],
+        &["MODULE", "LOAD", "/nonexistent/m.so"],
+        &["MODULE", "LOAD", "/nonexistent/m.so", "a", "b"],
+        &["MODULE", "LOADEX", "/nonexistent/m.so"],
+        &["MODULE", "LOADEX", "/nonexistent/m.so", "CONFIG", "a"],
+        &[
+            "MODULE",
+            "LOADEX",
+            "/nonexistent/m.so",
+            "CONFIG",
+            "a",
+            "b",
+            "ARGS",
+            "x",
+        ],
+        &["MODULE", "LOADEX", "/nonexistent/m.so", "foo"],
+        &["MODULE", "UNLOAD"],
+        &["MODULE", "UNLOAD", "foo"],
+        &["CONFIG", "GET", "enable-module-command"],
+    ];
+    let mut d = diff();
+    for cmd in modules {
+        d.check(cmd);
+    }
     let config = ember::Config {
-        enable_debug_command: "yes".into(),
+        enable_module_command: "yes".into(),
         ..config()
     };
-    let mut d = Diff::with_config(&["--enable-debug-command", "yes"], config);
+    let mut d = Diff::with_config(&["--enable-module-command", "yes"], config);
+    for cmd in modules {
+        d.check(cmd);
+    }
+    d.hello3();
+    d.check(&["MODULE", "LIST"]);
+    d.check(&["MODULE", "HELP"]);
+    // RESTORE-ASKING is RESTORE (cluster's migration form).
+    let dump = d.check(&["DUMP", "nosuch"]);
+    assert_eq!(dump, support::Resp::Null);
+    d.check(&["SET", "k", "v"]);
+    let payload = d.redis(&["DUMP", "k"]);
+    let payload = payload.bytes().unwrap().to_vec();
+    for cmd in [
+        &[&b"RESTORE-ASKING"[..], b"k", b"0", &payload][..],
+        &[b"RESTORE-ASKING", b"k2", b"0", &payload],
+        &[b"RESTORE-ASKING", b"k2", b"0", b"bad payload"],
+        &[b"RESTORE-ASKING", b"k2"],
+    ] {
+        d.check(cmd);
+    }
+    d.check(&["GET", "k2"]);
+}
+
+/// DEBUG DIGEST and DIGEST-VALUE come out as redis-server's for every type
+/// and encoding (integers and listpacks included), with TTLs, across
+/// databases, and for logically expired keys still stored.
+#[test]
+fn debug_digest_matches_redis() {
+    let mut d = debug_diff();
+    // Expired keys stay until read (the digest counts them).
+    d.check(&["DEBUG", "SET-ACTIVE-EXPIRE", "0"]);
+    d.check(&["DEBUG", "DIGEST"]);
+    d.check(&["DEBUG", "DIGEST", "x"]);
+    d.check(&["DEBUG", "DIGEST-VALUE"]);
+    d.check(&["DEBUG", "DIGEST-VALUE", "nosuch"]);
+    let many: Vec<String> = (0..300).map(|i| format!("{}", i * 7 - 100)).collect();
+    let many: Vec<&str> = many.iter().map(String::as_str).collect();
+    let scored: Vec<String> = (0..300)
+        .flat_map(|i| [format!("{}.{}", i, i % 7), format!("m{i}")])
+        .collect();
+    let scored: Vec<&str> = scored.iter().map(String::as_str).collect();
+    let fields: Vec<String> = (0..300)
+        .flat_map(|i| [format!("f{i}"), format!("{i}")])
+        .collect();
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let long = "x".repeat(100);
+    let cmds: Vec<Vec<&str>> = vec![
+        vec!["SET", "str", "hello"],
+        vec!["SET", "int", "12345"],
+        vec!["SET", "neg", "-9223372036854775808"],
+        vec!["SET", "zero-padded", "007"],
+        vec!["SET", "long", &long],
+        vec!["SET", "ttl", "v", "EX", "1000"],
+        vec!["RPUSH", "list", "a", "1", "b", "-2", ""],
+        [&["RPUSH", "biglist"][..], &many].concat(),
+        vec!["SADD", "intset", "3", "1", "2", "-7"],
+        vec!["SADD", "set", "a", "b", "1"],
+        [&["SADD", "bigset"][..], &many].concat(),
+        vec![
+            "ZADD", "zset", "1", "a", "0.1", "b", "-inf", "c", "1e300", "d", "2.5", "7",
+        ],
+        [&["ZADD", "bigzset"][..], &scored].concat(),
+        vec!["HSET", "hash", "f", "v", "n", "1", "e", ""],
+        [&["HSET", "bighash"][..], &fields].concat(),
+        vec!["EXPIRE", "hash", "1000"],
+        vec!["SELECT", "3"],
+        vec!["SET", "str", "hello"],
+        vec!["SET", "gone", "soon", "PX", "1"],
+        vec!["SELECT", "0"],
+    ];
+    for c in &cmds {
+        d.check(c);
+    }
+    // Stays stored (not read) after its TTL: still part of the digest.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    d.check(&["DEBUG", "DIGEST"]);
+    d.check(&[
+        "DEBUG",
+        "DIGEST-VALUE",
+        "str",
+        "int",
+        "neg",
+        "zero-padded",
+        "long",
+        "ttl",
+        "list",
+        "biglist",
+        "intset",
+        "set",
+        "bigset",
+        "zset",
+        "bigzset",
+        "hash",
+        "bighash",
+        "nosuch",
+    ]);
+    d.check(&["OBJECT", "ENCODING", "bigzset"]);
+    d.check(&["SELECT", "3"]);
+    d.check(&["DEBUG", "DIGEST-VALUE", "str", "gone"]);
+    // A change anywhere changes the digest; undoing it restores it.
+    let before = d.check(&["DEBUG", "DIGEST"]);
+    d.check(&["SELECT", "0"]);
+    d.check(&["LPUSH", "biglist", "x"]);
+    let changed = d.check(&["DEBUG", "DIGEST"]);
+    assert_ne!(before, changed);
+    d.check(&["LPOP", "biglist"]);
+    assert_eq!(d.check(&["DEBUG", "DIGEST"]), before);
+    d.check(&["FLUSHALL"]);
+    d.check(&["DEBUG", "DIGEST"]);
+}
+
+#[test]
+fn debug_subcommands_when_enabled() {
+    let mut d = debug_diff();
     d.check(&["DEBUG", "HELP"]);
     d.check(&["DEBUG", "help"]);
     d.check(&["DEBUG"]);
@@ -698,11 +854,7 @@ fn htstats_elements(layout: &[String], section: &str) -> u64 {
 /// the cron on both.
 #[test]
 fn debug_htstats_matches_redis() {
-    let config = ember::Config {
-        enable_debug_command: "yes".into(),
-        ..config()
-    };
-    let mut d = Diff::with_config(&["--enable-debug-command", "yes"], config);
+    let mut d = debug_diff();
     for cmd in [
         &["DEBUG", "HTSTATS"][..],
         &["DEBUG", "HTSTATS", "abc"],

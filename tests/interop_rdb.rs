@@ -304,9 +304,12 @@ fn redis_file_loads_into_ember() {
     // (an appended string is `raw` before and `embstr` after).
     assert_eq!(r.cmd(&["DEBUG", "RELOAD", "NOSAVE"]).text(), "OK");
     let expected = snapshot(&mut r);
+    let digest = r.cmd(&["DEBUG", "DIGEST"]).text();
     let ember = ember_server(&dir, true, |_| {});
     let mut e = RawConn::connect("ember", ember.port).unwrap();
     assert_same(&snapshot(&mut e), &expected);
+    // Redis's own fingerprint of the whole dataset agrees too.
+    assert_eq!(e.cmd(&["DEBUG", "DIGEST"]).text(), digest);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -323,10 +326,18 @@ fn ember_file_loads_into_redis() {
         assert_eq!(e.cmd(&["SAVE"]).text(), "OK");
         assert_eq!(e.cmd(&["DEBUG", "RELOAD", "NOSAVE"]).text(), "OK");
         let expected = snapshot(&mut e);
+        let digest = e.cmd(&["DEBUG", "DIGEST"]).text();
         std::fs::rename(dir.join("dump.rdb"), dir.join("from-ember.rdb")).unwrap();
-        let redis = redis_in(&dir, &["--dbfilename", "from-ember.rdb"]);
+        let args = [
+            "--dbfilename",
+            "from-ember.rdb",
+            "--enable-debug-command",
+            "yes",
+        ];
+        let redis = redis_in(&dir, &args);
         let mut r = RawConn::connect("redis", redis.port).unwrap();
         assert_same(&expected, &snapshot(&mut r));
+        assert_eq!(r.cmd(&["DEBUG", "DIGEST"]).text(), digest);
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -68,6 +68,7 @@ fn config(diskless: bool) -> ember::Config {
         repl_diskless_sync_delay: 0,
         dir: temp_dir().to_string_lossy().into_owned(),
         save: vec![],
+        enable_debug_command: "yes".into(),
         ..Default::default()
     }
 }
@@ -82,7 +83,13 @@ fn replica_of_ember(diskless: bool) {
     load(&mut m, "pre", 40);
     load_big(&mut m, "pre");
     let port = ember.port.to_string();
-    let replica = RedisServer::start(&["--replicaof", "127.0.0.1", &port]);
+    let replica = RedisServer::start(&[
+        "--replicaof",
+        "127.0.0.1",
+        &port,
+        "--enable-debug-command",
+        "yes",
+    ]);
     // Writes during the sync and after it, from another connection.
     let writer = std::thread::spawn({
         let p = ember.port;
@@ -98,6 +105,9 @@ fn replica_of_ember(diskless: bool) {
     let (a, b) = (contents(&mut m), contents(&mut r));
     assert!(a.len() > 500, "dataset too small: {}", a.len());
     assert_eq!(a, b);
+    // The replica's own fingerprint of its dataset is the master's.
+    let digest = |c: &mut Connection| cmd(c, &["DEBUG", "DIGEST"]);
+    assert_eq!(digest(&mut m), digest(&mut r));
     // Disk-based: the payload was a normal BGSAVE to dir/dbfilename (Redis's
     // rdbSaveBackground for SYNC), sent from the file; diskless: no file.
     let rdb = dir.join("dump.rdb");

@@ -106,6 +106,7 @@ fn ember_server_with(diskless: bool) -> ember::ServerHandle {
         repl_diskless_sync_delay: 0,
         dir: temp_dir().to_string_lossy().into_owned(),
         save: vec![],
+        enable_debug_command: "yes".into(),
         ..Default::default()
     })
 }
@@ -131,7 +132,12 @@ fn background_writes(port: u16, tag: &'static str, n: usize) -> std::thread::Joi
 
 #[test]
 fn ember_replica_of_redis_master() {
-    let master = RedisServer::start(&["--repl-diskless-sync-delay", "0"]);
+    let master = RedisServer::start(&[
+        "--repl-diskless-sync-delay",
+        "0",
+        "--enable-debug-command",
+        "yes",
+    ]);
     let mut m = conn(master.port);
     load(&mut m, "pre", 30);
     let ember = ember_server();
@@ -152,6 +158,9 @@ fn ember_replica_of_redis_master() {
     let (a, b) = (contents(&mut m), contents(&mut r));
     assert!(a.len() > 300, "dataset too small: {}", a.len());
     same(&a, &b, "redis master vs replica");
+    // Ember's fingerprint of what it replicated is the master's own.
+    let digest = |c: &mut Connection| cmd(c, &["DEBUG", "DIGEST"]);
+    assert_eq!(digest(&mut m), digest(&mut r));
     assert_eq!(stat(&mut m, "sync_full"), 1);
     // Disk load (repl-diskless-load disabled): the transfer went through
     // temp-<unixtime>.<pid>.rdb, renamed to dbfilename.

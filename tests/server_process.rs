@@ -173,6 +173,28 @@ fn busy_port_fails_like_redis() {
     assert!(log.contains("bind: Address already in use"), "{log}");
 }
 
+/// A `loadmodule` line (file or command line) stops the start after
+/// initializing, with Redis's two log lines, since no module can be loaded.
+#[test]
+fn loadmodule_stops_the_start_like_a_failed_load() {
+    let out = Command::new(binary())
+        .args(["--port", "0", "--loadmodule", "/nonexistent/m.so", "a"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let log = String::from_utf8_lossy(&out.stdout);
+    assert!(log.contains("Server initialized"), "{log}");
+    assert!(
+        log.contains("# Module /nonexistent/m.so failed to load: "),
+        "{log}"
+    );
+    assert!(
+        log.contains("# Can't load module from /nonexistent/m.so: server aborting"),
+        "{log}"
+    );
+    assert!(!log.contains("Ready to accept connections"), "{log}");
+}
+
 #[test]
 fn bad_config_is_a_fatal_error_with_the_line() {
     let dir = std::env::temp_dir().join(format!("ember-badconf-{}", std::process::id()));

@@ -10,6 +10,24 @@ def test_ping_and_echo(r):
     assert r.echo(b"\x00\xff\r\n") == b"\x00\xff\r\n"
 
 
+def test_lolwut(r):
+    # redis-py's own test: LOLWUT answers its art and the version line,
+    # with and without arguments (RESP3 gives it as verbatim text).
+    assert "Redis ver." in str(r.lolwut())
+    assert "Redis ver." in str(r.lolwut(5, 6, 7, 8))
+    art = r.execute_command("LOLWUT", "VERSION", "5", "10", "2", "2")
+    text = art.decode() if isinstance(art, bytes) else str(art)
+    assert text.endswith("Georg Nees - schotter, plotter on paper, 1968. Redis ver. 7.0.15\n")
+
+
+def test_module_list_is_empty_and_loads_are_refused(r):
+    # Clients probe for modules with MODULE LIST; loading is refused under
+    # the default enable-module-command no.
+    assert r.module_list() == []
+    with pytest.raises(redis.ResponseError, match="MODULE command not allowed"):
+        r.module_load("/nonexistent/module.so")
+
+
 def test_decode_responses(server):
     r = server.client(decode_responses=True)
     assert r.set("k", "v\u00e9") is True

@@ -541,7 +541,8 @@ pub fn protected_command_refusal(engine: &Engine, id: ClientId, cmd: &Command) -
             "DEBUG",
             "enable-debug-command",
         ),
-        "module" => (
+        // MODULE LOAD, LOADEX and UNLOAD (LIST and HELP are open).
+        _ if cmd.has(crate::command::flags::PROTECTED) && cmd.full_name.starts_with("module|") => (
             &engine.config.enable_module_command,
             "MODULE",
             "enable-module-command",

@@ -355,14 +355,26 @@ fn serve_key(engine: &mut Engine, db: usize, key: Bytes) {
             None => continue,
         };
         engine.blocking.serving = Some((db, key.clone()));
+        // The served client is the running one while its command runs (as
+        // Redis's serveClientsBlockedOn*Key): its own invalidations follow
+        // its reply, and NOLOOP applies to it, not to the pusher.
+        // The pusher's own deferred messages wait for its reply meanwhile.
+        let pusher = engine.swap_current_client(id);
+        let pushers_messages = std::mem::take(&mut engine.tracking.deferred);
         let reply = engine.dispatch(id, &argv);
         engine.blocking.serving = None;
-        if engine.blocking.request.take().is_some() {
+        let still_blocked = engine.blocking.request.take().is_some();
+        if !still_blocked {
+            unblock(engine, id);
+            deliver(engine, id, &reply);
+            crate::tracking::deliver_deferred(engine, id);
+        }
+        engine.tracking.deferred = pushers_messages;
+        engine.swap_current_client(pusher);
+        if still_blocked {
             // Nothing for it after all: it keeps waiting, in place.
             continue;
         }
-        unblock(engine, id);
-        deliver(engine, id, &reply);
         if !key_serves(engine, db, &key, kind) {
             break;
         }

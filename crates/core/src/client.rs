@@ -84,6 +84,8 @@ pub struct Client {
     pub obuf_soft_since: i64,
     /// MULTI/EXEC and WATCH state (flag `x`, `multi=`).
     pub tx: crate::multi::TxState,
+    /// CLIENT TRACKING settings while tracking is on.
+    pub tracking: Option<Box<crate::tracking::ClientTracking>>,
     /// Set while the client waits in a blocking command (flag `b`).
     pub blocked: Option<Box<crate::blocking::BlockState>>,
     /// Blocking commands answer as if timed out instead of blocking (Redis's
@@ -130,6 +132,7 @@ impl Client {
             postponed: false,
             obuf_soft_since: 0,
             tx: Default::default(),
+            tracking: None,
             blocked: None,
             deny_blocking: false,
             woff: 0,

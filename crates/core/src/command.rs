@@ -38,6 +38,8 @@ pub mod flags {
     pub const NO_MULTI: u32 = 1 << 18;
     pub const MOVABLE_KEYS: u32 = 1 << 19;
     pub const ALLOW_BUSY: u32 = 1 << 20;
+    /// Cluster's ASKING redirection applies (RESTORE-ASKING); shown only.
+    pub const ASKING: u32 = 1 << 21;
 
     /// Names in the order Redis lists them in `COMMAND INFO`.
     pub const NAMES: &[(u32, &str)] = &[
@@ -52,6 +54,7 @@ pub mod flags {
         (STALE, "stale"),
         (SKIP_MONITOR, "skip_monitor"),
         (SKIP_SLOWLOG, "skip_slowlog"),
+        (ASKING, "asking"),
         (FAST, "fast"),
         (NO_AUTH, "no_auth"),
         (MAY_REPLICATE, "may_replicate"),

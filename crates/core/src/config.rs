@@ -173,6 +173,11 @@ pub struct Config {
     /// applied to the command table when the engine is built.
     pub renamed_commands: Vec<(Vec<u8>, Vec<u8>)>,
 
+    /// `loadmodule <path>` lines. Ember cannot load Redis modules, so a
+    /// server given one stops after initializing, as Redis does when a
+    /// module fails to load.
+    pub load_modules: Vec<String>,
+
     /// Values of the stored-only parameters that differ from their defaults,
     /// by canonical name (see `config_table`).
     pub params: BTreeMap<&'static str, ParamValue>,
@@ -322,6 +327,7 @@ impl Default for Config {
             cluster_enabled: false,
             acl_users: Vec::new(),
             renamed_commands: Vec::new(),
+            load_modules: Vec::new(),
 
             params: BTreeMap::new(),
             save_loaded_from_file: false,

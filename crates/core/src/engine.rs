@@ -117,14 +117,22 @@ pub struct Engine {
     pub monitors: Vec<ClientId>,
     /// SLOWLOG's entries (see `cmd::slowlog`).
     pub slowlog: crate::cmd::slowlog::SlowLog,
+    /// The latency monitor's spikes (see `cmd::latency`).
+    pub latency: crate::latency::LatencyMonitor,
     /// The current CLIENT PAUSE, if any (see `cmd::pause`).
     pub pause: Option<crate::cmd::pause::Pause>,
     /// Set by a handler that must send no reply at all (a second MONITOR).
     pub(crate) reply_suppressed: bool,
     /// Set by the dispatch when CLIENT PAUSE held the command.
     pub(crate) postponed_now: bool,
-    /// MONITOR lines for the calling client's own command, written after its reply.
-    pub(crate) self_monitor_out: Vec<u8>,
+    /// Output for the calling client that follows its reply: MONITOR lines
+    /// of its own command, invalidations of keys the command changed.
+    pub(crate) self_after_reply: Vec<u8>,
+    /// The client whose command is running (Redis's current_client), 0
+    /// for none (ids start at 1; a plain id is one store per command).
+    current_client: ClientId,
+    /// Client-side caching's tables (see `tracking`).
+    pub tracking: crate::tracking::Tracking,
     /// Which clients WATCH which keys (see `multi`).
     pub watches: crate::multi::WatchRegistry,
     /// Clients blocked on keys, their deadlines and the keys ready to serve (see `blocking`).
@@ -162,12 +170,24 @@ impl Engine {
         self.clock.now_ms()
     }
 
+    /// The client whose command is running, if any.
+    pub(crate) fn current_client(&self) -> Option<ClientId> {
+        (self.current_client != 0).then_some(self.current_client)
+    }
+
+    /// Makes `id` the running client; returns the one it replaces.
+    pub(crate) fn swap_current_client(&mut self, id: ClientId) -> ClientId {
+        std::mem::replace(&mut self.current_client, id)
+    }
+
     /// Runs one command for `client` and returns its reply. Replies suppressed by
     /// `CLIENT REPLY OFF|SKIP` come back as `None`, and so does the reply of a
     /// command that blocked (it arrives later through `push_to_client`).
     pub fn execute(&mut self, client: ClientId, argv: &[Bytes]) -> Option<Reply> {
         let outcome = self.run(client, argv);
         let c = self.clients.get_mut(&client)?;
+        // Output that follows the reply waits with the pushes.
+        c.pending.append(&mut self.self_after_reply);
         // Embedders get plain aggregates, never the wire-form BulkArray.
         outcome.deliver(c).map(Reply::normalize)
     }
@@ -188,9 +208,10 @@ impl Engine {
         if let Some(reply) = outcome.deliver(c) {
             ember_resp::encode_owned(reply, c.proto, out);
         }
-        // A monitor's own command is shown to it after the reply, as in Redis.
-        if !self.self_monitor_out.is_empty() {
-            out.append(&mut self.self_monitor_out);
+        // A monitor's own command, and invalidations of keys the command
+        // changed, reach the client after its reply, as in Redis.
+        if !self.self_after_reply.is_empty() {
+            out.append(&mut self.self_after_reply);
         }
         !(c.close_after_reply || c.killed)
     }
@@ -198,7 +219,11 @@ impl Engine {
     /// Runs the command and what it triggers; the client is looked at once
     /// more by the caller, to apply its reply mode and take its output.
     fn run(&mut self, client: ClientId, argv: &[Bytes]) -> Outcome {
-        self.self_monitor_out.clear();
+        self.self_after_reply.clear();
+        self.current_client = client;
+        if self.tracking.clients > 0 {
+            crate::tracking::limit_table(self);
+        }
         self.postponed_now = false;
         self.reply_suppressed = false;
         let reply = self.dispatch(client, argv);
@@ -224,6 +249,10 @@ impl Engine {
         // Clients blocked on keys this command made ready are served now,
         // after the whole command (EXEC included), as Redis does.
         crate::blocking::serve_ready(self);
+        if self.tracking.clients > 0 || !self.tracking.deferred.is_empty() {
+            crate::tracking::after_command(self, client, outcome.postponed);
+        }
+        self.current_client = 0;
         outcome
     }
 

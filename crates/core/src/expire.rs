@@ -144,7 +144,9 @@ pub fn run_cycle(engine: &mut Engine, kind: CycleKind) {
         }
     }
 
-    engine.stats.expire_cycle_time_used_us += start.elapsed().as_micros() as u64;
+    let elapsed_us = start.elapsed().as_micros() as u64;
+    engine.stats.expire_cycle_time_used_us += elapsed_us;
+    crate::cmd::latency::add_sample_if_needed(engine, "expire-cycle", elapsed_us / 1000);
     let current = if total_sampled > 0 {
         total_expired as f64 / total_sampled as f64
     } else {

@@ -114,7 +114,12 @@ impl LatencyHistogram {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.total.load(std::sync::atomic::Ordering::Relaxed) == 0
+        self.total() == 0
+    }
+
+    /// Durations recorded.
+    pub fn total(&self) -> u64 {
+        self.total.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// CONFIG RESETSTAT.
@@ -124,6 +129,47 @@ impl LatencyHistogram {
             counts.iter().for_each(|c| c.store(0, Relaxed));
         }
         self.total.store(0, Relaxed);
+    }
+
+    /// The cumulative distribution `LATENCY HISTOGRAM` shows: (µs, calls
+    /// so far) at each power-of-two step from 1024 ns on, where the count
+    /// grew. Walks the counters as HdrHistogram's log iterator
+    /// (`hdr_iter_log_init(1024, 2)`) does, so each step's µs is the highest
+    /// value equivalent to the last counter it passed, and a step past the
+    /// last counter reports that counter.
+    pub fn cdf(&self) -> Vec<(u64, u64)> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let Some(counts) = self.counts.get() else {
+            return Vec::new();
+        };
+        let total = self.total.load(Relaxed);
+        let mut out = Vec::new();
+        let (mut next, mut value, mut highest) = (0, 0, 0);
+        let (mut cumulative, mut previous) = (0, 0);
+        // Powers of two from 256 on are the lowest value of their counter.
+        let mut level: u64 = 1024;
+        while cumulative < total {
+            let mut exhausted = false;
+            while value < level {
+                if next == HDR_LEN {
+                    exhausted = true;
+                    break;
+                }
+                cumulative += counts[next].load(Relaxed);
+                let (low, size) = Self::range_at(next);
+                (value, highest) = (low, low + size - 1);
+                next += 1;
+            }
+            level *= 2;
+            if cumulative > previous {
+                out.push((highest / 1000, cumulative));
+            }
+            previous = cumulative;
+            if exhausted {
+                break;
+            }
+        }
+        out
     }
 
     /// hdr_value_at_percentile: the highest value equivalent to the first
@@ -165,6 +211,25 @@ pub(crate) fn bump(counter: &std::sync::atomic::AtomicU64, n: u64) {
 #[cfg(test)]
 mod latency_tests {
     use super::LatencyHistogram;
+
+    #[test]
+    fn cdf_steps_like_redis_latency_histogram() {
+        let h = LatencyHistogram::default();
+        assert!(h.cdf().is_empty());
+        // Durations redis-server 7.0.15 reported as 264, 4227, 33816 and
+        // 1073741 µs for DEBUG SLEEP 0.0001 / 0.003 / 0.02 / 0.7.
+        for ns in [150_000, 2_900_000, 20_300_000, 700_000_000] {
+            h.record(ns);
+        }
+        assert_eq!(h.cdf(), vec![(264, 1), (4227, 2), (33816, 3), (1073741, 4)]);
+        // A value at a step's lower edge is counted in that step.
+        let h = LatencyHistogram::default();
+        h.record(1024);
+        h.record(1031);
+        h.record(1032);
+        h.record(500_000);
+        assert_eq!(h.cdf(), vec![(1, 2), (2, 3), (528, 4)]);
+    }
 
     #[test]
     fn percentiles_read_back_like_hdr() {

@@ -1,5 +1,5 @@
 //! The command rows this layer adds to the engine's table: SAVE, BGSAVE,
-//! DUMP, RESTORE, and DEBUG (the core's DEBUG plus RELOAD).
+//! DUMP, RESTORE (and RESTORE-ASKING), and DEBUG (the core's DEBUG plus RELOAD).
 
 use crate::save;
 use ember_core::args::{is, Args};
@@ -32,6 +32,15 @@ pub fn commands() -> Vec<Command> {
             "restore",
             -4,
             WRITE | DENYOOM,
+            acl::KEYSPACE | acl::DANGEROUS,
+            crate::dump::restore,
+        )
+        .keys(1, 1, 1),
+        // What a cluster sends during slot migration; RESTORE itself here.
+        Command::new(
+            "restore-asking",
+            -4,
+            WRITE | DENYOOM | ASKING,
             acl::KEYSPACE | acl::DANGEROUS,
             crate::dump::restore,
         )

@@ -238,6 +238,7 @@ pub async fn serve<S>(
             let mut prefetched = 0;
             // Parse and run until input is exhausted or the client is held
             // (input that arrived while held is parsed once it is released).
+            ember_core::tracking::begin_batch(&mut eng);
             while !held && keep_open {
                 if batch.is_empty() {
                     // Nothing left to parse (the usual end of a batch).
@@ -295,6 +296,7 @@ pub async fn serve<S>(
                     keep_open = false;
                 }
             }
+            ember_core::tracking::end_batch(&mut eng, id, &mut out);
             let (authenticated, over_limit) = end_batch(&mut eng, id, n, &mut out, buf.len());
             if over_limit {
                 keep_open = false;

@@ -16,7 +16,7 @@ const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Directives that only appear in config files and that Ember accepts but does
 /// not act on yet (logged as warnings instead of failing the start).
-const FILE_ONLY_UNSUPPORTED: &[&str] = &["loadmodule", "sentinel"];
+const FILE_ONLY_UNSUPPORTED: &[&str] = &["sentinel"];
 
 fn cli() -> clap::Command {
     clap::Command::new("ember-server")
@@ -112,6 +112,12 @@ pub fn load_config(args: &[String]) -> Result<Config, ConfigError> {
             config
                 .renamed_commands
                 .push((d.args[0].clone(), d.args[1].clone()));
+            return Ok(());
+        }
+        if d.name == "loadmodule" && !d.args.is_empty() {
+            config
+                .load_modules
+                .push(String::from_utf8_lossy(&d.args[0]).into_owned());
             return Ok(());
         }
         if FILE_ONLY_UNSUPPORTED.contains(&d.name.as_str()) {
@@ -242,6 +248,13 @@ async fn serve(config: Config) -> i32 {
         for line in err.lines() {
             warn!("{line}");
         }
+        return 1;
+    }
+    // A module cannot be loaded: Redis stops at the first that fails.
+    let module = server.engine.lock().config.load_modules.first().cloned();
+    if let Some(path) = module {
+        warn!("Module {path} failed to load: Ember does not load Redis modules");
+        warn!("Can't load module from {path}: server aborting");
         return 1;
     }
     let engine = server.engine.clone();

@@ -1,7 +1,7 @@
 //! CLIENT: connection introspection and control (ID, SETNAME, GETNAME, LIST,
-//! INFO, KILL, REPLY, NO-EVICT, GETREDIR, UNBLOCK, HELP; PAUSE and UNPAUSE
-//! live in `cmd::pause`). TRACKING, CACHING and TRACKINGINFO are not
-//! implemented and answer Redis's unknown-subcommand error.
+//! INFO, KILL, REPLY, NO-EVICT, UNBLOCK, HELP; PAUSE and UNPAUSE live in
+//! `cmd::pause`, TRACKING, CACHING, TRACKINGINFO and GETREDIR in
+//! `cmd::client_tracking`).
 
 use crate::args::Args;
 use crate::client::{Client, ClientId, ClientKind, ReplyMode};
@@ -16,27 +16,22 @@ use std::fmt::Write;
 pub fn commands() -> Vec<Command> {
     let conn = acl::CONNECTION;
     let base = NOSCRIPT | LOADING | STALE;
-    vec![Command::container(
-        "client",
-        -2,
-        0,
-        0,
-        vec![
-            Command::new("getname", 2, base, conn, getname),
-            Command::new("getredir", 2, base, conn, getredir),
-            Command::new("help", 2, LOADING | STALE, conn, help),
-            Command::new("id", 2, base, conn, id),
-            Command::new("info", 2, base, conn, info),
-            Command::new("kill", -3, ADMIN | base, conn, kill),
-            Command::new("list", -2, ADMIN | base, conn, list),
-            Command::new("no-evict", 3, ADMIN | base, conn, no_evict),
-            Command::new("pause", -3, ADMIN | base, conn, super::pause::pause),
-            Command::new("reply", 3, base, conn, reply),
-            Command::new("setname", 3, base, conn, setname),
-            Command::new("unblock", -3, ADMIN | base, conn, unblock),
-            Command::new("unpause", 2, ADMIN | base, conn, super::pause::unpause_cmd),
-        ],
-    )]
+    let mut subs = vec![
+        Command::new("getname", 2, base, conn, getname),
+        Command::new("help", 2, LOADING | STALE, conn, help),
+        Command::new("id", 2, base, conn, id),
+        Command::new("info", 2, base, conn, info),
+        Command::new("kill", -3, ADMIN | base, conn, kill),
+        Command::new("list", -2, ADMIN | base, conn, list),
+        Command::new("no-evict", 3, ADMIN | base, conn, no_evict),
+        Command::new("pause", -3, ADMIN | base, conn, super::pause::pause),
+        Command::new("reply", 3, base, conn, reply),
+        Command::new("setname", 3, base, conn, setname),
+        Command::new("unblock", -3, ADMIN | base, conn, unblock),
+        Command::new("unpause", 2, ADMIN | base, conn, super::pause::unpause_cmd),
+    ];
+    subs.extend(super::client_tracking::commands());
+    vec![Command::container("client", -2, 0, 0, subs)]
 }
 
 fn id(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
@@ -66,11 +61,6 @@ fn setname(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let name = args.next()?;
     set_name(ctx.client(), name)?;
     Ok(Reply::OK)
-}
-
-fn getredir(_ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
-    // Client-side caching (tracking) is not implemented: never redirecting.
-    Ok(Reply::Integer(-1))
 }
 
 fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -155,8 +145,7 @@ fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// One CLIENT LIST line in Redis 7.0's field order, with its newline. The
 /// memory figures describe Ember's buffers and so differ from Redis's (`omem`
-/// counts output waiting for the connection); tracking (`t`, `redir`) is not
-/// implemented.
+/// counts output waiting for the connection).
 pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize) {
     let mut flags = String::new();
     if c.monitor {
@@ -174,6 +163,15 @@ pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_
     // A client held by CLIENT PAUSE is blocked too in Redis (BLOCKED_POSTPONE).
     if c.blocked.is_some() || c.postponed {
         flags.push('b');
+    }
+    if let Some(t) = c.tracking.as_deref() {
+        flags.push('t');
+        if t.broken_redirect {
+            flags.push('R');
+        }
+        if t.bcast {
+            flags.push('B');
+        }
     }
     if c.tx.dirty_cas {
         flags.push('d');
@@ -210,7 +208,7 @@ pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
          ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl=0 \
-         oll=0 omem={} tot-mem={} events=r cmd={} user={} redir=-1 resp={}",
+         oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -233,6 +231,7 @@ pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_
         tot_mem,
         c.last_cmd,
         c.user,
+        c.tracking.as_deref().map_or(-1, |t| t.redirect as i64),
         resp,
     );
 }

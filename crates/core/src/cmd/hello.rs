@@ -129,6 +129,7 @@ fn reset(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     let id = ctx.client_id;
     crate::pubsub::forget_client(ctx.engine, id);
     crate::cmd::monitor::stop(ctx.engine, id);
+    crate::tracking::disable(ctx.engine, id);
     // Discards MULTI and unwatches every key.
     crate::multi::discard(ctx.engine, id);
     let nopass = ctx.engine.acl.default_is_open();

@@ -223,7 +223,7 @@ fn clients(e: &Engine, s: &mut String) {
     field!(s, "client_recent_max_input_buffer", "{max_in}");
     field!(s, "client_recent_max_output_buffer", "{max_out}");
     field!(s, "blocked_clients", "{}", e.blocking.blocked_clients());
-    field!(s, "tracking_clients", "0");
+    field!(s, "tracking_clients", "{}", e.tracking.clients);
     field!(
         s,
         "clients_in_timeout_table",
@@ -497,9 +497,14 @@ fn stats(e: &Engine, s: &mut String) {
     field!(s, "active_defrag_key_misses", "0");
     field!(s, "total_active_defrag_time", "0");
     field!(s, "current_active_defrag_time", "0");
-    field!(s, "tracking_total_keys", "0");
-    field!(s, "tracking_total_items", "0");
-    field!(s, "tracking_total_prefixes", "0");
+    field!(s, "tracking_total_keys", "{}", e.tracking.total_keys());
+    field!(s, "tracking_total_items", "{}", e.tracking.total_items());
+    field!(
+        s,
+        "tracking_total_prefixes",
+        "{}",
+        e.tracking.total_prefixes()
+    );
     field!(
         s,
         "unexpected_error_replies",

@@ -91,7 +91,7 @@ pub fn feed(engine: &mut Engine, client: ClientId, db: usize, argv: &[Bytes]) {
     for i in 0..engine.monitors.len() {
         let id = engine.monitors[i];
         if id == client {
-            engine.self_monitor_out.extend_from_slice(&line);
+            engine.self_after_reply.extend_from_slice(&line);
             continue;
         }
         if let Some(m) = engine.clients.get_mut(&id) {

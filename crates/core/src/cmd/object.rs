@@ -54,6 +54,8 @@ pub fn new_stamp(config: &Config, now_ms: i64) -> AccessStamp {
 }
 
 /// The stamp after an access (Redis's lookupKey touch / updateLFU); flags kept.
+/// Inline: it is on every key lookup.
+#[inline]
 pub fn touched(config: &Config, rng: &mut impl Rng, old: AccessStamp, now_ms: i64) -> AccessStamp {
     let lru = if lfu_policy(config) {
         let counter = lfu_log_incr(config, rng, lfu_decr(config, old, now_ms));

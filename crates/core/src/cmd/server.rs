@@ -1,5 +1,6 @@
 //! Server administration: TIME, LASTSAVE, SHUTDOWN and the DEBUG subset tools
-//! use (HELP, SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, CHANGE-REPL-ID).
+//! use (HELP, SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, DIGEST, DIGEST-VALUE,
+//! CHANGE-REPL-ID).
 
 use crate::args::{is, Args};
 use crate::command::{acl, flags::*, Command};
@@ -136,6 +137,26 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     }
     if is(sub, "populate") && (3..=5).contains(&argc) {
         return populate(ctx, argv);
+    }
+    if is(sub, "digest") && argc == 2 {
+        let digest = crate::digest::dataset(&ctx.engine.dbs);
+        return Ok(Reply::Status(crate::digest::hex(&digest).into()));
+    }
+    if is(sub, "digest-value") {
+        // Logically expired keys count too: a debugging view of what is stored.
+        let db = &ctx.engine.dbs[ctx.db_index];
+        let digests = argv[2..]
+            .iter()
+            .map(|key| {
+                let mut digest = [0u8; 20];
+                if let Some(value) = db.get_raw(key) {
+                    let volatile = db.expire_of(key).is_some();
+                    crate::digest::fold_value(&mut digest, value, volatile);
+                }
+                Reply::Status(crate::digest::hex(&digest).into())
+            })
+            .collect();
+        return Ok(Reply::Array(digests));
     }
     if is(sub, "change-repl-id") && argc == 2 {
         let id = random_hex40(&mut ctx.engine.rng);

@@ -58,6 +58,9 @@ impl Engine {
         let result = handler(&mut ctx, &mut args);
         let rewritten = ctx.rewritten.take();
         let db_after = ctx.db_index;
+        if self.tracking.clients > 0 && cmd.has(flags::READONLY) {
+            crate::tracking::remember_keys(self, client, cmd, argv);
+        }
         let elapsed = mono_us().saturating_sub(started);
         // A call that blocked is counted once it completes (Redis's
         // updateStatsOnUnblock); AOF replay is not counted at all.
@@ -70,6 +73,9 @@ impl Engine {
             }
             self.stats.total_commands_processed += 1;
             crate::cmd::slowlog::offer(self, client, cmd, argv, elapsed);
+            if self.config.latency_monitor_threshold > 0 {
+                crate::cmd::latency::sample_command(self, cmd, elapsed);
+            }
         }
         let reply = match result {
             Ok(r) => {
@@ -86,7 +92,9 @@ impl Engine {
             }
         };
         let forced = std::mem::take(&mut self.force_propagation);
-        if (self.dirty != dirty_before || forced) && !cmd.has(flags::READONLY) {
+        // A read-only command propagates only when it asks to (PFCOUNT
+        // rewriting its cached count).
+        if (self.dirty != dirty_before && !cmd.has(flags::READONLY)) || forced {
             match rewritten {
                 Some(cmds) => {
                     for c in cmds {

@@ -26,6 +26,7 @@ impl Engine {
     }
 
     pub fn remove_client(&mut self, id: ClientId) {
+        crate::tracking::disable(self, id);
         crate::pubsub::forget_client(self, id);
         self.monitors.retain(|&m| m != id);
         crate::multi::forget_client(self, id);
@@ -43,10 +44,18 @@ impl Engine {
         if let Some(c) = self.clients.get_mut(&id) {
             ember_resp::encode(reply, c.proto, &mut c.pending);
             let now = self.clock.now_ms();
-            if crate::pubsub::check_output_limit(c, &self.config.client_output_buffer_limit, now) {
-                self.pubsub.obuf_limit_disconnections += 1;
-            }
-            c.wake();
+            let limits = &self.config.client_output_buffer_limit;
+            pushed(c, limits, now, &mut self.pubsub.obuf_limit_disconnections);
+        }
+    }
+
+    /// Queues already-encoded output for client `id`, as `push_to_client`.
+    pub(crate) fn push_bytes_to_client(&mut self, id: ClientId, bytes: &[u8]) {
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.pending.extend_from_slice(bytes);
+            let now = self.clock.now_ms();
+            let limits = &self.config.client_output_buffer_limit;
+            pushed(c, limits, now, &mut self.pubsub.obuf_limit_disconnections);
         }
     }
 
@@ -57,4 +66,18 @@ impl Engine {
             .map(|c| std::mem::take(&mut c.pending))
             .unwrap_or_default()
     }
+}
+
+/// After output was queued for `c`: the output-buffer limits (counting a
+/// disconnection), then a wake-up for its front end.
+fn pushed(
+    c: &mut Client,
+    limits: &[crate::config::ObufLimit; 3],
+    now: i64,
+    disconnections: &mut u64,
+) {
+    if crate::pubsub::check_output_limit(c, limits, now) {
+        *disconnections += 1;
+    }
+    c.wake();
 }

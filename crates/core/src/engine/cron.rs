@@ -25,6 +25,13 @@ impl Engine {
         for hook in self.cron_hooks.clone() {
             hook(self);
         }
+        // The tracking table's limit holds on an idle server too (after a
+        // CONFIG SET), and keys expired or evicted here reach BCAST clients
+        // now, not at the next command (Redis sends them before sleeping).
+        if self.tracking.clients > 0 {
+            crate::tracking::limit_table(self);
+            crate::tracking::broadcast(self);
+        }
     }
 
     /// Redis's `databasesCron` rehash: 1 ms of moving buckets in the first

@@ -2,6 +2,7 @@
 //! swapped databases (WATCH, blocked clients), and keyspace events.
 
 use super::{Engine, EventSink};
+use crate::client::ClientId;
 use crate::events::KeyspaceEvent;
 use bytes::Bytes;
 
@@ -38,11 +39,18 @@ impl Engine {
 
     /// Removes an expired key: statistics, the `expired` event and a propagated DEL.
     pub fn delete_expired(&mut self, db: usize, key: &[u8]) {
+        // The deletion alone is timed for the latency monitor's "expire-del"
+        // (a large value is freed right here), and only while it is on.
+        let started = (self.config.latency_monitor_threshold > 0).then(std::time::Instant::now);
         if !self.dbs[db].delete(key) {
             return;
         }
+        if let Some(started) = started {
+            let took_ms = started.elapsed().as_millis() as u64;
+            crate::cmd::latency::add_sample_if_needed(self, "expire-del", took_ms);
+        }
         self.stats.expired_keys += 1;
-        self.signal_modified_key(db, key);
+        self.signal_removed_by_server(db, key);
         self.notify_keyspace_event(crate::events::classes::EXPIRED, "expired", key, db);
         // Redis's propagateDeletion: UNLINK under lazyfree-lazy-expire.
         let verb: &'static [u8] = if self.config.lazyfree_lazy_expire {
@@ -56,8 +64,23 @@ impl Engine {
 
     /// Hook for WATCH invalidation (transactions) and tracking; see `Ctx::signal_modified`.
     pub fn signal_modified_key(&mut self, db: usize, key: &[u8]) {
+        let by = self.current_client();
+        self.signal_modified_key_by(db, key, by);
+    }
+
+    /// `signal_modified_key` for a key the server itself removed (expiry,
+    /// eviction): client-side caching credits the change to no client, as
+    /// Redis's signalModifiedKey(NULL, ...) there.
+    pub(crate) fn signal_removed_by_server(&mut self, db: usize, key: &[u8]) {
+        self.signal_modified_key_by(db, key, None);
+    }
+
+    fn signal_modified_key_by(&mut self, db: usize, key: &[u8], by: Option<ClientId>) {
         crate::multi::touch_key(self, db, key);
         crate::blocking::signal_key(self, db, key);
+        if self.tracking.is_active() {
+            crate::tracking::invalidate_key(self, by, key);
+        }
     }
 
     /// Hook for WATCH invalidation when a whole database is emptied (FLUSHDB,
@@ -71,6 +94,7 @@ impl Engine {
         for d in dbs {
             crate::multi::touch_all_in_db(self, d, None, now);
         }
+        crate::tracking::invalidate_all(self);
     }
 
     /// Hook for WATCH invalidation when SWAPDB exchanged two databases' contents.

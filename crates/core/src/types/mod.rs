@@ -3,6 +3,7 @@
 //! Redis's names for `OBJECT ENCODING`.
 
 pub mod hash;
+pub mod hll;
 pub mod list;
 pub mod set;
 pub mod zset;
