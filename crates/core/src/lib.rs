@@ -30,6 +30,7 @@ pub mod latency;
 pub mod long_double;
 pub mod multi;
 pub mod pack;
+pub mod pqsort;
 pub mod pubsub;
 pub mod snapshot;
 pub mod sparkline;

@@ -46,6 +46,10 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
                 Proto::Resp2 => bulk(out, &text),
             }
         }
+        Reply::DoubleText(text) => match proto {
+            Proto::Resp3 => line(out, b',', text),
+            Proto::Resp2 => bulk(out, text),
+        },
         Reply::Bool(b) => match proto {
             Proto::Resp3 => out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" }),
             Proto::Resp2 => out.extend_from_slice(if *b { b":1\r\n" } else { b":0\r\n" }),
@@ -185,6 +189,9 @@ mod tests {
         );
         assert_eq!(enc(&Reply::Double(3.0), Proto::Resp3), ",3\r\n");
         assert_eq!(enc(&Reply::Double(f64::INFINITY), Proto::Resp3), ",inf\r\n");
+        let text = Reply::DoubleText(Bytes::from_static(b"13.36138933897018433"));
+        assert_eq!(enc(&text, Proto::Resp3), ",13.36138933897018433\r\n");
+        assert_eq!(enc(&text, Proto::Resp2), "$20\r\n13.36138933897018433\r\n");
         assert_eq!(enc(&Reply::Bool(true), Proto::Resp2), ":1\r\n");
         assert_eq!(enc(&Reply::Bool(false), Proto::Resp3), "#f\r\n");
         let v = Reply::Verbatim("txt", Bytes::from_static(b"hi"));

@@ -35,6 +35,9 @@ pub enum Reply {
     Set(Vec<Reply>),
     /// A double: a bulk string formatted with `%.17g` in RESP2.
     Double(f64),
+    /// A double already written out (Redis's addReplyHumanLongDouble, as
+    /// GEOPOS writes coordinates): `,text` in RESP3, a bulk string in RESP2.
+    DoubleText(Bytes),
     /// `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     Bool(bool),
     /// Verbatim text with a three-letter format (`txt`): a bulk string in RESP2.

@@ -11,6 +11,7 @@ pub mod command_info;
 pub mod config;
 pub mod connection;
 pub mod expire;
+pub mod geo;
 pub mod hashes;
 pub mod hello;
 pub mod hyperloglog;
@@ -55,6 +56,7 @@ pub fn all_commands() -> Vec<Command> {
     rows.extend(hashes::commands());
     rows.extend(hello::commands());
     rows.extend(hyperloglog::commands());
+    rows.extend(geo::commands());
     rows.extend(info::commands());
     rows.extend(keys::commands());
     rows.extend(latency::commands());

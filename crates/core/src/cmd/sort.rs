@@ -18,6 +18,7 @@ use crate::args::{is, parse_i64, Args};
 use crate::command::{acl, flags::*, Command};
 use crate::ctx::{classes, Ctx};
 use crate::error::{CmdError, CmdResult};
+use crate::pqsort::pqsort;
 use crate::types::zset::range::strtod;
 use crate::types::ListValue;
 use crate::value::Value;
@@ -496,129 +497,6 @@ fn lookup_by_pattern(ctx: &mut Ctx, pat: &[u8], elem: &[u8]) -> Option<Bytes> {
         (Value::Str(s), None) => Some(Bytes::copy_from_slice(&s.as_bytes())),
         (Value::Hash(h), Some(f)) => h.get(f).map(Bytes::copy_from_slice),
         _ => None,
-    }
-}
-
-/// Redis's partial quicksort (pqsort.c: NetBSD's Bentley-McIlroy qsort that
-/// only recurses into partitions overlapping `lrange..=rrange`). It is not
-/// stable, so reproducing its steps is what makes ties come out as in Redis.
-fn pqsort<T>(v: &mut [T], lrange: i64, rrange: i64, cmp: &impl Fn(&T, &T) -> Ordering) {
-    partial_qsort(v, 0, v.len(), lrange, rrange, cmp);
-}
-
-fn partial_qsort<T>(
-    v: &mut [T],
-    mut a: usize,
-    mut n: usize,
-    lrange: i64,
-    rrange: i64,
-    cmp: &impl Fn(&T, &T) -> Ordering,
-) {
-    use Ordering::*;
-    // Whether the partition of `m` elements at `lo` can hold output positions.
-    let wanted = |lo: usize, m: usize| {
-        let (lo, hi) = (lo as i64, (lo + m) as i64);
-        !((lrange < lo && rrange < lo) || (lrange >= hi && rrange >= hi))
-    };
-    loop {
-        if n < 7 {
-            for pm in a + 1..a + n {
-                let mut pl = pm;
-                while pl > a && cmp(&v[pl - 1], &v[pl]) == Greater {
-                    v.swap(pl, pl - 1);
-                    pl -= 1;
-                }
-            }
-            return;
-        }
-        let mut pm = a + n / 2;
-        if n > 7 {
-            let mut pl = a;
-            let mut pn = a + n - 1;
-            if n > 40 {
-                let d = n / 8;
-                pl = med3(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = med3(v, pm - d, pm, pm + d, cmp);
-                pn = med3(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = med3(v, pl, pm, pn, cmp);
-        }
-        v.swap(a, pm);
-        let (mut pa, mut pb) = (a + 1, a + 1);
-        let (mut pc, mut pd) = (a + n - 1, a + n - 1);
-        loop {
-            while pb <= pc {
-                let c = cmp(&v[pb], &v[a]);
-                if c == Greater {
-                    break;
-                }
-                if c == Equal {
-                    v.swap(pa, pb);
-                    pa += 1;
-                }
-                pb += 1;
-            }
-            while pb <= pc {
-                let c = cmp(&v[pc], &v[a]);
-                if c == Less {
-                    break;
-                }
-                if c == Equal {
-                    v.swap(pc, pd);
-                    pd -= 1;
-                }
-                pc -= 1;
-            }
-            if pb > pc {
-                break;
-            }
-            v.swap(pb, pc);
-            pb += 1;
-            pc -= 1;
-        }
-        let pn = a + n;
-        let r = (pa - a).min(pb - pa);
-        vecswap(v, a, pb - r, r);
-        let r = (pd - pc).min(pn - pd - 1);
-        vecswap(v, pb, pn - r, r);
-        let r = pb - pa;
-        if r > 1 && wanted(a, r) {
-            partial_qsort(v, a, r, lrange, rrange, cmp);
-        }
-        let r = pd - pc;
-        if r > 1 {
-            a = pn - r;
-            n = r;
-            if wanted(a, n) {
-                continue;
-            }
-        }
-        return;
-    }
-}
-
-fn med3<T>(v: &[T], a: usize, b: usize, c: usize, cmp: &impl Fn(&T, &T) -> Ordering) -> usize {
-    use Ordering::*;
-    if cmp(&v[a], &v[b]) == Less {
-        if cmp(&v[b], &v[c]) == Less {
-            b
-        } else if cmp(&v[a], &v[c]) == Less {
-            c
-        } else {
-            a
-        }
-    } else if cmp(&v[b], &v[c]) == Greater {
-        b
-    } else if cmp(&v[a], &v[c]) == Less {
-        a
-    } else {
-        c
-    }
-}
-
-fn vecswap<T>(v: &mut [T], i: usize, j: usize, n: usize) {
-    for k in 0..n {
-        v.swap(i + k, j + k);
     }
 }
 

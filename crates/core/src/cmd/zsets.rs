@@ -143,6 +143,15 @@ pub(crate) fn delete_emptied(ctx: &mut Ctx, key: &[u8]) {
     ctx.notify(classes::GENERIC, "del", key);
 }
 
+/// A store command's destination, when its result is empty: deleted (and
+/// that announced and counted) if it exists.
+pub(crate) fn delete_destination(ctx: &mut Ctx, key: &[u8]) {
+    if ctx.delete_key(key) {
+        ctx.notify(classes::GENERIC, "del", key);
+        ctx.dirty(1);
+    }
+}
+
 fn empty_array() -> CmdResult {
     Ok(Reply::Array(Vec::new()))
 }
@@ -159,7 +168,7 @@ fn zincrby(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 
 /// ZADD and ZINCRBY (Redis's zaddGenericCommand): ZINCRBY is ZADD with INCR,
 /// so it accepts (and trips over) the same option words.
-fn zadd_generic(ctx: &mut Ctx, args: &mut Args, incr_cmd: bool) -> CmdResult {
+pub(crate) fn zadd_generic(ctx: &mut Ctx, args: &mut Args, incr_cmd: bool) -> CmdResult {
     let argv = args.argv();
     let key = &argv[1];
     let mut f = AddFlags {

@@ -209,10 +209,7 @@ fn range_generic(
 /// order), or the destination deleted when the range is empty.
 fn store(ctx: &mut Ctx, dst: &Bytes, items: Vec<(Bytes, f64)>) -> CmdResult {
     if items.is_empty() {
-        if ctx.delete_key(dst) {
-            ctx.notify(classes::GENERIC, "del", dst);
-            ctx.dirty(1);
-        }
+        crate::cmd::zsets::delete_destination(ctx, dst);
         return Ok(Reply::Integer(0));
     }
     let n = items.len();

@@ -315,10 +315,7 @@ fn generic(
     };
     let n = result.len();
     if n == 0 {
-        if ctx.delete_key(dst) {
-            ctx.notify(classes::GENERIC, "del", dst);
-            ctx.dirty(1);
-        }
+        crate::cmd::zsets::delete_destination(ctx, dst);
         return Ok(Reply::Integer(0));
     }
     let z = ZSetValue::from_sorted(&result, lim);

@@ -2,6 +2,7 @@
 //! Each type chooses its own compact and large encodings and reports them under
 //! Redis's names for `OBJECT ENCODING`.
 
+pub mod geohash;
 pub mod hash;
 pub mod hll;
 pub mod list;
