@@ -314,6 +314,12 @@ pub async fn serve<S>(
             break 'conn;
         }
         if !out.is_empty() {
+            // Let every other connection with input run its batch before
+            // this reply goes out (tokio polls a yielded task again only
+            // after the ready ones and an I/O poll): replies then leave in a
+            // burst, as Redis writes them all before it sleeps, and the client
+            // is woken once per burst instead of once per reply.
+            tokio::task::yield_now().await;
             if !write_watching(&mut stream, &mut out, &wake, &engine, id).await {
                 break 'conn;
             }
