@@ -245,6 +245,14 @@ impl Drop for ServerHandle {
     }
 }
 
+/// Tasks the runtime runs between two polls of the sockets (tokio's default
+/// is 61). A reply waits for the next poll (conn.rs yields before writing),
+/// so this bounds a burst of replies: Redis answers every ready client of an
+/// event-loop turn before it sleeps, and a client that finds a thousand
+/// replies in one epoll_wait does less work per reply than one woken for
+/// every 61 (1000 clients, RPUSH -P 16: 1.36M -> 1.51M rps, Redis 1.46M).
+pub(crate) const EVENT_INTERVAL: u32 = 1024;
+
 /// Starts a server for `engine` on a background thread with its own tokio
 /// runtime; returns once it is listening.
 pub fn start_background(engine: Engine) -> std::io::Result<ServerHandle> {
@@ -253,6 +261,7 @@ pub fn start_background(engine: Engine) -> std::io::Result<ServerHandle> {
         .name("ember-server".into())
         .spawn(move || {
             let rt = match tokio::runtime::Builder::new_current_thread()
+                .event_interval(EVENT_INTERVAL)
                 .enable_all()
                 .build()
             {

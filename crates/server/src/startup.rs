@@ -190,10 +190,12 @@ pub fn run(mut config: Config) -> i32 {
     let runtime = if threads > 1 {
         tokio::runtime::Builder::new_multi_thread()
             .worker_threads(threads)
+            .event_interval(crate::listener::EVENT_INTERVAL)
             .enable_all()
             .build()
     } else {
         tokio::runtime::Builder::new_current_thread()
+            .event_interval(crate::listener::EVENT_INTERVAL)
             .enable_all()
             .build()
     };
