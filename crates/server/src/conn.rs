@@ -5,6 +5,8 @@ use bytes::BytesMut;
 use ember_core::Engine;
 use ember_resp::{encode, Reply, RequestParser};
 use parking_lot::Mutex;
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -80,7 +82,7 @@ pub async fn serve<S>(
     let mut authed = authenticated;
     let mut buf = BytesMut::with_capacity(READ_CHUNK);
     let mut out: Vec<u8> = Vec::with_capacity(READ_CHUNK);
-    let mut batch = std::collections::VecDeque::new();
+    let mut batch = Queue::new();
     // Commands wait in `batch` while the client is held: CLIENT PAUSE
     // postponed its first command (resubmitted when woken or when the pause
     // ends) or a blocking command parked it (its reply arrives as pending
@@ -209,6 +211,7 @@ pub async fn serve<S>(
         // under the query buffer limit; otherwise the locked path below
         // parses, with the checks that must come first.
         if n > 0 && authed && !held && batch.is_empty() && buf.len() as u64 <= query_limit {
+            take_queue(&mut batch);
             while protocol_error.is_none() {
                 match parser.parse(&mut buf) {
                     Ok(Some(argv)) => batch.push_back(argv),
@@ -249,6 +252,7 @@ pub async fn serve<S>(
                     // depend on whether the previous one authenticated.
                     let one = !eng.is_authenticated(id);
                     parser.set_unauthenticated(one);
+                    take_queue(&mut batch);
                     while protocol_error.is_none() {
                         match parser.parse(&mut buf) {
                             Ok(Some(argv)) => {
@@ -297,6 +301,7 @@ pub async fn serve<S>(
                 }
             }
             ember_core::tracking::end_batch(&mut eng, id, &mut out);
+            release_queue(&mut batch);
             let (authenticated, over_limit) = end_batch(&mut eng, id, n, &mut out, buf.len());
             if over_limit {
                 keep_open = false;
@@ -333,6 +338,38 @@ pub async fn serve<S>(
     }
     let _ = stream.shutdown().await;
     engine.lock().remove_client(id);
+}
+
+type Queue = VecDeque<Vec<bytes::Bytes>>;
+
+thread_local! {
+    /// Command queues of connections between batches, shared by the thread:
+    /// a batch fills a queue the previous connection just emptied, still in
+    /// cache, where each connection's own queue is cold once many clients
+    /// take turns (as the parser's argument vectors, see ember_resp).
+    static QUEUES: RefCell<Vec<Queue>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Gives `batch` a pooled queue if it has none (before parsing into it).
+fn take_queue(batch: &mut Queue) {
+    if batch.capacity() == 0 {
+        if let Some(q) = QUEUES.with_borrow_mut(|pool| pool.pop()) {
+            *batch = q;
+        }
+    }
+}
+
+/// Hands an emptied queue back to the pool; one still holding commands
+/// (a held client, a batch cut at FLUSH_AT) stays with its connection.
+fn release_queue(batch: &mut Queue) {
+    if batch.is_empty() && batch.capacity() > 0 && batch.capacity() <= 1024 {
+        let q = std::mem::take(batch);
+        QUEUES.with_borrow_mut(|pool| {
+            if pool.len() < 64 {
+                pool.push(q);
+            }
+        });
+    }
 }
 
 /// Writes all of `out` (then clears it) while staying responsive to the
