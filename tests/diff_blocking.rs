@@ -520,3 +520,43 @@ fn disconnect_while_blocked() {
     wait_blocked(&mut ctl, 0);
     ctl.check(&["LRANGE", "k", "0", "-1"]);
 }
+
+/// Commands pipelined behind a blocking command wait in the blocked client's
+/// own queue while other clients run pipelined batches (whose queues come
+/// from the connections' shared pool), and run in order once it is woken.
+#[test]
+fn commands_queued_behind_a_block_survive_other_pipelines() {
+    let d = Diff::new();
+    let mut ctl = d.connect();
+    let mut a = d.connect();
+    let mut behind = Vec::new();
+    for cmd in [
+        &["BLPOP", "q", "0"][..],
+        &["INCR", "after"],
+        &["RPUSH", "log", "a1"],
+        &["GET", "after"],
+        &["LRANGE", "log", "0", "-1"],
+    ] {
+        behind.extend_from_slice(&encode_command(cmd));
+    }
+    a.redis.write_raw(&behind);
+    a.ember.write_raw(&behind);
+    wait_blocked(&mut ctl, 1);
+    let mut others: Vec<Pair> = (0..3).map(|_| d.connect()).collect();
+    for round in 0..5 {
+        for (i, o) in others.iter_mut().enumerate() {
+            let tag = format!("o{i}r{round}");
+            o.check_pipeline(&[
+                &["RPUSH", "log", tag.as_str()][..],
+                &["INCR", "after"],
+                &["LLEN", "log"],
+                &["GET", "after"],
+            ]);
+        }
+    }
+    ctl.check(&["RPUSH", "q", "v"]);
+    for _ in 0..5 {
+        recv(&mut a);
+    }
+    ctl.check(&["LRANGE", "log", "0", "-1"]);
+}

@@ -1,5 +1,8 @@
 //! One client connection: read, parse every complete command, execute the batch
-//! under one engine lock, write all replies with one write.
+//! under one engine lock, write all replies with one write. A pipelined batch's
+//! write waits until the other ready connections have run theirs, so replies
+//! leave in bursts as Redis's do (see the yield in `serve` and
+//! `listener::EVENT_INTERVAL`).
 
 use bytes::BytesMut;
 use ember_core::Engine;
