@@ -40,6 +40,17 @@ const BURST_MAX: usize = 1024 * 1024;
 /// Reply bytes held back for the current burst, all connections together.
 static DEFERRED: AtomicUsize = AtomicUsize::new(0);
 
+/// One batch's bytes in `DEFERRED`, taken out again when it is dropped: after
+/// its write, or with the task if the runtime drops it mid-wait (a stopped
+/// embedded server must not leave the count up for the rest of the process).
+struct HeldBack(usize);
+
+impl Drop for HeldBack {
+    fn drop(&mut self) {
+        DEFERRED.fetch_sub(self.0, Ordering::Relaxed);
+    }
+}
+
 pub async fn serve<S>(
     mut stream: S,
     engine: Arc<Mutex<Engine>>,
@@ -340,12 +351,13 @@ pub async fn serve<S>(
             // holds BURST_MAX bytes, replies go out at once: a thousand
             // clients' long LRANGE replies would otherwise all wait for the
             // whole round while the client idles.
-            let n = out.len();
-            if ran > 1 && DEFERRED.fetch_add(n, Ordering::Relaxed) + n <= BURST_MAX {
-                tokio::task::yield_now().await;
-            }
             if ran > 1 {
-                DEFERRED.fetch_sub(n, Ordering::Relaxed);
+                let n = out.len();
+                let within = DEFERRED.fetch_add(n, Ordering::Relaxed) + n <= BURST_MAX;
+                let _counted = HeldBack(n);
+                if within {
+                    tokio::task::yield_now().await;
+                }
             }
             if !write_watching(&mut stream, &mut out, &wake, &engine, id).await {
                 break 'conn;
