@@ -102,4 +102,13 @@ impl T {
     pub fn take_props(&mut self) -> Vec<String> {
         Self::take(&self.props)
     }
+
+    /// Runs `cmd` and asserts exactly what it propagated and notified.
+    pub fn effects(&mut self, cmd: &[&str], props: &[&str], events: &[&str]) {
+        self.take_props();
+        self.take_events();
+        self.run(cmd);
+        assert_eq!(self.take_props(), props, "propagated by {cmd:?}");
+        assert_eq!(self.take_events(), events, "events of {cmd:?}");
+    }
 }

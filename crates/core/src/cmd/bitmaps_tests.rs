@@ -220,40 +220,14 @@ mod engine {
 
     #[test]
     fn propagation_and_events() {
-        use parking_lot::Mutex;
-        let mut e = Engine::builder()
-            .clock(Arc::new(ManualClock::new(1_000_000)))
-            .build();
-        let props: Arc<Mutex<Vec<String>>> = Arc::default();
-        let events: Arc<Mutex<Vec<String>>> = Arc::default();
-        let p = props.clone();
-        e.add_propagation_sink(Box::new(move |_, argv| {
-            let words: Vec<String> = argv
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            p.lock().push(words.join(" "));
-        }));
-        let ev = events.clone();
-        e.set_event_sink(Box::new(move |k| {
-            ev.lock()
-                .push(format!("{} {}", k.event, String::from_utf8_lossy(&k.key)));
-        }));
-        e.notify_flags = crate::events::parse_flags("KEA").unwrap();
-        let id = e.add_client();
-        let mut step = |cmd: &[&str], prop: &[&str], evs: &[&str]| {
-            props.lock().clear();
-            events.lock().clear();
-            run(&mut e, id, cmd);
-            assert_eq!(*props.lock(), prop, "propagated by {cmd:?}");
-            assert_eq!(*events.lock(), evs, "events of {cmd:?}");
-        };
-        step(&["SETBIT", "k", "3", "1"], &["SETBIT k 3 1"], &["setbit k"]);
+        let mut t = crate::testkit::T::new();
+        let mut step = |cmd: &[&str], props: &[&str], evs: &[&str]| t.effects(cmd, props, evs);
+        step(&["SETBIT", "k", "3", "1"], &["SETBIT k 3 1"], &["setbit:k"]);
         step(&["SETBIT", "k", "3", "1"], &[], &[]);
         step(
             &["SETBIT", "k", "30", "0"],
             &["SETBIT k 30 0"],
-            &["setbit k"],
+            &["setbit:k"],
         );
         step(&["BITFIELD", "k", "GET", "u8", "0"], &[], &[]);
         step(&["BITFIELD", "k", "SET", "u8", "0", "16"], &[], &[]);
@@ -262,7 +236,7 @@ mod engine {
                 "BITFIELD", "k", "SET", "u8", "0", "1", "INCRBY", "u8", "0", "1",
             ],
             &["BITFIELD k SET u8 0 1 INCRBY u8 0 1"],
-            &["setbit k"],
+            &["setbit:k"],
         );
         step(
             &[
@@ -272,11 +246,11 @@ mod engine {
             &[],
         );
         step(&["BITFIELD_RO", "k", "GET", "u8", "0"], &[], &[]);
-        step(&["BITOP", "NOT", "d", "k"], &["BITOP NOT d k"], &["set d"]);
+        step(&["BITOP", "NOT", "d", "k"], &["BITOP NOT d k"], &["set:d"]);
         step(
             &["BITOP", "OR", "d", "nokey"],
             &["BITOP OR d nokey"],
-            &["del d"],
+            &["del:d"],
         );
         step(&["BITOP", "OR", "d", "nokey"], &[], &[]);
     }

@@ -656,7 +656,6 @@ fn store_found(
 #[cfg(test)]
 mod tests {
     use super::fixed4;
-    use crate::{Bytes, Engine, ManualClock};
 
     #[test]
     fn distances_round_as_redis_fixed_point() {
@@ -669,48 +668,16 @@ mod tests {
         assert_eq!(fixed4(0.00025), "0.0002");
         assert_eq!(fixed4(f64::NAN), "-922337203685477.5808");
     }
-    use parking_lot::Mutex;
-    use std::sync::Arc;
-
     /// GEOADD propagates as the ZADD it runs (scores computed, options
     /// kept); a store search propagates as typed; events are Redis's.
     #[test]
     fn propagation_and_events() {
-        let mut e = Engine::builder()
-            .clock(Arc::new(ManualClock::new(1_000_000)))
-            .build();
-        let props: Arc<Mutex<Vec<String>>> = Arc::default();
-        let events: Arc<Mutex<Vec<String>>> = Arc::default();
-        let p = props.clone();
-        e.add_propagation_sink(Box::new(move |_, argv| {
-            let words: Vec<String> = argv
-                .iter()
-                .map(|a| String::from_utf8_lossy(a).into_owned())
-                .collect();
-            p.lock().push(words.join(" "));
-        }));
-        let ev = events.clone();
-        e.set_event_sink(Box::new(move |k| {
-            ev.lock()
-                .push(format!("{} {}", k.event, String::from_utf8_lossy(&k.key)));
-        }));
-        e.notify_flags = crate::events::parse_flags("KEA").unwrap();
-        let id = e.add_client();
-        let mut step = |cmd: &[&str], prop: &[&str], evs: &[&str]| {
-            props.lock().clear();
-            events.lock().clear();
-            let argv: Vec<Bytes> = cmd
-                .iter()
-                .map(|s| Bytes::copy_from_slice(s.as_bytes()))
-                .collect();
-            e.execute(id, &argv).unwrap();
-            assert_eq!(*props.lock(), prop, "propagated by {cmd:?}");
-            assert_eq!(*events.lock(), evs, "events of {cmd:?}");
-        };
+        let mut t = crate::testkit::T::new();
+        let mut step = |cmd: &[&str], props: &[&str], evs: &[&str]| t.effects(cmd, props, evs);
         step(
             &["GEOADD", "s", "CH", "13.361389", "38.115556", "Palermo"],
             &["zadd s CH 3479099956230698 Palermo"],
-            &["zadd s"],
+            &["zadd:s"],
         );
         step(&["GEOADD", "s", "NX", "0", "0", "Palermo"], &[], &[]);
         step(&["GEOADD", "s", "0", "91", "x"], &[], &[]);
@@ -725,9 +692,9 @@ mod tests {
             "100",
             "km",
         ];
-        step(&search, &[&search.join(" ")], &["geosearchstore d"]);
+        step(&search, &[&search.join(" ")], &["geosearchstore:d"]);
         let far = ["GEORADIUS", "s", "0", "0", "1", "m", "STORE", "d"];
-        step(&far, &[&far.join(" ")], &["del d"]);
+        step(&far, &[&far.join(" ")], &["del:d"]);
         step(&far, &[], &[]);
     }
 }
