@@ -373,3 +373,48 @@ fn empty_start_never_answers_loading() {
         assert_eq!(first, "+PONG", "appendonly {appendonly}");
     }
 }
+
+/// CPU time (user + system) the process `pid` has used, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the command name, which is in parentheses.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+/// Under load the binary may poll its sockets instead of sleeping
+/// (crates/server/src/poll.rs); once the clients stop, it must sleep again.
+#[test]
+fn a_loaded_server_sleeps_once_its_clients_stop() {
+    let port = free_port();
+    let p = spawn(&["--port", &port.to_string(), "--save", ""]);
+    assert!(wait_for_pong(port));
+    // Four clients, one command per round trip, for a third of a second:
+    // as busy as a client at a time makes it.
+    let clients: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                let mut buf = [0u8; 64];
+                let until = Instant::now() + Duration::from_millis(300);
+                let mut answered = 0u32;
+                while Instant::now() < until {
+                    s.write_all(b"*2\r\n$3\r\nGET\r\n$1\r\nk\r\n").unwrap();
+                    assert_eq!(s.read(&mut buf).unwrap(), 5, "$-1\\r\\n");
+                    answered += 1;
+                }
+                answered
+            })
+        })
+        .collect();
+    let answered: u32 = clients.into_iter().map(|c| c.join().unwrap()).sum();
+    assert!(answered > 0);
+    std::thread::sleep(Duration::from_millis(100));
+    let before = cpu_ticks(p.0.id());
+    std::thread::sleep(Duration::from_secs(1));
+    let idle = cpu_ticks(p.0.id()) - before;
+    // An idle server's cron costs well under a tick a second; a thread that
+    // kept polling would use about a hundred.
+    assert!(idle < 20, "{idle} ticks of CPU in an idle second");
+}

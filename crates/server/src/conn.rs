@@ -342,6 +342,7 @@ pub async fn serve<S>(
             parser.set_unauthenticated(!authed);
             query_limit = eng.config.client_query_buffer_limit;
         }
+        crate::poll::after_batch();
         if stop_server {
             shutdown.notify_waiters();
             break 'conn;

@@ -19,6 +19,9 @@ pub struct Server {
     /// The TCP port actually bound (useful with `port 0`).
     pub port: u16,
     pub shutdown: Arc<Notify>,
+    /// Poll the sockets instead of sleeping while loaded (`poll.rs`); only
+    /// for a single-threaded runtime.
+    pub busy_poll: bool,
 }
 
 /// Why binding failed, with the address for Redis-style log lines.
@@ -105,6 +108,7 @@ impl Server {
             unix,
             port,
             shutdown: Arc::new(Notify::new()),
+            busy_poll: false,
         })
     }
 
@@ -179,6 +183,9 @@ impl Server {
                 cron_engine.lock().cron();
             }
         });
+        if self.busy_poll {
+            tokio::spawn(crate::poll::run());
+        }
         self.shutdown.notified().await;
     }
 }

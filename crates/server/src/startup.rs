@@ -216,10 +216,11 @@ pub fn run(mut config: Config) -> i32 {
 async fn serve(config: Config) -> i32 {
     let show_logo = config.always_show_logo;
     let port = config.port;
+    let busy_poll = crate::poll::wanted(config.io_threads);
     let engine =
         ember_replication::install(ember_persistence::install(Engine::builder().config(config)))
             .build();
-    let server = match Server::bind(engine).await {
+    let mut server = match Server::bind(engine).await {
         Ok(s) => s,
         Err(e) => {
             info!("monotonic clock: POSIX clock_gettime");
@@ -298,6 +299,7 @@ async fn serve(config: Config) -> i32 {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     });
+    server.busy_poll = busy_poll;
     server.run().await;
     if load_failed.load(std::sync::atomic::Ordering::SeqCst) {
         return 1;
