@@ -17,8 +17,9 @@
 //! polling off once it took more of the thread's time than the work did.
 //! An idle or lightly loaded server never polls and sleeps as Redis does;
 //! a loaded one spends at most as much time polling as working. Only the
-//! single-threaded runtime of `ember-server` polls (`io-threads 1`, and not
-//! with `EMBER_BUSY_POLL=no`); embedded servers never do.
+//! single-threaded runtime of `ember-server` polls (`io-threads 1`, two
+//! cores or more, and not with `EMBER_BUSY_POLL=no`: `decide`); embedded
+//! servers never do.
 
 use std::cell::Cell;
 use std::future::poll_fn;
@@ -70,13 +71,23 @@ thread_local! {
     static POLLER: Poller = const { Poller::new() };
 }
 
-/// Whether `ember-server`'s runtime polls: `io-threads 1` and the
-/// environment does not say `EMBER_BUSY_POLL=no` (or `0`). Not a config
-/// parameter: CONFIG GET must list exactly Redis's.
+/// Whether `ember-server`'s runtime polls: see `decide`.
 pub(crate) fn wanted(io_threads: u32) -> bool {
-    let off =
-        std::env::var("EMBER_BUSY_POLL").is_ok_and(|v| v.eq_ignore_ascii_case("no") || v == "0");
-    io_threads <= 1 && !off
+    let env = std::env::var("EMBER_BUSY_POLL").ok();
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    decide(io_threads, env.as_deref(), cores)
+}
+
+/// Polling needs `io-threads 1`, the environment not saying
+/// `EMBER_BUSY_POLL=no` (or `0`; not a config parameter, as CONFIG GET must
+/// list exactly Redis's), and two cores or more (as the process may use
+/// them: std counts the affinity mask and a cgroup's CPU quota). With one,
+/// polling would take the core from the clients and other processes on it,
+/// and under a one-CPU quota it would spend the quota and get the server
+/// throttled.
+fn decide(io_threads: u32, env: Option<&str>, cores: usize) -> bool {
+    let off = env.is_some_and(|v| v.eq_ignore_ascii_case("no") || v == "0");
+    io_threads <= 1 && !off && cores >= 2
 }
 
 /// A connection ran a batch on this thread: reviews the load now and then,

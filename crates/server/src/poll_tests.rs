@@ -118,3 +118,14 @@ fn a_thread_without_a_poller_only_counts_batches() {
         assert!(p.reviewed.get().is_none());
     });
 }
+
+#[test]
+fn polls_only_single_threaded_with_a_core_to_spare_unless_told_not_to() {
+    assert!(decide(1, None, 2));
+    assert!(decide(1, Some("yes"), 16));
+    assert!(!decide(2, None, 16));
+    assert!(!decide(1, None, 1));
+    assert!(!decide(1, Some("no"), 16));
+    assert!(!decide(1, Some("NO"), 16));
+    assert!(!decide(1, Some("0"), 16));
+}
