@@ -19,9 +19,14 @@ pub fn argv(words: &[&str]) -> Vec<Bytes> {
         .collect()
 }
 
+/// The fixture clock's start (milliseconds since the epoch).
+pub const T0: i64 = 1_700_000_000_000;
+
 pub struct T {
     pub e: Engine,
     pub id: u64,
+    /// The engine's clock: tests move time with `advance`.
+    pub clock: ManualClock,
     /// Propagated commands, words joined by spaces.
     pub props: Log,
     /// Keyspace events as `event:key`.
@@ -30,8 +35,8 @@ pub struct T {
 
 impl T {
     pub fn new() -> T {
-        let clock = ManualClock::new(1_700_000_000_000);
-        let mut e = Engine::builder().clock(Arc::new(clock)).build();
+        let clock = ManualClock::new(T0);
+        let mut e = Engine::builder().clock(Arc::new(clock.clone())).build();
         let id = e.add_client();
         let props: Log = Arc::default();
         let p = props.clone();
@@ -52,6 +57,7 @@ impl T {
         T {
             e,
             id,
+            clock,
             props,
             events,
         }

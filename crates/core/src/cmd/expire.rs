@@ -183,66 +183,7 @@ fn persist(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clock::ManualClock;
-    use crate::engine::Engine;
-    use crate::events::KeyspaceEvent;
-    use std::sync::{Arc, Mutex};
-
-    const T0: i64 = 1_700_000_000_000;
-    type Log = Arc<Mutex<Vec<String>>>;
-
-    struct T {
-        e: Engine,
-        id: u64,
-        clock: ManualClock,
-        props: Log,
-        events: Log,
-    }
-
-    impl T {
-        fn new() -> T {
-            let clock = ManualClock::new(T0);
-            let mut e = Engine::builder().clock(Arc::new(clock.clone())).build();
-            let id = e.add_client();
-            let props: Log = Arc::default();
-            let events: Log = Arc::default();
-            let p = props.clone();
-            e.add_propagation_sink(Box::new(move |_, argv| {
-                let words: Vec<String> = argv
-                    .iter()
-                    .map(|a| String::from_utf8_lossy(a).into_owned())
-                    .collect();
-                p.lock().unwrap().push(words.join(" "));
-            }));
-            let ev = events.clone();
-            e.set_event_sink(Box::new(move |k: &KeyspaceEvent| {
-                ev.lock()
-                    .unwrap()
-                    .push(format!("{} {}", k.event, String::from_utf8_lossy(&k.key)));
-            }));
-            e.notify_flags = crate::events::parse_flags("KEA").unwrap();
-            T {
-                e,
-                id,
-                clock,
-                props,
-                events,
-            }
-        }
-        fn run(&mut self, args: &[&str]) -> Reply {
-            let argv: Vec<Bytes> = args.iter().map(|a| Bytes::from(a.to_string())).collect();
-            self.e.execute(self.id, &argv).unwrap()
-        }
-        fn int(&mut self, args: &[&str]) -> i64 {
-            match self.run(args) {
-                Reply::Integer(n) => n,
-                r => panic!("{args:?} -> {r:?}"),
-            }
-        }
-        fn take(log: &Log) -> Vec<String> {
-            std::mem::take(&mut *log.lock().unwrap())
-        }
-    }
+    use crate::testkit::{T, T0};
 
     #[test]
     fn ttl_family_and_rounding() {
@@ -333,13 +274,13 @@ mod tests {
         assert_eq!(t.int(&["EXPIRE", "k", "-1"]), 1);
         assert_eq!(t.int(&["EXISTS", "k"]), 0);
         assert_eq!(T::take(&t.props), vec!["DEL k".to_string()]);
-        assert_eq!(T::take(&t.events), vec!["del k".to_string()]);
+        assert_eq!(T::take(&t.events), vec!["del:k".to_string()]);
         assert_eq!(t.e.stats.expired_keys, 0);
         t.run(&["SET", "k", "v"]);
         t.run(&["EXPIRE", "k", "100"]);
         T::take(&t.events);
         assert_eq!(t.int(&["PERSIST", "k"]), 1);
-        assert_eq!(T::take(&t.events), vec!["persist k".to_string()]);
+        assert_eq!(T::take(&t.events), vec!["persist:k".to_string()]);
         // A replica keeps the key with a past expiry and waits for the master.
         t.e.is_replica = true;
         // (A writable replica: READONLY would refuse a normal client.)
