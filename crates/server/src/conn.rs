@@ -38,9 +38,9 @@ const FLUSH_AT: usize = 128 * 1024;
 /// The most one write sends before the other ready connections run (Redis's
 /// NET_MAX_WRITES_PER_EVENT): long replies then reach their clients in step
 /// with their reading. Written whole, fifty clients' 600 KiB LRANGE replies sat
-/// in the kernel at once and cost the reader 30% more CPU per reply (cache
-/// misses on the copies, softirq work), which made it the bottleneck (d1024
-/// lrange_600 -P 1: 0.80 of Redis's rps, 1.07 with this bound).
+/// in the kernel at once and cost the reader a third more CPU per reply
+/// (softirq and wake-up work), which made it the bottleneck (d1024 lrange_600
+/// -P 1: 0.86 of Redis's rps, 1.09 with this bound).
 const WRITE_MAX: usize = 64 * 1024;
 /// The most reply bytes held back for one burst (see the yield in `serve`).
 const BURST_MAX: usize = 1024 * 1024;
