@@ -130,22 +130,30 @@ pub fn free_port() -> u16 {
         .expect("bind 127.0.0.1:0")
 }
 
-/// The `ember-server` binary of this checkout (debug build), built on demand,
-/// for tests that run it as a process.
+/// The `ember-server` binary of this checkout (debug build), brought up to
+/// date once per test process: a test run on its own (`cargo test --test
+/// server_process`) must not start a binary built before the last change
+/// (cargo builds only the root package's targets for it).
 pub fn ember_server_binary() -> std::path::PathBuf {
+    static BUILT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let bin = target.join("debug").join("ember-server");
-    if !bin.exists() {
-        let ok = std::process::Command::new(env!("CARGO"))
-            .args(["build", "-p", "ember-cli", "--bin", "ember-server"])
+    let ok = BUILT.get_or_init(|| {
+        std::process::Command::new(env!("CARGO"))
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "ember-cli",
+                "--bin",
+                "ember-server",
+            ])
             .status()
-            .expect("cargo build")
-            .success();
-        assert!(ok, "building ember-server failed");
-    }
-    bin
+            .is_ok_and(|s| s.success())
+    });
+    assert!(*ok, "building ember-server failed");
+    target.join("debug").join("ember-server")
 }
 
 /// Starts an in-process Ember server on an ephemeral port.
