@@ -6,25 +6,10 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::Duration;
+use support::{encode_command, RawConn, Resp};
 
-fn connect(port: u16) -> TcpStream {
-    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    s
-}
-
-fn command(words: &[&[u8]]) -> Vec<u8> {
-    let mut out = format!("*{}\r\n", words.len()).into_bytes();
-    for w in words {
-        out.extend_from_slice(format!("${}\r\n", w.len()).as_bytes());
-        out.extend_from_slice(w);
-        out.extend_from_slice(b"\r\n");
-    }
-    out
-}
-
+/// The RESP2 bulk string of `value`.
 fn bulk(value: &[u8]) -> Vec<u8> {
     let mut out = format!("${}\r\n", value.len()).into_bytes();
     out.extend_from_slice(value);
@@ -40,24 +25,22 @@ fn a_slow_reader_gets_megabytes_of_pipelined_replies_whole_while_others_are_serv
     let big: Vec<u8> = (0..3 * 1024 * 1024u32)
         .map(|i| b'a' + (i / 7 % 26) as u8)
         .collect();
-    let mut reader = connect(port);
-    reader.write_all(&command(&[b"SET", b"big", &big])).unwrap();
-    let mut ok = [0u8; 5];
-    reader.read_exact(&mut ok).unwrap();
-    assert_eq!(&ok, b"+OK\r\n");
-    // GET big, PING, GET big in one write: about 6 MiB of replies.
-    let mut pipeline = command(&[b"GET", b"big"]);
-    pipeline.extend(command(&[b"PING"]));
-    pipeline.extend(command(&[b"GET", b"big"]));
+    let mut reader = RawConn::connect("ember", port).unwrap();
+    assert_eq!(
+        reader.cmd(&[&b"SET"[..], b"big", &big]),
+        Resp::Simple(b"OK".to_vec())
+    );
+    // GET big, PING, GET big in one write: about 6 MiB of replies, read raw.
+    let mut pipeline = encode_command(&["GET", "big"]);
+    pipeline.extend(encode_command(&["PING"]));
+    pipeline.extend(encode_command(&["GET", "big"]));
+    let mut reader = reader.stream;
     reader.write_all(&pipeline).unwrap();
     // Another client meanwhile runs a thousand commands, one at a time.
     let other = std::thread::spawn(move || {
-        let mut s = connect(port);
-        let mut buf = [0u8; 64];
+        let mut c = RawConn::connect("ember", port).unwrap();
         for i in 1..=1000 {
-            s.write_all(&command(&[b"INCR", b"n"])).unwrap();
-            let n = s.read(&mut buf).unwrap();
-            assert_eq!(&buf[..n], format!(":{i}\r\n").as_bytes());
+            assert_eq!(c.cmd(&["INCR", "n"]), Resp::Int(i));
         }
     });
     // Read slowly, in small pieces, so the server's writes have to wait.
