@@ -55,7 +55,13 @@ impl RedisServer {
                 .arg(&dir)
                 .args(extra)
                 .stdin(Stdio::null())
-                .stdout(Stdio::null())
+                // It logs to stdout (`logfile ""`, as CONFIG GET must show):
+                // kept for the failure report (see Drop).
+                .stdout(
+                    std::fs::File::create(dir.join("redis.log"))
+                        .map(Stdio::from)
+                        .unwrap_or_else(|_| Stdio::null()),
+                )
                 .stderr(Stdio::null())
                 .spawn();
             let child = match spawned {
@@ -116,6 +122,20 @@ impl RedisServer {
 
 impl Drop for RedisServer {
     fn drop(&mut self) {
+        // A failing test shows what the oracle logged (a replica's handshake
+        // and sync steps, say) next to its own message.
+        if std::thread::panicking() {
+            if let Ok(log) = std::fs::read_to_string(self.dir.join("redis.log")) {
+                let lines: Vec<&str> = log.lines().collect();
+                let tail = &lines[lines.len().saturating_sub(40)..];
+                eprintln!(
+                    "--- redis-server on port {} logged (last {} lines):\n{}",
+                    self.port,
+                    tail.len(),
+                    tail.join("\n")
+                );
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
