@@ -228,6 +228,8 @@ fn daemonize_writes_and_removes_the_pidfile() {
     let logfile = dir.join("ember.log");
     let status = Command::new(binary())
         .args(["--port", &port.to_string(), "--daemonize", "yes"])
+        // Its shutdown save (default save points) goes there, not into the checkout.
+        .args(["--dir", dir.to_str().unwrap()])
         .args([
             "--pidfile",
             pidfile.to_str().unwrap(),
