@@ -328,6 +328,9 @@ pub async fn serve<S>(
                     keep_open = false;
                 }
             }
+            // (Redis's beforeSleep runs it once per event-loop turn; the
+            // cycle itself spaces its runs.)
+            eng.before_sleep();
             ember_core::tracking::end_batch(&mut eng, id, &mut out);
             release_queue(&mut batch);
             let (authenticated, over_limit) = end_batch(&mut eng, id, n, &mut out, buf.len());

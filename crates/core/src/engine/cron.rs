@@ -34,6 +34,17 @@ impl Engine {
         }
     }
 
+    /// What Redis does before each event-loop sleep that the front end must
+    /// ask for between batches: a fast active-expiry cycle, which returns at
+    /// once unless the last slow cycle ran out of time (keys expire faster
+    /// than the cron reclaims them). Not on a replica or while clients are
+    /// paused, as the cron's slow cycle.
+    pub fn before_sleep(&mut self) {
+        if self.config.active_expire_enabled && !self.is_replica && self.pause.is_none() {
+            crate::expire::active_expire_cycle_fast(self);
+        }
+    }
+
     /// Redis's `databasesCron` rehash: 1 ms of moving buckets in the first
     /// database whose keyspace is resizing, so that an idle server finishes
     /// its rehashes (writes move buckets too).
