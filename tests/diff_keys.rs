@@ -383,6 +383,17 @@ fn expire_commands() {
     d.check(&["EXPIRETIME", "k"]);
     d.check(&["PEXPIREAT", "k", "4000000000500"]);
     d.check(&["EXPIRETIME", "k"]);
+    // The latest expire there is: its rounding must not overflow.
+    for at in [
+        "9223372036854775807",
+        "9223372036854775499",
+        "9223372036854775000",
+    ] {
+        d.check(&["PEXPIREAT", "k", at]);
+        d.check(&["EXPIRETIME", "k"]);
+        d.check(&["PEXPIRETIME", "k"]);
+    }
+    d.check(&["PEXPIREAT", "k", FAR_MS]);
     for cmd in ["TTL", "PTTL", "EXPIRETIME", "PEXPIRETIME", "PERSIST"] {
         d.check(&[cmd]);
         d.check(&[cmd, "a", "b"]);

@@ -150,7 +150,10 @@ fn ttl_generic(ctx: &mut Ctx, args: &mut Args, ms: bool, absolute: bool) -> CmdR
         return Ok(Reply::Integer(-1));
     };
     let t = if absolute { at } else { at - ctx.now_ms }.max(0);
-    Ok(Reply::Integer(if ms { t } else { (t + 500) / 1000 }))
+    // Rounded to seconds without overflowing near i64::MAX (PXAT
+    // 9223372036854775807 reads back as 9223372036854776, as in Redis).
+    let secs = ((i128::from(t) + 500) / 1000) as i64;
+    Ok(Reply::Integer(if ms { t } else { secs }))
 }
 
 fn ttl(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
@@ -205,6 +208,20 @@ mod tests {
         assert_eq!(t.int(&["PERSIST", "k"]), 0);
         assert_eq!(t.int(&["PERSIST", "nokey"]), 0);
         assert_eq!(t.int(&["TTL", "k"]), -1);
+    }
+
+    /// The latest expire there is: its second is rounded up without
+    /// overflowing (a debug build used to panic here).
+    #[test]
+    fn expiretime_at_the_end_of_time() {
+        let mut t = T::new();
+        t.run(&["SET", "k", "v", "PXAT", "9223372036854775807"]);
+        assert_eq!(t.int(&["PEXPIRETIME", "k"]), i64::MAX);
+        assert_eq!(t.int(&["EXPIRETIME", "k"]), 9223372036854776);
+        assert_eq!(
+            t.int(&["TTL", "k"]),
+            ((i128::from(i64::MAX - T0) + 500) / 1000) as i64
+        );
     }
 
     #[test]
