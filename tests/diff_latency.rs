@@ -121,6 +121,31 @@ fn spike_scenario(d: &mut Diff) -> Result<(), String> {
     Ok(())
 }
 
+/// DOCTOR's slow-log advice quotes the threshold in microseconds, computed
+/// as Redis does, unsigned and wrapping: with the largest threshold it is
+/// 18446744073709550616 (a debug build of Ember used to panic here).
+#[test]
+fn doctor_advice_with_the_largest_threshold() {
+    let mut d = diff();
+    d.check(&["CONFIG", "SET", "latency-monitor-threshold", "1"]);
+    d.check(&["DEBUG", "SLEEP", "0.02"]);
+    d.check(&[
+        "CONFIG",
+        "SET",
+        "latency-monitor-threshold",
+        "9223372036854775807",
+    ]);
+    d.check(&["CONFIG", "SET", "slowlog-log-slower-than", "-1"]);
+    let (r, e) = d.both(&["LATENCY", "DOCTOR"]);
+    let (r, e) = (r.text(), e.text());
+    let advice = |t: &str| t.split_once("\n\nI have a few").map(|(_, a)| a.to_string());
+    assert!(
+        r.contains("slowlog-log-slower-than 18446744073709550616"),
+        "{r}"
+    );
+    assert_eq!(advice(&e), advice(&r), "redis:\n{r}\nember:\n{e}");
+}
+
 /// Deleting an expired key is timed on its own ("expire-del"), besides the
 /// command that found it expired: a set of 200,000 members takes
 /// milliseconds to free on either server.

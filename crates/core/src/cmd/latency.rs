@@ -369,7 +369,9 @@ fn advise_for_event(engine: &Engine, event: &str, a: &mut Advice) {
 }
 
 fn write_advice(engine: &Engine, a: &Advice, out: &mut String) {
-    let threshold_us = engine.config.latency_monitor_threshold.max(0) as u64 * 1000;
+    // Unsigned and wrapping, as Redis's `(unsigned long long)threshold*1000`
+    // (a debug build would panic on a threshold near LONG_MAX).
+    let threshold_us = (engine.config.latency_monitor_threshold.max(0) as u64).wrapping_mul(1000);
     if a.slowlog_enabled {
         out.push_str(&format!(
             "- There are latency issues with potentially slow commands you are using. Try to \
