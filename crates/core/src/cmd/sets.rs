@@ -316,7 +316,8 @@ fn spop_count(ctx: &mut Ctx, key: &Bytes, count_arg: &[u8]) -> CmdResult {
         // the key itself is a hashtable; then the key goes, propagated as DEL.
         let out = whole_set_as_union(set, max);
         ctx.notify(classes::SET, "spop", key);
-        ctx.dirty(count as u64);
+        // The members taken, not the count asked for (rdb_changes_since_last_save).
+        ctx.dirty(size as u64);
         ctx.delete_key(key);
         ctx.notify(classes::GENERIC, "del", key);
         ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);
