@@ -51,7 +51,13 @@ pub fn active_expire_cycle(engine: &mut Engine) {
 
 /// One fast cycle: runs only if the last slow cycle hit its time limit or
 /// many keys look stale, and at most once per two fast-cycle durations.
+#[inline]
 pub fn active_expire_cycle_fast(engine: &mut Engine) {
+    // The usual case, decided inline (asked for after every batch): no time
+    // limit hit, and a stale fraction below 1, under any effort's threshold.
+    if !engine.expire_cycle.timelimit_exit && engine.stats.expired_stale_perc < 1.0 {
+        return;
+    }
     run_cycle(engine, CycleKind::Fast);
 }
 

@@ -39,6 +39,7 @@ impl Engine {
     /// once unless the last slow cycle ran out of time (keys expire faster
     /// than the cron reclaims them). Not on a replica or while clients are
     /// paused, as the cron's slow cycle.
+    #[inline]
     pub fn before_sleep(&mut self) {
         if self.config.active_expire_enabled && !self.is_replica && self.pause.is_none() {
             crate::expire::active_expire_cycle_fast(self);
