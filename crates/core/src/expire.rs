@@ -53,9 +53,11 @@ pub fn active_expire_cycle(engine: &mut Engine) {
 /// many keys look stale, and at most once per two fast-cycle durations.
 #[inline]
 pub fn active_expire_cycle_fast(engine: &mut Engine) {
-    // The usual case, decided inline (asked for after every batch): no time
-    // limit hit, and a stale fraction below 1, under any effort's threshold.
-    if !engine.expire_cycle.timelimit_exit && engine.stats.expired_stale_perc < 1.0 {
+    // Decided here, inline and before any clock read: the front end asks
+    // after every batch and there is nearly always nothing to do.
+    let effort = engine.config.active_expire_effort.clamp(1, 10) as u64 - 1;
+    let acceptable_stale = (ACCEPTABLE_STALE - effort) as f64;
+    if !engine.expire_cycle.timelimit_exit && engine.stats.expired_stale_perc < acceptable_stale {
         return;
     }
     run_cycle(engine, CycleKind::Fast);
@@ -69,21 +71,14 @@ struct Sample {
     ttl_samples: i64,
 }
 
-pub fn run_cycle(engine: &mut Engine, kind: CycleKind) {
+/// One cycle of either kind; a fast one is admitted by `active_expire_cycle_fast`.
+fn run_cycle(engine: &mut Engine, kind: CycleKind) {
     let effort = engine.config.active_expire_effort.clamp(1, 10) as u64 - 1;
     let keys_per_loop = KEYS_PER_LOOP + KEYS_PER_LOOP / 4 * effort;
     let fast_duration = FAST_DURATION_US + FAST_DURATION_US / 4 * effort;
     let slow_time_perc = SLOW_TIME_PERC + 2 * effort;
     let acceptable_stale = ACCEPTABLE_STALE - effort;
 
-    // (Checked before the clock is read: a fast cycle is asked for before
-    // every sleep and nearly always has nothing to do.)
-    if kind == CycleKind::Fast
-        && !engine.expire_cycle.timelimit_exit
-        && engine.stats.expired_stale_perc < acceptable_stale as f64
-    {
-        return;
-    }
     let start = Instant::now();
     let origin = *engine.expire_cycle.origin.get_or_insert(start);
     let start_us = start.duration_since(origin).as_micros() as u64;
@@ -324,13 +319,9 @@ mod tests {
     #[test]
     fn before_sleep_runs_the_fast_cycle_where_the_cron_would() {
         let (mut e, clock, id) = setup();
-        let expire_soon = |e: &mut Engine| {
-            run(e, id, &["SET", "k", "v", "PX", "10"]);
-            clock.advance(20);
-            e.expire_cycle.timelimit_exit = true;
-            e.expire_cycle.last_fast_cycle_us = None;
-        };
-        expire_soon(&mut e);
+        run(&mut e, id, &["SET", "k", "v", "PX", "10"]);
+        clock.advance(20);
+        e.expire_cycle.timelimit_exit = true;
         e.is_replica = true;
         e.before_sleep();
         assert_eq!(e.total_keys(), 1, "replica");
