@@ -401,6 +401,14 @@ fn dump_and_restore_both_ways() {
     // Both servers now hold the originals and each other's copies: compare all.
     let (se, sr) = (snapshot(&mut e), snapshot(&mut r));
     assert_same(&se, &sr);
+    // A relative TTL that overflows when the time is added: OK on both, and
+    // the key is not stored (Redis's addition wraps to the past).
+    let payload = dump(&mut r, b"hash:small");
+    for conn in [&mut r, &mut e] {
+        let reply = conn.cmd(&[&b"RESTORE"[..], b"far", b"9223372036854775000", &payload]);
+        assert_eq!(reply.text(), "OK");
+        assert_eq!(conn.cmd(&[&b"EXISTS"[..], b"far"]), Resp::Int(0));
+    }
     // Corrupted payloads are refused by both, with the same error.
     let mut bad = dump(&mut r, b"hash:small");
     let n = bad.len();

@@ -106,7 +106,10 @@ pub(crate) fn restore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     let deleted = replace && ctx.delete_key(key);
     if ttl != 0 && !absttl {
-        ttl = ttl.saturating_add(ctx.now_ms);
+        // Wrapping, as Redis's `ttl += mstime()`: a relative TTL past
+        // i64::MAX - now comes out negative, so the key counts as already
+        // expired and is not stored.
+        ttl = ttl.wrapping_add(ctx.now_ms);
     }
     if ttl != 0 && ttl <= ctx.now_ms && !ctx.engine.is_replica {
         if deleted {

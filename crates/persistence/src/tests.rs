@@ -293,6 +293,19 @@ fn restore_errors_and_options() {
         r(&mut e, &[b"k2", b"-1", &p]),
         Reply::error("ERR Invalid TTL value, must be >= 0")
     );
+    // A relative TTL that overflows once the time is added wraps as in
+    // Redis: already expired, so OK without storing (REPLACE still deletes).
+    let far: &[u8] = b"9223372036854775000";
+    assert_eq!(r(&mut e, &[b"k2", far, &p]), Reply::OK);
+    assert_eq!(cmd(&mut e, id, "exists k2"), Reply::Integer(0));
+    assert_eq!(r(&mut e, &[b"k", far, &p, b"replace"]), Reply::OK);
+    assert_eq!(cmd(&mut e, id, "exists k"), Reply::Integer(0));
+    assert_eq!(r(&mut e, &[b"k", far, &p, b"absttl"]), Reply::OK);
+    assert_eq!(
+        cmd(&mut e, id, "pexpiretime k"),
+        Reply::Integer(9223372036854775000)
+    );
+    cmd(&mut e, id, "set k v");
     assert_eq!(
         r(&mut e, &[b"k2", b"x", &p]),
         Reply::error("ERR value is not an integer or out of range")
