@@ -381,6 +381,50 @@ fn moves_chain_and_rotate() {
     ctl.check(&["LRANGE", "ws", "0", "-1"]);
 }
 
+/// Only a key's creation wakes its waiters (Redis's dbAdd): a value of the
+/// right type written over a key of another type (SORT ... STORE,
+/// ZUNIONSTORE), and pushes onto it afterwards, leave them blocked until the
+/// key is deleted and created again.
+#[test]
+fn only_creating_the_key_wakes_its_waiters() {
+    let d = Diff::new();
+    let mut waiter = d.connect();
+    let mut ctl = d.connect();
+    ctl.check(&["FLUSHALL"]);
+    ctl.check(&["RPUSH", "src", "b", "a"]);
+    ctl.check(&["ZADD", "zsrc", "2", "m"]);
+    for (block, overwrite, create) in [
+        (
+            &["BLPOP", "l", "0"][..],
+            &[
+                &["SORT", "src", "ALPHA", "STORE", "l"][..],
+                &["RPUSH", "l", "more"],
+            ][..],
+            &["RPUSH", "l", "new"][..],
+        ),
+        (
+            &["BZPOPMIN", "z", "0"],
+            &[
+                &["ZUNIONSTORE", "z", "1", "zsrc"][..],
+                &["ZADD", "z", "5", "n"],
+            ],
+            &["ZADD", "z", "1", "new"],
+        ),
+    ] {
+        send(&mut waiter, block);
+        wait_blocked(&mut ctl, 1);
+        ctl.check(&["SET", block[1], "string"]);
+        for c in overwrite {
+            ctl.check(c);
+        }
+        wait_blocked(&mut ctl, 1);
+        ctl.check(&["DEL", block[1]]);
+        ctl.check(create);
+        recv(&mut waiter);
+        wait_blocked(&mut ctl, 0);
+    }
+}
+
 #[test]
 fn timeouts() {
     let d = Diff::new();

@@ -150,8 +150,11 @@ impl<'a> Ctx<'a> {
             }
         });
         if added {
-            // Redis's dbAdd announces every key it creates (`n` class).
+            // Redis's dbAdd announces every key it creates (`n` class) and
+            // wakes the clients blocked on it.
             self.notify(events::classes::NEW, "new", key);
+            let db = self.db_index;
+            self.engine.signal_key_added(db, key);
         }
         self.signal_modified(key);
     }

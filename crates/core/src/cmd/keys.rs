@@ -162,6 +162,8 @@ fn rename_generic(ctx: &mut Ctx, args: &mut Args, nx: bool) -> CmdResult {
     ctx.notify(classes::NEW, "new", dst);
     ctx.signal_modified(src);
     ctx.signal_modified(dst);
+    let db = ctx.db_index;
+    ctx.engine.signal_key_added(db, dst);
     ctx.notify(classes::GENERIC, "rename_from", src);
     ctx.notify(classes::GENERIC, "rename_to", dst);
     ctx.dirty(1);
@@ -216,6 +218,7 @@ fn move_cmd(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         .notify_keyspace_event(classes::NEW, "new", key, dst);
     ctx.engine.signal_modified_key(src, key);
     ctx.engine.signal_modified_key(dst, key);
+    ctx.engine.signal_key_added(dst, key);
     ctx.engine
         .notify_keyspace_event(classes::GENERIC, "move_from", key, src);
     ctx.engine
@@ -274,6 +277,7 @@ fn copy(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     ctx.engine
         .notify_keyspace_event(classes::NEW, "new", dst_key, dst);
     ctx.engine.signal_modified_key(dst, dst_key);
+    ctx.engine.signal_key_added(dst, dst_key);
     ctx.engine
         .notify_keyspace_event(classes::GENERIC, "copy_to", dst_key, dst);
     ctx.dirty(1);

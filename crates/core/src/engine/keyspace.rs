@@ -75,9 +75,16 @@ impl Engine {
         self.signal_modified_key_by(db, key, None);
     }
 
+    /// A key was created (Redis's dbAdd, which calls signalKeyAsReady):
+    /// clients blocked on it get a look after the command. Only creation
+    /// wakes them, as in Redis: a value written over a key of another type
+    /// (SORT ... STORE, ZUNIONSTORE over a string) leaves them blocked.
+    pub fn signal_key_added(&mut self, db: usize, key: &[u8]) {
+        crate::blocking::signal_key(self, db, key);
+    }
+
     fn signal_modified_key_by(&mut self, db: usize, key: &[u8], by: Option<ClientId>) {
         crate::multi::touch_key(self, db, key);
-        crate::blocking::signal_key(self, db, key);
         if self.tracking.is_active() {
             crate::tracking::invalidate_key(self, by, key);
         }
