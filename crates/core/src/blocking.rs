@@ -277,8 +277,9 @@ pub fn is_blocked(engine: &Engine, id: ClientId) -> bool {
     engine.clients.get(&id).is_some_and(|c| c.blocked.is_some())
 }
 
-/// A key was modified: if clients wait on it, look at it after the command
-/// (Redis's signalKeyAsReady; the type is checked when serving).
+/// A key was created: if clients wait on it, look at it after the command
+/// (Redis's signalKeyAsReady, called by dbAdd; the type is checked when
+/// serving). See `Engine::signal_key_added`.
 pub fn signal_key(engine: &mut Engine, db: usize, key: &[u8]) {
     let reg = &mut engine.blocking;
     if reg.blocked == 0 {
