@@ -9,14 +9,10 @@ use support::Diff;
 
 /// `rdb_changes_since_last_save` of (redis, ember).
 fn changes(d: &mut Diff) -> (i64, i64) {
-    let field = |text: String| -> i64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix("rdb_changes_since_last_save:"))
-            .and_then(|v| v.trim().parse().ok())
-            .expect("INFO persistence lists rdb_changes_since_last_save")
-    };
-    let (r, e) = d.both(&["INFO", "persistence"]);
-    (field(r.text()), field(e.text()))
+    let field = "rdb_changes_since_last_save";
+    let r = d.redis.info_u64("persistence", field) as i64;
+    let e = d.ember.info_u64("persistence", field) as i64;
+    (r, e)
 }
 
 /// Runs each command on both servers (same reply) and compares how much it
