@@ -307,6 +307,10 @@ pub enum Cmp {
     UnorderedPairs,
     /// Same type and shape only.
     Shape,
+    /// A TTL in seconds: identical, or two non-negative integers one apart.
+    /// TTL rounds to the nearest second, so an expiry read a moment apart
+    /// on each server can straddle a half-second boundary.
+    TtlSeconds,
 }
 
 /// One connection to each server.
@@ -514,6 +518,11 @@ pub fn compare(how: Cmp, rraw: &[u8], r: &Resp, eraw: &[u8], e: &Resp) -> bool {
         Cmp::Unordered => rraw == eraw || r.sorted() == e.sorted(),
         Cmp::UnorderedPairs => rraw == eraw || r.sorted_pairs() == e.sorted_pairs(),
         Cmp::Shape => r.same_shape(e),
+        Cmp::TtlSeconds => {
+            rraw == eraw
+                || matches!((r, e), (Resp::Int(a), Resp::Int(b))
+                    if *a >= 0 && *b >= 0 && a.abs_diff(*b) <= 1)
+        }
     }
 }
 
