@@ -10,7 +10,6 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
 use support::{encode_command, Diff, Pair, Resp};
 
 fn run(p: &mut Pair, script: &str) {
@@ -39,21 +38,9 @@ fn recv(p: &mut Pair) -> Resp {
     r
 }
 
-fn blocked_clients(c: &mut support::RawConn) -> i64 {
-    let info = c.cmd(&["INFO", "clients"]).text();
-    info.lines()
-        .find_map(|l| l.strip_prefix("blocked_clients:"))
-        .and_then(|v| v.trim().parse().ok())
-        .expect("blocked_clients in INFO")
-}
-
 /// Waits until both servers report `n` blocked clients.
-fn wait_blocked(ctl: &mut Pair, n: i64) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while blocked_clients(&mut ctl.redis) != n || blocked_clients(&mut ctl.ember) != n {
-        assert!(Instant::now() < deadline, "clients never blocked ({n})");
-        std::thread::sleep(Duration::from_millis(2));
-    }
+fn wait_blocked(ctl: &mut Pair, n: u64) {
+    ctl.wait_info("clients", "blocked_clients", n);
 }
 
 const ERRORS_AND_IMMEDIATE: &str = "
@@ -295,7 +282,7 @@ fn first_come_first_served() {
     let mut w: Vec<Pair> = (0..3).map(|_| d.connect()).collect();
     for (i, c) in w.iter_mut().enumerate() {
         send(c, &["BRPOP", "f", "0"]);
-        wait_blocked(&mut ctl, i as i64 + 1);
+        wait_blocked(&mut ctl, i as u64 + 1);
     }
     ctl.check(&["RPUSH", "f", "1", "2"]);
     recv(&mut w[0]);

@@ -605,7 +605,7 @@ fn active_expiry_reclaims_untouched_keys() {
         d.check(&["SET", &format!("keep:{i}"), "v"]);
     }
     for i in 0..20 {
-        d.check(&["SET", &format!("tmp:{i}"), "v", "PX", "50"]);
+        d.check(&["SET", &format!("tmp:{i}"), "v", "PX", "500"]);
     }
     d.check(&["DBSIZE"]);
     // Both servers run their expiry cycle 10 times a second.

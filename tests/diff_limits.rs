@@ -34,7 +34,7 @@ fn maxclients_counts_in_info_stats() {
     let second = d.connect();
     d.check_raw(b"PING\r\n");
     drop(second);
-    std::thread::sleep(Duration::from_millis(100));
+    d.wait_info("clients", "connected_clients", 1);
     d.check_raw(b"PING\r\n");
     d.check_normalized(&["INFO", "stats"], |r| {
         let text = r.text();

@@ -221,8 +221,9 @@ fn pubsub_introspection() {
     recv_unordered(&mut s2, 3);
     multi_reply(&mut s2, &["PUNSUBSCRIBE", "news.*"], 1);
     d.check(&["PUBSUB", "NUMPAT"]);
+    let clients = d.redis.info_u64("clients", "connected_clients");
     drop(s2);
-    std::thread::sleep(Duration::from_millis(100));
+    d.wait_info("clients", "connected_clients", clients - 1);
     d.check(&["PUBSUB", "NUMPAT"]);
     d.check(&["PUBSUB", "NUMSUB", "news.a"]);
     d.check(&["PUBLISH", "news.a", "m"]);

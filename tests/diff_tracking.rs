@@ -319,7 +319,7 @@ fn bcast_optin_optout_and_noloop_match_redis() {
 
 #[test]
 fn redirected_invalidations_match_redis() {
-    let d = Diff::new();
+    let mut d = Diff::new();
     let mut sub = Conn::open(&d);
     let (rid, eid) = sub.ids();
     sub.check(&["SUBSCRIBE", "__redis__:invalidate"]);
@@ -346,8 +346,9 @@ fn redirected_invalidations_match_redis() {
     sub.expect_same("a flush: a null message");
     a.check(&["GET", "k"]);
     // The target goes away: the redirect is broken.
+    let clients = b.redis.info_u64("clients", "connected_clients");
     drop(sub);
-    std::thread::sleep(Duration::from_millis(100));
+    d.wait_info("clients", "connected_clients", clients - 1);
     b.check(&["SET", "k", "2"]);
     a.expect_same("RESP2: no word of the broken redirect");
     let (r, e) = a.send_each(&["CLIENT", "TRACKINGINFO"], &["CLIENT", "TRACKINGINFO"]);
@@ -365,8 +366,9 @@ fn redirected_invalidations_match_redis() {
         &["CLIENT", "TRACKING", "on", "REDIRECT", &eid],
     );
     c.check(&["GET", "k"]);
+    let clients = b.redis.info_u64("clients", "connected_clients");
     drop(gone);
-    std::thread::sleep(Duration::from_millis(100));
+    d.wait_info("clients", "connected_clients", clients - 1);
     b.check(&["SET", "k", "3"]);
     let (r, e) = c.read();
     let broken = |id: &str| format!(">2\r\n$21\r\ntracking-redir-broken\r\n:{id}\r\n").into_bytes();

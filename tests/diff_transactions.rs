@@ -287,9 +287,10 @@ fn watch_and_expiry() {
         a.check(&["EXEC"]);
     };
     // Alive when watched, expired (lazily or actively) before EXEC: fails.
-    a.check(&["SET", "k", "v", "PX", "20"]);
+    // The TTL leaves room for a stalled test thread between SET and WATCH.
+    a.check(&["SET", "k", "v", "PX", "300"]);
     a.check(&["WATCH", "k"]);
-    pause();
+    sleep(Duration::from_millis(400));
     exec(&mut a);
     // Expired when watched: its deletion is no change, its recreation is.
     a.check(&["SET", "k", "v", "PX", "10"]);

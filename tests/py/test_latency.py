@@ -25,7 +25,8 @@ def test_latency_latest_history_reset(r):
     assert abs(when - time.time()) < 60
     assert 1 <= last_ms <= worst_ms
     history = r.latency_history("command")
-    assert history and history[-1] == [when, last_ms]
+    # LATENCY LATEST itself may add a later sample; the one it showed is there.
+    assert [when, last_ms] in history
     assert r.latency_reset("command", "nosuch") == 1
     assert r.latency_history("command") == []
     r.config_set("latency-monitor-threshold", 0)

@@ -115,11 +115,11 @@ def test_concurrent_increments_are_not_lost(server):
 
 def test_watch_invalidated_by_expiry_and_flush(server, r):
     other = server.client()
-    r.set("k", 1, px=20)
+    r.set("k", 1, px=300)
     with r.pipeline() as pipe:
         pipe.watch("k")
         import time
-        time.sleep(0.06)
+        time.sleep(0.4)
         pipe.multi()
         pipe.ping()
         with pytest.raises(redis.WatchError):

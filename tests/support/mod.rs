@@ -455,6 +455,25 @@ impl Pair {
         (r, e)
     }
 
+    /// Waits (up to 10 s) until both servers report `value` for the numeric
+    /// INFO field `section`/`name`: a client's close, block or subscription
+    /// takes effect on each server at its own moment.
+    pub fn wait_info(&mut self, section: &str, name: &str, value: u64) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let r = self.redis.info_u64(section, name);
+            let e = self.ember.info_u64(section, name);
+            if r == value && e == value {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "INFO {name} never reached {value} (redis {r}, ember {e})"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
     /// Sends to Ember only.
     pub fn ember<A: AsRef<[u8]>>(&mut self, cmd: &[A]) -> Resp {
         self.ember.cmd(cmd)
