@@ -704,6 +704,7 @@ fn debug_subcommands_when_enabled() {
     d.check(&["DEBUG", "JMAP"]);
     d.check(&["DEBUG", "CHANGE-REPL-ID"]);
     d.check(&["DEBUG", "CHANGE-REPL-ID", "x"]);
+    debug_error_and_protocol(&mut d);
     for args in [
         &["-1"][..],
         &["abc"],
@@ -749,6 +750,64 @@ fn debug_subcommands_when_enabled() {
         };
         assert_eq!(shape(&r), shape(&e));
     }
+}
+
+/// DEBUG ERROR (an error written raw: not an error reply to INFO) and DEBUG
+/// PROTOCOL's sample of every type, in RESP2 and RESP3 and inside EXEC
+/// (where attributes and pushes sit beside their element).
+fn debug_error_and_protocol(d: &mut Diff) {
+    d.check(&["CONFIG", "RESETSTAT"]);
+    for text in [
+        "LOADING fake message",
+        "ab\r\ncd\nef",
+        "",
+        "-ERR x",
+        "WRONGPASS",
+    ] {
+        d.check(&["DEBUG", "ERROR", text]);
+    }
+    d.check(&["DEBUG", "ERROR"]);
+    d.check(&["DEBUG", "ERROR", "a", "b"]);
+    d.check(&["INFO", "errorstats"]);
+    d.check_normalized(&["INFO", "commandstats"], |r| {
+        let text = r.text();
+        let debug = text.lines().find(|l| l.starts_with("cmdstat_debug:"));
+        Resp::Bulk(
+            debug
+                .unwrap_or("")
+                .split(',')
+                .next_back()
+                .unwrap_or("")
+                .into(),
+        )
+    });
+    let kinds = [
+        "string", "integer", "double", "bignum", "null", "array", "set", "map", "attrib", "push",
+        "verbatim", "true", "false", "TRUE", "nosuch",
+    ];
+    for proto in ["2", "3"] {
+        d.check_shape(&["HELLO", proto]);
+        d.check(&["DEBUG", "PROTOCOL"]);
+        for kind in kinds {
+            let cmd = ["DEBUG", "PROTOCOL", kind];
+            if proto == "3" && kind == "push" {
+                // The push and then the reply: two frames.
+                d.check_raw_replies(&support::encode_command(&cmd), 2);
+            } else {
+                d.check(&cmd);
+            }
+        }
+        d.check(&["MULTI"]);
+        for kind in kinds {
+            d.check(&["DEBUG", "PROTOCOL", kind]);
+        }
+        // In RESP3 the push is one frame more than EXEC's count announces
+        // (clients take pushes out of band): it is read as an element, and
+        // the last element as a reply of its own.
+        let frames = if proto == "3" { 2 } else { 1 };
+        d.check_raw_replies(&support::encode_command(&["EXEC"]), frames);
+    }
+    d.check_shape(&["HELLO", "2"]);
 }
 
 /// MEMORY: help, errors and option parsing match exactly; USAGE, STATS,

@@ -8,7 +8,7 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
     match reply {
         Reply::Status(s) => line(out, b'+', s.as_bytes()),
         Reply::Error(s) => error_line(out, s.as_bytes()),
-        Reply::ErrorBytes(b) => error_line(out, b),
+        Reply::ErrorBytes(b) | Reply::RawError(b) => error_line(out, b),
         Reply::Integer(n) => int_line(out, b':', *n),
         Reply::Bulk(b) => bulk(out, b),
         Reply::Nil => out.extend_from_slice(match proto {
@@ -49,6 +49,16 @@ pub fn encode(reply: &Reply, proto: Proto, out: &mut Vec<u8>) {
         Reply::DoubleText(text) => match proto {
             Proto::Resp3 => line(out, b',', text),
             Proto::Resp2 => bulk(out, text),
+        },
+        Reply::Preceded(frames, reply) => {
+            if proto == Proto::Resp3 {
+                out.extend_from_slice(frames);
+            }
+            encode(reply, proto, out);
+        }
+        Reply::BigNumber(digits) => match proto {
+            Proto::Resp3 => line(out, b'(', digits),
+            Proto::Resp2 => bulk(out, digits),
         },
         Reply::Bool(b) => match proto {
             Proto::Resp3 => out.extend_from_slice(if *b { b"#t\r\n" } else { b"#f\r\n" }),
@@ -200,6 +210,28 @@ mod tests {
         let p = Reply::Push(vec![Reply::bulk("m")]);
         assert_eq!(enc(&p, Proto::Resp3), ">1\r\n$1\r\nm\r\n");
         assert_eq!(enc(&p, Proto::Resp2), "*1\r\n$1\r\nm\r\n");
+        let big = Reply::BigNumber(Bytes::from_static(b"12345678901234567890"));
+        assert_eq!(enc(&big, Proto::Resp3), "(12345678901234567890\r\n");
+        assert_eq!(enc(&big, Proto::Resp2), "$20\r\n12345678901234567890\r\n");
+    }
+
+    #[test]
+    fn raw_errors_and_preceding_frames() {
+        let e = Reply::RawError(Bytes::from_static(b"LOADING a\r\nb"));
+        assert_eq!(enc(&e, Proto::Resp2), "-LOADING a  b\r\n");
+        assert!(!e.is_error(), "not an error reply to the statistics");
+        assert_eq!(
+            e.normalize(),
+            Reply::ErrorBytes(Bytes::from_static(b"LOADING a\r\nb"))
+        );
+        let p = Reply::Preceded(
+            Bytes::from_static(b">1\r\n:1\r\n"),
+            Box::new(Reply::Integer(2)),
+        );
+        assert_eq!(enc(&p, Proto::Resp3), ">1\r\n:1\r\n:2\r\n");
+        assert_eq!(enc(&p, Proto::Resp2), ":2\r\n");
+        let nested = Reply::Array(vec![p]);
+        assert_eq!(nested.normalize(), Reply::Array(vec![Reply::Integer(2)]));
     }
 
     #[test]

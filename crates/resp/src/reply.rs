@@ -22,6 +22,11 @@ pub enum Reply {
     /// An error whose text quotes client bytes that are not UTF-8 (unknown
     /// command names); encoded exactly like `Error`.
     ErrorBytes(Bytes),
+    /// An error line a command writes as raw protocol (Redis's addReplySds,
+    /// as DEBUG ERROR does): encoded exactly like `Error`, but not an error
+    /// reply to the statistics (no errorstats entry, no failed call).
+    /// [`Reply::normalize`] turns it into `ErrorBytes`.
+    RawError(Bytes),
     Integer(i64),
     Bulk(Bytes),
     /// A missing value: `$-1` in RESP2, `_` in RESP3.
@@ -40,6 +45,13 @@ pub enum Reply {
     DoubleText(Bytes),
     /// `#t`/`#f` in RESP3, `:1`/`:0` in RESP2.
     Bool(bool),
+    /// An integer of any size, in decimal: `(digits` in RESP3, a bulk string
+    /// in RESP2.
+    BigNumber(Bytes),
+    /// A reply preceded by RESP3 frames already in wire form (an attribute,
+    /// a push), written in the same place, so inside an EXEC array too. RESP2
+    /// and [`Reply::normalize`] drop them.
+    Preceded(Bytes, Box<Reply>),
     /// Verbatim text with a three-letter format (`txt`): a bulk string in RESP2.
     Verbatim(&'static str, Bytes),
     /// Out-of-band message (pub/sub, invalidation): a plain array in RESP2.
@@ -265,11 +277,14 @@ impl Reply {
         matches!(self, Reply::Error(_) | Reply::ErrorBytes(_))
     }
 
-    /// The reply with every [`Reply::BulkArray`] (at any depth) replaced by
-    /// the plain aggregate of `Bulk`s it encodes as.
+    /// The reply as embedders see it, at any depth: every [`Reply::BulkArray`]
+    /// replaced by the plain aggregate of `Bulk`s it encodes as, a
+    /// [`Reply::RawError`] by `ErrorBytes`, a [`Reply::Preceded`] by its reply.
     pub fn normalize(self) -> Reply {
         match self {
             Reply::BulkArray(b) => b.to_reply(),
+            Reply::RawError(b) => Reply::ErrorBytes(b),
+            Reply::Preceded(_, reply) => reply.normalize(),
             Reply::Array(items) => Reply::Array(normalize_all(items)),
             Reply::Set(items) => Reply::Set(normalize_all(items)),
             Reply::Push(items) => Reply::Push(normalize_all(items)),
@@ -291,7 +306,8 @@ impl Reply {
 
     fn has_bulk_array(&self) -> bool {
         match self {
-            Reply::BulkArray(_) => true,
+            // (And the other forms normalize rewrites.)
+            Reply::BulkArray(_) | Reply::RawError(_) | Reply::Preceded(..) => true,
             Reply::Array(items) | Reply::Set(items) | Reply::Push(items) => {
                 items.iter().any(Reply::has_bulk_array)
             }

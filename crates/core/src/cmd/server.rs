@@ -114,6 +114,13 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         }
         return Ok(Reply::OK);
     }
+    if is(sub, "error") && argc == 3 {
+        // Written as raw protocol by Redis, so not counted as an error reply.
+        return Ok(Reply::RawError(argv[2].clone()));
+    }
+    if is(sub, "protocol") && argc == 3 {
+        return debug_protocol(ctx, &argv[2]);
+    }
     if is(sub, "set-active-expire") && argc == 3 {
         ctx.engine.config.active_expire_enabled = atoi(&argv[2]) != 0;
         return Ok(Reply::OK);
@@ -165,6 +172,56 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::OK);
     }
     Err(CmdError::subcommand_syntax(argv))
+}
+
+/// DEBUG PROTOCOL: one sample reply of each RESP type, for client tests.
+#[allow(clippy::approx_constant)] // Redis's sample double is 3.141, not π.
+fn debug_protocol(ctx: &mut Ctx, kind: &[u8]) -> CmdResult {
+    let resp3 = ctx.client().proto == ember_resp::Proto::Resp3;
+    let ints = || (0..3).map(Reply::Integer).collect::<Vec<_>>();
+    let reply = match kind.to_ascii_lowercase().as_slice() {
+        b"string" => Reply::Bulk(Bytes::from_static(b"Hello World")),
+        b"integer" => Reply::Integer(12345),
+        b"double" => Reply::Double(3.141),
+        b"bignum" => Reply::BigNumber(Bytes::from_static(b"1234567999999999999999999999999999999")),
+        b"null" => Reply::Nil,
+        b"array" => Reply::Array(ints()),
+        b"set" => Reply::Set(ints()),
+        b"map" => Reply::Map(
+            ints()
+                .into_iter()
+                .zip([false, true, false].map(Reply::Bool))
+                .collect(),
+        ),
+        // RESP2 has no attributes: the reply alone.
+        b"attrib" => Reply::Preceded(
+            Bytes::from_static(b"|1\r\n$14\r\nkey-popularity\r\n*2\r\n$7\r\nkey:123\r\n:90\r\n"),
+            Box::new(Reply::Bulk(Bytes::from_static(
+                b"Some real reply following the attribute",
+            ))),
+        ),
+        b"push" if !resp3 => {
+            return Err(CmdError::other(
+                "ERR RESP2 is not supported by this command",
+            ))
+        }
+        b"push" => Reply::Preceded(
+            Bytes::from_static(b">2\r\n$16\r\nserver-cpu-usage\r\n:42\r\n"),
+            Box::new(Reply::Bulk(Bytes::from_static(
+                b"Some real reply following the push reply",
+            ))),
+        ),
+        b"verbatim" => Reply::Verbatim("txt", Bytes::from_static(b"This is a verbatim\nstring")),
+        b"true" => Reply::Bool(true),
+        b"false" => Reply::Bool(false),
+        _ => {
+            return Err(CmdError::other(
+                "ERR Wrong protocol type name. Please use one of the following: \
+                 string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false",
+            ))
+        }
+    };
+    Ok(reply)
 }
 
 /// DEBUG HTSTATS: the keyspace table's stats, then the expiry index's.
