@@ -106,7 +106,7 @@ fn randomkey(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         let engine = &mut *ctx.engine;
         let d = &engine.dbs[db];
         let all_volatile = d.len() == d.expires_count();
-        let Some((key, _)) = d.keys().random_entry(&mut engine.rng) else {
+        let Some((key, _)) = d.keys().fair_random_entry(&mut engine.rng) else {
             return Ok(Reply::Nil);
         };
         let key = key.to_bytes();

@@ -499,3 +499,33 @@ fn stats_text_has_redis_layout() {
     assert!(text.starts_with("Hash table 0 stats (main hash table):\n table size: 8\n"));
     assert!(text.contains("Hash table 1 stats (rehashing target):\n table size: 16\n"));
 }
+
+/// Repeated fair picks of a small dict (one sample holds it all) come out
+/// evenly however the entries share buckets (Redis's ZRANDMEMBER,
+/// SRANDMEMBER and HRANDFIELD histogram tests): a plain `random_entry` gave
+/// a member alone in its bucket twice its share.
+#[test]
+fn fair_random_entries_are_even() {
+    let mut rng = rand::rngs::SmallRng::seed_from_u64(7);
+    for size in [2usize, 3, 4, 10, 20] {
+        let mut d: Dict<Vec<u8>, usize> = Dict::new();
+        for i in 0..size {
+            d.insert(k(i), i);
+        }
+        let draws = 2000 * size;
+        let mut counts = vec![0usize; size];
+        for _ in 0..draws {
+            counts[*d.fair_random_entry(&mut rng).unwrap().1] += 1;
+        }
+        // Chi-square against the uniform distribution, as Redis's tests do.
+        let expected = (draws / size) as f64;
+        let chi: f64 = counts
+            .iter()
+            .map(|&c| (c as f64 - expected).powi(2) / expected)
+            .sum();
+        assert!(
+            chi < 50.0,
+            "size {size}: chi-square {chi}, counts {counts:?}"
+        );
+    }
+}

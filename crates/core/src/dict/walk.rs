@@ -81,18 +81,41 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
         }
     }
 
+    /// A random entry chosen evenly among up to 20 sampled ones (Redis's
+    /// dictGetFairRandomKey, behind RANDOMKEY, SRANDMEMBER, SPOP, HRANDFIELD
+    /// and ZRANDMEMBER): `random_entry` alone favours entries that are alone
+    /// in their bucket, which shows in the counts of repeated picks.
+    pub fn fair_random_entry(&self, rng: &mut impl Rng) -> Option<(&K, &V)> {
+        const FAIR_SAMPLE: usize = 20;
+        let mut sampled: [Option<(&K, &V)>; FAIR_SAMPLE] = [None; FAIR_SAMPLE];
+        let mut n = 0;
+        self.sample(rng, FAIR_SAMPLE, |k, v| {
+            sampled[n] = Some((k, v));
+            n += 1;
+        });
+        if n == 0 {
+            return self.random_entry(rng);
+        }
+        sampled[rng.gen_range(0..n)]
+    }
+
     /// Up to `count` entries starting from a random bucket, walking forward (Redis's
     /// dictGetSomeKeys): cheap sampling for active expiry and eviction.
-    pub fn sample(&self, rng: &mut impl Rng, count: usize, mut visit: impl FnMut(&K, &V)) {
+    pub fn sample<'a>(
+        &'a self,
+        rng: &mut impl Rng,
+        count: usize,
+        mut visit: impl FnMut(&'a K, &'a V),
+    ) {
         self.sample_with_meta(rng, count, |k, v, _| visit(k, v));
     }
 
     /// `sample`, with each entry's metadata (eviction reads the access stamps).
-    pub fn sample_with_meta(
-        &self,
+    pub fn sample_with_meta<'a>(
+        &'a self,
         rng: &mut impl Rng,
         count: usize,
-        mut visit: impl FnMut(&K, &V, &M),
+        mut visit: impl FnMut(&'a K, &'a V, &'a M),
     ) {
         if self.len == 0 || count == 0 {
             return;

@@ -218,7 +218,7 @@ impl HashValue {
     }
 
     /// A random (field, value); `None` when empty. A listpack picks a uniform
-    /// index; a hashtable a random bucket, then a uniform entry of its chain.
+    /// index; a hashtable samples fairly (`Dict::fair_random_entry`).
     pub fn random_pair(&self, rng: &mut impl Rng) -> Option<(&[u8], &[u8])> {
         match self.0.get() {
             Packed(p) => {
@@ -229,7 +229,7 @@ impl HashValue {
                 p.iter().nth(rng.gen_range(0..count))
             }
             Table(t) => t
-                .random_entry(rng)
+                .fair_random_entry(rng)
                 .map(|(pair, _)| (pair.field(), pair.value())),
         }
     }

@@ -219,7 +219,7 @@ impl SetValue {
         match &self.enc {
             Enc::Ints(s) if s.is_empty() => None,
             Enc::Ints(s) => Some(Member::Int(s.get(rng.gen_range(0..s.len())))),
-            Enc::Table(d) => d.random_entry(rng).map(|(k, _)| Member::Bytes(&k[..])),
+            Enc::Table(d) => d.fair_random_entry(rng).map(|(k, _)| Member::Bytes(&k[..])),
         }
     }
 
@@ -243,7 +243,7 @@ impl SetValue {
                 let mut seen = ahash::AHashSet::with_capacity(count);
                 let mut out = Vec::with_capacity(count);
                 while out.len() < count {
-                    let Some((k, _)) = d.random_entry(rng) else {
+                    let Some((k, _)) = d.fair_random_entry(rng) else {
                         break;
                     };
                     if seen.insert(&k[..]) {
@@ -266,7 +266,7 @@ impl SetValue {
                 Some(itoa::Buffer::new().format(n).as_bytes().to_vec())
             }
             Enc::Table(d) => {
-                let key: Vec<u8> = d.random_entry(rng)?.0.to_vec();
+                let key: Vec<u8> = d.fair_random_entry(rng)?.0.to_vec();
                 d.remove(&key);
                 Some(key)
             }

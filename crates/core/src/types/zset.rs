@@ -585,7 +585,7 @@ impl ZSetValue {
                 }
                 lp.nth(rng.gen_range(0..lp.len()))
             }
-            Sl(sl) => sl.dict.random_entry(rng).map(|(k, v)| (&k[..], *v)),
+            Sl(sl) => sl.dict.fair_random_entry(rng).map(|(k, v)| (&k[..], *v)),
         }
     }
 
