@@ -451,3 +451,21 @@ fn served_blocked_clients_and_idle_expiry_match_redis() {
     let got = a.expect_same("tmp:1 expired on an idle server");
     assert!(String::from_utf8_lossy(&got).contains("tmp:1"));
 }
+
+/// A tracked key evicted while a command executes (CONFIG SET maxmemory)
+/// is invalidated after that command's reply, as other changes a command
+/// makes. (One evicted before a command runs is invalidated ahead of its
+/// reply: `evict_tests` covers it, since this process's RSS is no limit to
+/// place a key just over.)
+#[test]
+fn eviction_inside_a_command_invalidates_after_the_reply() {
+    let d = Diff::new();
+    let mut c = resp3(&d);
+    c.check(&["CLIENT", "TRACKING", "on"]);
+    c.check(&["CONFIG", "SET", "maxmemory-policy", "allkeys-random"]);
+    c.check(&["SET", "k", "v"]);
+    c.check(&["GET", "k"]);
+    c.check(&["CONFIG", "SET", "maxmemory", "1"]);
+    c.check(&["CONFIG", "SET", "maxmemory", "0"]);
+    c.check(&["DBSIZE"]);
+}

@@ -426,7 +426,8 @@ impl RawConn {
 
     /// A numeric field of one INFO section (panics when it is missing).
     pub fn info_u64(&mut self, section: &str, name: &str) -> u64 {
-        let Resp::Bulk(text) = self.cmd(&["INFO", section]) else {
+        // A bulk string, or verbatim text in RESP3.
+        let (Resp::Bulk(text) | Resp::Verbatim(_, text)) = self.cmd(&["INFO", section]) else {
             panic!("{}: INFO {section} is not a bulk string", self.name)
         };
         let prefix = format!("{name}:");

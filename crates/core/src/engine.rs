@@ -131,6 +131,10 @@ pub struct Engine {
     /// The client whose command is running (Redis's current_client), 0
     /// for none (ids start at 1; a plain id is one store per command).
     current_client: ClientId,
+    /// True while a command's handler runs (Redis's CLIENT_EXECUTING_COMMAND):
+    /// invalidations for the running client then wait for its reply, while
+    /// those of an eviction before the command go out ahead of it.
+    pub(crate) executing_command: bool,
     /// Client-side caching's tables (see `tracking`).
     pub tracking: crate::tracking::Tracking,
     /// Which clients WATCH which keys (see `multi`).

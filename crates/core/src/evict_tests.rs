@@ -337,3 +337,28 @@ fn config_set_maxmemory_evicts_at_once() {
     assert_eq!(t.e.stats.evicted_keys, 3);
     assert_eq!(t.e.total_keys(), 0);
 }
+
+/// A tracked key evicted before a command runs is invalidated ahead of the
+/// command's reply, as Redis sends at once when no command is executing
+/// (its "invalidation message of eviction keys should be before response"
+/// test); a key the command itself changes is invalidated after it.
+#[test]
+fn eviction_before_a_command_invalidates_ahead_of_its_reply() {
+    let mut t = engine();
+    t.run(&["HELLO", "3"]);
+    t.run(&["CLIENT", "TRACKING", "on"]);
+    t.run(&["SET", "volatile-key", "x", "EX", "10000"]);
+    t.run(&["GET", "volatile-key"]);
+    t.limit("volatile-random");
+    let argv = [
+        Bytes::from_static(b"GET"),
+        Bytes::from_static(b"volatile-key"),
+    ];
+    let mut out = Vec::new();
+    t.e.execute_into(t.id, &argv, &mut out);
+    assert_eq!(
+        String::from_utf8_lossy(&out),
+        ">2\r\n$10\r\ninvalidate\r\n*1\r\n$12\r\nvolatile-key\r\n_\r\n"
+    );
+    assert_eq!(t.evicted(), ["volatile-key"]);
+}

@@ -198,7 +198,8 @@ pub fn invalidate_key(engine: &mut Engine, by: Option<ClientId>, key: &[u8]) {
 
 /// `bcast`: queue for the prefixes, credited to the given client.
 /// `defer_own`: the running client's message follows its reply (a change
-/// made by its command) rather than going out at once.
+/// made while its command executes) rather than going out at once, as an
+/// eviction before the command runs does.
 fn invalidate(engine: &mut Engine, key: &[u8], bcast: Option<Option<ClientId>>, defer_own: bool) {
     if let Some(by) = bcast {
         for (prefix, b) in engine.tracking.prefixes.iter_mut() {
@@ -225,7 +226,7 @@ fn invalidate(engine: &mut Engine, key: &[u8], bcast: Option<Option<ClientId>>, 
         if t.bcast || (t.noloop && Some(target) == current) {
             continue;
         }
-        if defer_own && Some(target) == current {
+        if defer_own && engine.executing_command && Some(target) == current {
             engine.tracking.deferred.push(Some(key.clone()));
         } else {
             send(engine, target, Payload::Key(&key));

@@ -144,6 +144,7 @@ impl EngineBuilder {
             reply_suppressed: false,
             postponed_now: false,
             self_after_reply: Vec::new(),
+            executing_command: false,
             current_client: 0,
             tracking: Default::default(),
             watches: Default::default(),

@@ -55,7 +55,9 @@ impl Engine {
         };
         let mut args = Args::new(argv, skip);
         let handler = cmd.handler.expect("leaf command has a handler");
+        let outer = std::mem::replace(&mut ctx.engine.executing_command, true);
         let result = handler(&mut ctx, &mut args);
+        ctx.engine.executing_command = outer;
         let rewritten = ctx.rewritten.take();
         let db_after = ctx.db_index;
         if self.tracking.clients > 0 && cmd.has(flags::READONLY) {
