@@ -705,6 +705,31 @@ fn debug_subcommands_when_enabled() {
     d.check(&["DEBUG", "CHANGE-REPL-ID"]);
     d.check(&["DEBUG", "CHANGE-REPL-ID", "x"]);
     debug_error_and_protocol(&mut d);
+    for size in [
+        "1b",
+        "0",
+        "",
+        "1kb",
+        "3gb",
+        "1GB",
+        "4293918720",
+        "4293918721",
+        "4gb",
+        "abc",
+        "-1",
+        "1.5",
+    ] {
+        d.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", size]);
+    }
+    d.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD"]);
+    d.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1", "2"]);
+    // Lists keep their elements whatever the threshold.
+    d.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "1b"]);
+    d.check(&["RPUSH", "plain", "a", &"x".repeat(10_000), "bc"]);
+    d.check(&["LRANGE", "plain", "0", "-1"]);
+    d.check(&["LINSERT", "plain", "BEFORE", "bc", "y"]);
+    d.check(&["LPOS", "plain", "y"]);
+    d.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"]);
     for args in [
         &["-1"][..],
         &["abc"],

@@ -384,3 +384,64 @@ fn propagation_publish_expiry_select() {
     );
     assert_eq!(cmd(&mut r, &["EXISTS", "x"]), Value::Int(0));
 }
+
+/// What a master sends a raw `SYNC` replica within `listen`, after the
+/// snapshot: keepalive newlines and the `$<len>` payload are skipped.
+fn stream_after_sync(port: u16, listen: Duration) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"SYNC\r\n").unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(50))).unwrap();
+    let mut got = Vec::new();
+    let deadline = Instant::now() + listen;
+    let mut buf = [0u8; 65536];
+    while Instant::now() < deadline {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(_) => continue,
+        }
+    }
+    let start = got.iter().position(|&b| b != b'\n').expect("a snapshot");
+    let rest = &got[start..];
+    assert_eq!(rest[0], b'$', "{}", support::escape(rest));
+    let eol = rest.iter().position(|&b| b == b'\n').unwrap();
+    let len: usize = std::str::from_utf8(&rest[1..eol - 1])
+        .unwrap()
+        .parse()
+        .unwrap();
+    rest[eol + 1 + len..].to_vec()
+}
+
+/// Redis pings its replicas on the seconds that are multiples of
+/// repl-ping-replica-period, counted from its start: a replica attaching
+/// in between hears no PING until then (Ember pinged it at once).
+#[test]
+fn replicas_are_pinged_on_the_period() {
+    let mut d = Diff::new();
+    // Past the first second, when both count 0 and would ping.
+    std::thread::sleep(Duration::from_millis(1100));
+    d.check(&["CONFIG", "SET", "repl-ping-replica-period", "3600"]);
+    d.check(&["SET", "k", "v"]);
+    let ports = [("redis", d.redis_port()), ("ember", d.ember_port())];
+    // Both servers at once: each listens for a while.
+    let streams = |listen: Duration| {
+        std::thread::scope(|s| {
+            let handles =
+                ports.map(|(name, port)| s.spawn(move || (name, stream_after_sync(port, listen))));
+            handles.map(|h| h.join().unwrap())
+        })
+    };
+    for (name, rest) in streams(Duration::from_millis(1500)) {
+        assert!(rest.is_empty(), "{name}: {}", support::escape(&rest));
+    }
+    d.check(&["CONFIG", "SET", "repl-ping-replica-period", "1"]);
+    for (name, rest) in streams(Duration::from_millis(2500)) {
+        // Lower case, as Redis writes its shared "ping" object.
+        let ping = b"*1\r\n$4\r\nping\r\n";
+        assert!(
+            rest.windows(ping.len()).any(|w| w == ping),
+            "{name}: {}",
+            support::escape(&rest)
+        );
+    }
+}

@@ -113,7 +113,10 @@ pub struct Repl {
     pub replicas: Vec<Replica>,
     /// `REPLCONF listening-port` announced before PSYNC.
     pub ports: Vec<(ClientId, u16)>,
-    pub last_ping_ms: i64,
+    /// When the once-a-second part of the cron last ran, and how many times
+    /// it has (Redis's replication_cron_loops).
+    pub last_second_ms: i64,
+    pub cron_seconds: u64,
     pub notify: Option<Waker>,
     pub sync_full: u64,
     pub sync_partial_ok: u64,

@@ -392,15 +392,23 @@ pub fn cron(engine: &mut Engine) {
     crate::flush(engine);
     let alive: Vec<ClientId> = engine.clients.keys().copied().collect();
     mstate(engine).hellos.retain(|h| alive.contains(&h.id));
-    let period = engine.config.repl_ping_replica_period.max(1) * 1000;
+    let period = engine.config.repl_ping_replica_period.max(1) as u64;
     let is_replica = engine.is_replica;
     let st = state(engine);
     let has_replicas = !st.replicas.is_empty();
-    if !is_replica && has_replicas && now - st.last_ping_ms >= period {
-        st.last_ping_ms = now;
+    // As Redis's once-a-second replicationCron: a PING on the seconds that
+    // are multiples of the period, counted from the start, so a replica
+    // that attaches in between hears none until the next such second.
+    let mut ping_second = false;
+    if now - st.last_second_ms >= 1000 {
+        st.last_second_ms = now;
+        ping_second = st.cron_seconds.is_multiple_of(period);
+        st.cron_seconds += 1;
+    }
+    if !is_replica && has_replicas && ping_second {
         if let Some(s) = st.shared.clone() {
             let mut ping = Vec::new();
-            crate::encode_argv(&[b"PING".as_slice()], &mut ping);
+            crate::encode_argv(&[b"ping".as_slice()], &mut ping);
             s.lock().feed_raw(&ping);
         }
     }

@@ -118,6 +118,21 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         // Written as raw protocol by Redis, so not counted as an error reply.
         return Ok(Reply::RawError(argv[2].clone()));
     }
+    if is(sub, "quicklist-packed-threshold") && argc == 3 {
+        // Redis stores elements from this size up as "plain" quicklist nodes
+        // of their own. Ember's list nodes have no packed/plain distinction
+        // (an element over the node size gets a node to itself), so the value
+        // is validated as Redis does and changes no layout.
+        let size = std::str::from_utf8(&argv[2])
+            .ok()
+            .and_then(crate::config_table::memtoull);
+        return match size {
+            Some(size) if size <= (1 << 32) - (1 << 20) => Ok(Reply::OK),
+            _ => Err(CmdError::other(
+                "ERR argument must be a memory value bigger than 1 and smaller than 4gb",
+            )),
+        };
+    }
     if is(sub, "protocol") && argc == 3 {
         return debug_protocol(ctx, &argv[2]);
     }
