@@ -756,19 +756,31 @@ fn debug_subcommands_when_enabled() {
     d.check(&["INFO", "keyspace"]);
     d.check(&["SET", "n", "123"]);
     d.check(&["SET", "s", "bar"]);
-    for k in ["n", "s", "key:1"] {
+    // serializedlength is the RDB size of every type (LZF included).
+    d.check(&["SET", "long", &"a".repeat(100)]);
+    d.check(&["RPUSH", "l", "a", "b", "c"]);
+    let many: Vec<String> = (0..300).map(|i| i.to_string()).collect();
+    let mut rpush = vec!["RPUSH", "biglist"];
+    rpush.extend(many.iter().map(String::as_str));
+    d.check(&rpush);
+    d.check(&["HSET", "h", "f", "v"]);
+    d.check(&["SADD", "ints", "1", "2", "3"]);
+    d.check(&["SADD", "strs", "a", "b", "c"]);
+    d.check(&["ZADD", "z", "1", "a", "2.5", "b"]);
+    d.check(&["PFADD", "hll", "a", "b"]);
+    for k in [
+        "n", "s", "key:1", "long", "l", "biglist", "h", "ints", "strs", "z", "hll",
+    ] {
         let (r, e) = d.both(&["DEBUG", "OBJECT", k]);
         let shape = |x: &Resp| {
             let t = match x {
                 Resp::Simple(b) => String::from_utf8_lossy(b).into_owned(),
                 other => panic!("status expected, got {other:?}"),
             };
-            // Same fields, same values except the address, size and clock.
+            // Same fields, same values except the address and the clock.
             t.split(' ')
                 .map(|f| match f.split_once(':') {
-                    Some((k @ ("at" | "serializedlength" | "lru" | "lru_seconds_idle"), _)) => {
-                        k.to_string()
-                    }
+                    Some((k @ ("at" | "lru" | "lru_seconds_idle"), _)) => k.to_string(),
                     _ => f.to_string(),
                 })
                 .collect::<Vec<_>>()

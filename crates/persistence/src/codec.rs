@@ -109,9 +109,9 @@ fn node_accepts(node: &ListpackBuilder, len: usize, fill: i32) -> bool {
     }
 }
 
-fn write_list<W: Write>(w: &mut RdbWriter<W>, list: &ListValue, fill: i32) -> Result<()> {
-    // Nodes as Redis would have built them with this fill, written as one
-    // count then (container, listpack) pairs.
+/// The list's quicklist nodes as Redis would have built them with this fill:
+/// one listpack each.
+pub(crate) fn quicklist_nodes(list: &ListValue, fill: i32) -> Vec<Vec<u8>> {
     let mut nodes: Vec<Vec<u8>> = Vec::new();
     let mut node = ListpackBuilder::new();
     for e in list.iter() {
@@ -123,6 +123,12 @@ fn write_list<W: Write>(w: &mut RdbWriter<W>, list: &ListValue, fill: i32) -> Re
     if !node.is_empty() {
         nodes.push(node.finish());
     }
+    nodes
+}
+
+fn write_list<W: Write>(w: &mut RdbWriter<W>, list: &ListValue, fill: i32) -> Result<()> {
+    // One count, then (container, listpack) pairs.
+    let nodes = quicklist_nodes(list, fill);
     w.write_len(nodes.len() as u64)?;
     for lp in &nodes {
         w.write_len(CONTAINER_PACKED)?;

@@ -148,10 +148,52 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         ctx.engine.disk_error_probe = probe;
         return r;
     }
-    match CORE_DEBUG.get() {
-        Some(core) => core(ctx, args),
-        None => Err(CmdError::err("DEBUG is not available")),
+    let reply = match CORE_DEBUG.get() {
+        Some(core) => core(ctx, args)?,
+        None => return Err(CmdError::err("DEBUG is not available")),
+    };
+    if allowed && is(&argv[1], "object") && argv.len() == 3 {
+        return Ok(with_serialized_length(ctx, &argv[2], reply));
     }
+    Ok(reply)
+}
+
+/// DEBUG OBJECT's figures that need the RDB codec: `serializedlength`, the
+/// size of the value's RDB serialization (Redis's rdbSavedObjectLen, i.e. its
+/// DUMP payload without the type byte and the 10-byte footer), and a list's
+/// quicklist nodes as the RDB writes them.
+fn with_serialized_length(ctx: &mut Ctx, key: &[u8], reply: Reply) -> Reply {
+    let Reply::Status(line) = &reply else {
+        return reply;
+    };
+    // Looked up as DEBUG OBJECT does: stored, expired or not.
+    let Some(value) = ctx.engine.dbs[ctx.db_index].get_raw(key) else {
+        return reply;
+    };
+    let enc = crate::codec::Encodings::from_config(&ctx.engine.config);
+    let payload = crate::dump::payload(value, &enc, ctx.engine.config.rdbcompression);
+    let len = payload.len() - 11;
+    let mut fields = vec![("serializedlength", len.to_string())];
+    if let ember_core::value::Value::List(list) = value {
+        let nodes = crate::codec::quicklist_nodes(list, ctx.engine.config.list_max_listpack_size);
+        let bytes: usize = nodes.iter().map(Vec::len).sum();
+        let avg = list.len() as f64 / nodes.len().max(1) as f64;
+        fields.push(("ql_nodes", nodes.len().to_string()));
+        fields.push(("ql_avg_node", format!("{avg:.2}")));
+        fields.push(("ql_uncompressed_size", bytes.to_string()));
+    }
+    let line = line
+        .split(' ')
+        .map(|field| {
+            let name = field.split(':').next().unwrap_or("");
+            match fields.iter().find(|(n, _)| *n == name) {
+                Some((n, v)) => format!("{n}:{v}"),
+                None => field.to_string(),
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ");
+    Reply::Status(line.into())
 }
 
 #[cfg(test)]

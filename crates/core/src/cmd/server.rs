@@ -317,8 +317,9 @@ fn rdb_string_len(s: &StrValue) -> usize {
 }
 
 /// DEBUG OBJECT: Redis's status line about the value (looked up without
-/// expiry, statistics or touching). `serializedlength` is exact for strings
-/// short of LZF compression and 0 for other types.
+/// expiry, statistics or touching). `serializedlength` needs the RDB codec:
+/// the persistence layer's DEBUG fills it in; alone, the core gives strings'
+/// uncompressed size and 0 for other types.
 fn debug_object(ctx: &mut Ctx, key: &[u8]) -> CmdResult {
     let now = ctx.now_ms;
     let engine = &*ctx.engine;
