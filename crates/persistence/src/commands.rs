@@ -161,7 +161,9 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// DEBUG OBJECT's figures that need the RDB codec: `serializedlength`, the
 /// size of the value's RDB serialization (Redis's rdbSavedObjectLen, i.e. its
 /// DUMP payload without the type byte and the 10-byte footer), and a list's
-/// quicklist nodes as the RDB writes them.
+/// quicklist nodes as the RDB writes them. Those nodes are cut greedily from
+/// the head; Redis's follow the list's push history, so a list grown at both
+/// ends can split (and compress) a little differently.
 fn with_serialized_length(ctx: &mut Ctx, key: &[u8], reply: Reply) -> Reply {
     let Reply::Status(line) = &reply else {
         return reply;
