@@ -89,10 +89,21 @@ impl<K: Borrow<[u8]>, V, M: Default> Dict<K, V, M> {
         const FAIR_SAMPLE: usize = 20;
         let mut sampled: [Option<(&K, &V)>; FAIR_SAMPLE] = [None; FAIR_SAMPLE];
         let mut n = 0;
-        self.sample(rng, FAIR_SAMPLE, |k, v| {
-            sampled[n] = Some((k, v));
-            n += 1;
-        });
+        if self.len <= FAIR_SAMPLE && self.buckets() <= 8 * FAIR_SAMPLE {
+            // A sample may miss some of them (it jumps past long empty runs,
+            // as a table in mid-rehash has): take them all, so every entry
+            // of a small dict is exactly as likely. (A sparse large table,
+            // not yet shrunk, is sampled: its walk would be long.)
+            for (k, v) in self.iter() {
+                sampled[n] = Some((k, v));
+                n += 1;
+            }
+        } else {
+            self.sample(rng, FAIR_SAMPLE, |k, v| {
+                sampled[n] = Some((k, v));
+                n += 1;
+            });
+        }
         if n == 0 {
             return self.random_entry(rng);
         }
