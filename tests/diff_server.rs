@@ -730,6 +730,23 @@ fn debug_subcommands_when_enabled() {
     d.check(&["LINSERT", "plain", "BEFORE", "bc", "y"]);
     d.check(&["LPOS", "plain", "y"]);
     d.check(&["DEBUG", "QUICKLIST-PACKED-THRESHOLD", "0"]);
+    d.check(&["DEBUG", "LOG", "a line for the log"]);
+    d.check(&["DEBUG", "LOG"]);
+    d.check(&["HSET", "lp", "f", "v"]);
+    for args in [
+        &["LISTPACK", "lp"][..],
+        &["LISTPACK", "plain"],
+        &["LISTPACK", "nokey"],
+        &["QUICKLIST", "plain"],
+        &["QUICKLIST", "plain", "1"],
+        &["QUICKLIST", "lp"],
+        &["QUICKLIST", "nokey"],
+        &["QUICKLIST", "plain", "1", "2"],
+    ] {
+        let mut cmd = vec!["DEBUG"];
+        cmd.extend_from_slice(args);
+        d.check(&cmd);
+    }
     for args in [
         &["-1"][..],
         &["abc"],
@@ -1154,4 +1171,57 @@ fn slowlog_matches_redis() {
     d.check(&["SLOWLOG", "RESET"]);
     d.check(&["SET", "a", "b"]);
     d.check(&["SLOWLOG", "LEN"]);
+}
+
+/// DEBUG PAUSE-CRON holds the periodic work: keys past their TTL stay until
+/// it resumes and the active expiry cycle reclaims them.
+#[test]
+fn debug_pause_cron_holds_active_expiry() {
+    let mut d = debug_diff();
+    d.check(&["DEBUG", "PAUSE-CRON", "1"]);
+    for i in 0..20 {
+        d.check(&["SET", &format!("k{i}"), "v", "PX", "50"]);
+    }
+    std::thread::sleep(std::time::Duration::from_millis(400));
+    d.check(&["DBSIZE"]);
+    d.check(&["DEBUG", "PAUSE-CRON", "0"]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let (r, e) = d.both(&["DBSIZE"]);
+        if (r.int(), e.int()) == (0, 0) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "redis {r:?}, ember {e:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RESTORE takes a payload with a wrong
+/// CRC-64 while it is on (the version is still checked).
+#[test]
+fn debug_skip_checksum_validation() {
+    let mut d = debug_diff();
+    d.check(&["SET", "src", "some value"]);
+    let dump = d.check(&["DUMP", "src"]);
+    let mut bad = dump.bytes().expect("a payload").to_vec();
+    let last = bad.len() - 1;
+    bad[last] ^= 0xff;
+    let restore = |key: &str| -> Vec<Vec<u8>> {
+        vec![b"RESTORE".to_vec(), key.into(), b"0".to_vec(), bad.clone()]
+    };
+    d.check(&restore("a"));
+    d.check(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "1"]);
+    d.check(&restore("b"));
+    d.check(&["GET", "b"]);
+    // A version from the future is refused all the same.
+    let mut future = bad.clone();
+    let version_at = future.len() - 10;
+    future[version_at] = 0xff;
+    d.check(&[b"RESTORE".to_vec(), b"c".to_vec(), b"0".to_vec(), future]);
+    d.check(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION", "0"]);
+    d.check(&restore("d"));
+    d.check(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION"]);
 }

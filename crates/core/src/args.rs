@@ -88,6 +88,30 @@ impl<'a> Args<'a> {
     }
 }
 
+/// C's `atoi`, as Redis's argument checks use it: leading blanks, an
+/// optional sign, then digits up to the first other byte (0 when none); an
+/// overflow saturates, as glibc's strtol underneath does.
+pub fn atoi(s: &[u8]) -> i64 {
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let s = &s[s.iter().take_while(|b| blank(b)).count()..];
+    let (neg, digits) = match s.first() {
+        Some(b'-') => (true, &s[1..]),
+        Some(b'+') => (false, &s[1..]),
+        _ => (false, s),
+    };
+    let v = digits
+        .iter()
+        .take_while(|d| d.is_ascii_digit())
+        .fold(0i64, |v, d| {
+            v.saturating_mul(10).saturating_add((d - b'0') as i64)
+        });
+    if neg {
+        -v
+    } else {
+        v
+    }
+}
+
 /// An integer argument with Redis's `string2ll` rules and error text.
 pub fn parse_i64(b: &[u8]) -> Result<i64, CmdError> {
     num::parse_i64(b).ok_or(CmdError::NotInteger)

@@ -135,6 +135,8 @@ pub struct Engine {
     /// invalidations for the running client then wait for its reply, while
     /// those of an eviction before the command go out ahead of it.
     pub(crate) executing_command: bool,
+    /// DEBUG PAUSE-CRON: the cron does nothing while set (Redis's pause_cron).
+    pub(crate) cron_paused: bool,
     /// Client-side caching's tables (see `tracking`).
     pub tracking: crate::tracking::Tracking,
     /// Which clients WATCH which keys (see `multi`).

@@ -141,6 +141,10 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if allowed && is(&argv[1], "reload") {
         return crate::reload::debug_reload(ctx, &argv[2..]);
     }
+    if allowed && is(&argv[1], "set-skip-checksum-validation") && argv.len() == 3 {
+        save::state(ctx.engine).skip_checksum_validation = ember_core::args::atoi(&argv[2]) != 0;
+        return Ok(Reply::OK);
+    }
     if allowed && is(&argv[1], "loadaof") {
         // The replayed writes are not refused by MISCONF (Redis's AOF client obeys).
         let probe = ctx.engine.disk_error_probe.take();

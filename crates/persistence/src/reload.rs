@@ -84,7 +84,7 @@ impl DetachedLoad {
             config: engine.config.clone(),
             now_ms: engine.now_ms(),
             drop_expired: !engine.is_replica,
-            verify_checksum: engine.config.rdbchecksum,
+            verify_checksum: save::verify_checksums(engine),
             databases: engine.dbs.len(),
         }
     }
@@ -406,7 +406,7 @@ pub fn load_file_with(engine: &mut Engine, path: &Path, allow_dup: bool) -> Resu
         now_ms: engine.now_ms(),
         drop_expired: !engine.is_replica,
         allow_dup,
-        verify_checksum: engine.config.rdbchecksum,
+        verify_checksum: save::verify_checksums(engine),
     };
     save::state(engine).loading = true;
     let result = rdb::load(&mut reader, &mut engine.dbs, &engine.config, opts);

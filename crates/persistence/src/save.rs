@@ -39,6 +39,9 @@ pub struct State {
     pub last_load_keys_loaded: u64,
     pub last_load_keys_expired: u64,
     pub loading: bool,
+    /// DEBUG SET-SKIP-CHECKSUM-VALIDATION: RDB loads and RESTORE accept a
+    /// payload whatever its CRC-64 (Redis's skip_checksum_validation).
+    pub skip_checksum_validation: bool,
 }
 
 impl Default for State {
@@ -53,6 +56,7 @@ impl Default for State {
             last_load_keys_loaded: 0,
             last_load_keys_expired: 0,
             loading: false,
+            skip_checksum_validation: false,
         }
     }
 }
@@ -69,6 +73,16 @@ pub struct BgSave {
 
 pub fn state(engine: &mut Engine) -> &mut State {
     engine.ext.get_or_default::<State>()
+}
+
+/// Whether loads check the RDB's CRC-64: `rdbchecksum`, unless DEBUG
+/// SET-SKIP-CHECKSUM-VALIDATION turned checks off.
+pub fn verify_checksums(engine: &Engine) -> bool {
+    let skip = engine
+        .ext
+        .get::<State>()
+        .is_some_and(|s| s.skip_checksum_validation);
+    engine.config.rdbchecksum && !skip
 }
 
 /// `dir`/`dbfilename`, as the server resolves file names.

@@ -468,7 +468,7 @@ fn fuzzed_files_never_panic() {
         payload.extend_from_slice(&[10, 0]);
         let crc = crc64::crc64(0, &payload);
         payload.extend_from_slice(&crc.to_le_bytes());
-        assert!(crate::dump::verify(&payload));
+        assert!(crate::dump::verify(&payload, false));
         for _ in 0..200 {
             let mut p = payload.clone();
             crate::codec::tests::mutate(&mut rng, &mut p);
@@ -546,4 +546,27 @@ fn duplicate_keys_fail_or_merge_and_resizedb_presizes() {
     let mut r = RdbReader::with_len(&file[..], file.len() as u64);
     rdb::load(&mut r, &mut dbs, &config, opts).unwrap();
     assert_eq!(dbs[0].keys().buckets(), 1 << 24);
+}
+
+/// DEBUG SET-SKIP-CHECKSUM-VALIDATION: a file whose CRC-64 trailer is wrong
+/// is refused, then loaded once the checks are off.
+#[test]
+fn skip_checksum_validation_loads_a_file_with_a_wrong_crc() {
+    let dir = tmpdir("skipcrc");
+    let (mut e, id, _) = engine_in(&dir);
+    cmd(&mut e, id, "set k v");
+    assert_eq!(cmd(&mut e, id, "save"), Reply::OK);
+    let path = dir.join("dump.rdb");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    std::fs::write(&path, bytes).unwrap();
+    cmd(&mut e, id, "flushall");
+    let err = crate::reload::load_file(&mut e, &path).unwrap_err();
+    assert!(err.to_string().contains("Wrong RDB checksum"), "{err}");
+    cmd(&mut e, id, "debug set-skip-checksum-validation 1");
+    cmd(&mut e, id, "flushall");
+    crate::reload::load_file(&mut e, &path).expect("loads without the check");
+    assert_eq!(cmd(&mut e, id, "get k"), Reply::bulk("v"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

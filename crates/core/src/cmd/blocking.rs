@@ -8,7 +8,7 @@
 //! deterministic non-blocking form: BLPOP -> LPOP key, BLMPOP -> LPOP key n,
 //! BRPOPLPUSH -> RPOPLPUSH, BLMOVE -> LMOVE, as Redis 7.0.
 
-use crate::args::Args;
+use crate::args::{atoi, Args};
 use crate::blocking::{parse_timeout, BlockKind};
 use crate::cmd::lists;
 use crate::cmd::strings::opt_is;
@@ -203,27 +203,6 @@ fn mpop_keys(argv: &[Bytes]) -> Vec<usize> {
         return Vec::new();
     }
     (3..3 + n as usize).collect()
-}
-
-/// C's `atoi`: blanks, an optional sign, then digits up to any other byte.
-fn atoi(s: &[u8]) -> i64 {
-    let s = &s[s.iter().take_while(|b| b.is_ascii_whitespace()).count()..];
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let v = digits
-        .iter()
-        .take_while(|d| d.is_ascii_digit())
-        .fold(0i64, |v, d| {
-            v.saturating_mul(10).saturating_add((d - b'0') as i64)
-        });
-    if neg {
-        -v
-    } else {
-        v
-    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@
 //! `mpop` its `LPOP|RPOP key count` propagation); [`parse_mpop`] reads the
 //! `numkeys key... LEFT|RIGHT [COUNT n]` tail.
 
-use crate::args::Args;
+use crate::args::{atoi, Args};
 use crate::cmd::strings::opt_is;
 use crate::command::{acl, flags::*, Command};
 use crate::ctx::Ctx;
@@ -337,31 +337,6 @@ fn lmpop_keys(argv: &[Bytes]) -> Vec<usize> {
         return Vec::new();
     }
     (2..2 + n as usize).collect()
-}
-
-/// C's `atoi`: blanks, an optional sign, then digits up to any other byte.
-fn atoi(s: &[u8]) -> i64 {
-    let start = s
-        .iter()
-        .position(|b| !b.is_ascii_whitespace())
-        .unwrap_or(s.len());
-    let s = &s[start..];
-    let (neg, digits) = match s.first() {
-        Some(b'-') => (true, &s[1..]),
-        Some(b'+') => (false, &s[1..]),
-        _ => (false, s),
-    };
-    let v = digits
-        .iter()
-        .take_while(|d| d.is_ascii_digit())
-        .fold(0i64, |v, d| {
-            v.saturating_mul(10).saturating_add((d - b'0') as i64)
-        });
-    if neg {
-        -v
-    } else {
-        v
-    }
 }
 
 // ---- moves -----------------------------------------------------------------

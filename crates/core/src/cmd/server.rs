@@ -2,7 +2,7 @@
 //! use (HELP, SLEEP, SET-ACTIVE-EXPIRE, OBJECT, POPULATE, DIGEST, DIGEST-VALUE,
 //! CHANGE-REPL-ID).
 
-use crate::args::{is, Args};
+use crate::args::{atoi, is, Args};
 use crate::command::{acl, flags::*, Command};
 use crate::ctx::Ctx;
 use crate::engine::ShutdownRequest;
@@ -118,6 +118,21 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         // Written as raw protocol by Redis, so not counted as an error reply.
         return Ok(Reply::RawError(argv[2].clone()));
     }
+    if is(sub, "log") && argc == 3 {
+        tracing::warn!("DEBUG LOG: {}", String::from_utf8_lossy(&argv[2]));
+        return Ok(Reply::OK);
+    }
+    if is(sub, "pause-cron") && argc == 3 {
+        ctx.engine.cron_paused = atoi(&argv[2]) != 0;
+        return Ok(Reply::OK);
+    }
+    if is(sub, "listpack") && argc == 3 {
+        return print_structure(ctx, &argv[2], "listpack", false);
+    }
+    if is(sub, "quicklist") && (argc == 3 || argc == 4) {
+        let full = argc == 4 && atoi(&argv[3]) != 0;
+        return print_structure(ctx, &argv[2], "quicklist", full);
+    }
     if is(sub, "quicklist-packed-threshold") && argc == 3 {
         // Redis stores elements from this size up as "plain" quicklist nodes
         // of their own. Ember's list nodes have no packed/plain distinction
@@ -187,6 +202,54 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Ok(Reply::OK);
     }
     Err(CmdError::subcommand_syntax(argv))
+}
+
+/// DEBUG LISTPACK and DEBUG QUICKLIST: the value's entries printed on the
+/// server's stdout, for a value in that encoding (Redis prints its internal
+/// layout; Ember prints what its own holds). `full` lists a quicklist's
+/// elements too.
+fn print_structure(ctx: &mut Ctx, key: &[u8], encoding: &str, full: bool) -> CmdResult {
+    let Some(value) = ctx.lookup_read_with(key, false, false) else {
+        return Err(CmdError::other("ERR no such key"));
+    };
+    if value.encoding() != encoding {
+        return Err(CmdError::other(if encoding == "listpack" {
+            "ERR Not a listpack encoded object."
+        } else {
+            "ERR Not a quicklist encoded object."
+        }));
+    }
+    let show = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    let mut out = String::new();
+    match value {
+        Value::Hash(h) => {
+            out.push_str(&format!("{{listpack hash: {} fields}}\n", h.len()));
+            for (i, (f, v)) in h.iter().enumerate() {
+                out.push_str(&format!("  [{i}] {} => {}\n", show(f), show(v)));
+            }
+        }
+        Value::ZSet(z) => {
+            out.push_str(&format!("{{listpack zset: {} members}}\n", z.len()));
+            for (i, (m, score)) in z.iter().enumerate() {
+                out.push_str(&format!("  [{i}] {} => {score}\n", show(m)));
+            }
+        }
+        Value::List(l) => {
+            out.push_str(&format!("{{quicklist: {} elements}}\n", l.len()));
+            if full {
+                for (i, e) in l.iter().enumerate() {
+                    out.push_str(&format!("  [{i}] {}\n", show(e)));
+                }
+            }
+        }
+        _ => {}
+    }
+    print!("{out}");
+    Ok(Reply::status(if encoding == "listpack" {
+        "Listpack structure printed on stdout"
+    } else {
+        "Quicklist structure printed on stdout"
+    }))
 }
 
 /// DEBUG PROTOCOL: one sample reply of each RESP type, for client tests.
@@ -264,26 +327,6 @@ fn strtod_prefix(s: &[u8]) -> f64 {
         .filter(|&n| t.is_char_boundary(n))
         .find_map(|n| t[..n].parse::<f64>().ok().filter(|v| !v.is_nan()))
         .unwrap_or(0.0)
-}
-
-/// C's `atoi`.
-fn atoi(s: &[u8]) -> i64 {
-    let t = String::from_utf8_lossy(s);
-    let t = t.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let mut v: i64 = 0;
-    for c in digits.bytes().take_while(u8::is_ascii_digit) {
-        v = v.wrapping_mul(10).wrapping_add((c - b'0') as i64);
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
 }
 
 /// Bytes of an RDB length prefix.

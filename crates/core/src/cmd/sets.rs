@@ -6,7 +6,7 @@ mod algebra;
 #[cfg(test)]
 mod tests;
 
-use crate::args::{self, Args};
+use crate::args::{self, atoi, Args};
 use crate::command::{acl, flags::*, Command};
 use crate::ctx::{classes, Ctx};
 use crate::error::{CmdError, CmdResult};
@@ -81,28 +81,6 @@ pub(crate) fn numkeys_positions(argv: &[Bytes], numkeys_at: usize, first: usize)
         return Vec::new();
     }
     (first..first + n as usize).collect()
-}
-
-/// C's `atoi`: leading blanks, an optional sign, then digits up to the first other byte.
-fn atoi(s: &[u8]) -> i64 {
-    let mut i = s
-        .iter()
-        .position(|b| !matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r'))
-        .unwrap_or(s.len());
-    let neg = s.get(i) == Some(&b'-');
-    if matches!(s.get(i), Some(b'-' | b'+')) {
-        i += 1;
-    }
-    let mut v: i64 = 0;
-    while let Some(d) = s.get(i).filter(|d| d.is_ascii_digit()) {
-        v = v.saturating_mul(10).saturating_add((d - b'0') as i64);
-        i += 1;
-    }
-    if neg {
-        -v
-    } else {
-        v
-    }
 }
 
 /// `set-max-intset-entries`.

@@ -145,6 +145,7 @@ impl EngineBuilder {
             postponed_now: false,
             self_after_reply: Vec::new(),
             executing_command: false,
+            cron_paused: false,
             current_client: 0,
             tracking: Default::default(),
             watches: Default::default(),

@@ -9,6 +9,9 @@ impl Engine {
     /// Periodic housekeeping, called `hz` times per second by the front end
     /// (Redis's serverCron): active expiry and the like.
     pub fn cron(&mut self) {
+        if self.cron_paused {
+            return;
+        }
         self.clock.recalibrate();
         crate::cmd::info::track_metrics(self);
         crate::cmd::pause::end_if_expired(self);

@@ -304,7 +304,7 @@ fn load_rdb<R: BufRead>(engine: &mut Engine, src: &mut Src<R>, size: u64) -> Res
         now_ms: engine.now_ms(),
         drop_expired: !engine.is_replica,
         allow_dup: false,
-        verify_checksum: engine.config.rdbchecksum,
+        verify_checksum: crate::save::verify_checksums(engine),
     };
     let mut reader = RdbReader::with_len(&mut src.r, size);
     let result = rdb::load(&mut reader, &mut engine.dbs, &engine.config, opts);
