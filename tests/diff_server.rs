@@ -1225,3 +1225,36 @@ fn debug_skip_checksum_validation() {
     d.check(&restore("d"));
     d.check(&["DEBUG", "SET-SKIP-CHECKSUM-VALIDATION"]);
 }
+
+/// A SHUTDOWN whose final save fails is refused with Redis's error and the
+/// server keeps its data and keeps serving; FORCE goes past the failure.
+#[test]
+fn shutdown_refused_when_the_final_save_fails() {
+    let dir = std::env::temp_dir().join(format!("ember-shutdown-save-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = ember::Config {
+        save: vec![(900, 1)],
+        dir: dir.to_string_lossy().into_owned(),
+        ..Default::default()
+    };
+    let mut d = Diff::with_config(&["--save", "900 1"], config);
+    // A directory where each server's dump.rdb would go: the save fails.
+    let (r, _) = d.both(&["CONFIG", "GET", "dir"]);
+    let redis_dir = std::path::PathBuf::from(r.items()[1].text());
+    for server_dir in [&redis_dir, &dir] {
+        std::fs::create_dir_all(server_dir.join("dump.rdb")).unwrap();
+    }
+    d.check(&["SET", "x", "1"]);
+    d.check(&["SHUTDOWN"]);
+    d.check(&["SHUTDOWN", "SAVE"]);
+    d.check(&["GET", "x"]);
+    // FORCE: the failure is logged and the server stops anyway.
+    let pair: &mut support::Pair = &mut d;
+    for conn in [&mut pair.redis, &mut pair.ember] {
+        conn.write_raw(&support::encode_command(&["SHUTDOWN", "FORCE"]));
+        let (bytes, closed) = conn.read_until_close(std::time::Duration::from_secs(5));
+        assert!(bytes.is_empty() && closed, "{}: {bytes:?}", conn.name);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

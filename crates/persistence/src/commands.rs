@@ -1,24 +1,36 @@
 //! The command rows this layer adds to the engine's table: SAVE, BGSAVE,
-//! DUMP, RESTORE (and RESTORE-ASKING), and DEBUG (the core's DEBUG plus RELOAD).
+//! DUMP, RESTORE (and RESTORE-ASKING), DEBUG (the core's DEBUG plus RELOAD)
+//! and SHUTDOWN (the core's, plus the final save).
 
 use crate::save;
 use ember_core::args::{is, Args};
 use ember_core::command::{acl, flags::*, Command, Handler};
+use ember_core::engine::ShutdownRequest;
 use ember_core::{CmdError, CmdResult, Ctx, Engine, Reply};
 use std::sync::OnceLock;
 
 /// The core's DEBUG handler, to which every subcommand but RELOAD goes.
 static CORE_DEBUG: OnceLock<Handler> = OnceLock::new();
+/// The core's SHUTDOWN handler: arguments and the request.
+static CORE_SHUTDOWN: OnceLock<Handler> = OnceLock::new();
 
 pub fn commands() -> Vec<Command> {
-    if let Some(h) = ember_core::cmd::server::commands()
-        .into_iter()
+    let core = ember_core::cmd::server::commands();
+    if let Some(h) = core
+        .iter()
         .find(|c| c.name == "debug")
         .and_then(|c| c.handler)
     {
         let _ = CORE_DEBUG.set(h);
     }
-    vec![
+    // SHUTDOWN keeps the core's row (arity, flags, docs) with this handler.
+    let mut shutdown_row = core.into_iter().find(|c| c.name == "shutdown");
+    if let Some(row) = shutdown_row.as_mut() {
+        if let Some(h) = row.handler.replace(shutdown) {
+            let _ = CORE_SHUTDOWN.set(h);
+        }
+    }
+    let mut rows = vec![
         Command::new(
             "save",
             1,
@@ -46,7 +58,33 @@ pub fn commands() -> Vec<Command> {
         )
         .keys(1, 1, 1),
         Command::new("debug", -2, ADMIN | NOSCRIPT | LOADING | STALE, 0, debug),
-    ]
+    ];
+    rows.extend(shutdown_row);
+    rows
+}
+
+/// SHUTDOWN saves inside the command, as Redis's prepareForShutdown does: a
+/// save that fails refuses the shutdown with Redis's error and the server
+/// keeps running, unless FORCE. (Saved here, it is not saved again on exit.)
+fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
+    let force = args.argv()[1..].iter().any(|a| is(a, "force"));
+    let Some(core) = CORE_SHUTDOWN.get() else {
+        return Err(CmdError::err("SHUTDOWN is not available"));
+    };
+    let reply = core(ctx, args)?;
+    // Never saved while loading (the exit path skips it too).
+    if ctx.engine.shutdown.is_none() || ctx.engine.loading {
+        return Ok(reply);
+    }
+    match save::save_on_shutdown(ctx.engine) {
+        Ok(_) => ctx.engine.shutdown = Some(ShutdownRequest::NoSave),
+        Err(_) if force => {}
+        Err(_) => {
+            ctx.engine.shutdown = None;
+            return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
+        }
+    }
+    Ok(reply)
 }
 
 fn save_cmd(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {

@@ -54,8 +54,8 @@ fn lastsave(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 
 /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. On success the engine's owner
 /// sees `engine.shutdown` and stops (the reply is never sent, as in Redis).
-/// NOW and FORCE are accepted; with no replicas to wait for and no failing
-/// save to force past, they change nothing yet.
+/// NOW is accepted (there are no lagging replicas to wait for); FORCE lets
+/// the persistence layer's SHUTDOWN go past a failing final save.
 fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let (mut save, mut nosave, mut abort, mut other) = (false, false, false, false);
     while let Some(a) = args.next_opt() {
