@@ -588,3 +588,42 @@ fn revoked_channels_close_subscribers() {
         );
     }
 }
+
+/// Shard channels are checked as channels, not as keys (SPUBLISH's and
+/// SSUBSCRIBE's key specs are `not_key`), and a subscriber that loses
+/// allchannels is closed even when its pattern was allowed before.
+#[test]
+fn shard_channels_and_losing_allchannels() {
+    let mut d = Diff::new();
+    d.check(&[
+        "ACL",
+        "SETUSER",
+        "psuser",
+        "on",
+        "nopass",
+        "+@pubsub",
+        "resetchannels",
+    ]);
+    let mut c = d.connect();
+    c.check(&["AUTH", "psuser", "x"]);
+    c.check(&["SPUBLISH", "foo", "bar"]);
+    c.check(&["SSUBSCRIBE", "foo"]);
+    d.check(&["ACL", "SETUSER", "psuser", "&foo:1"]);
+    c.check(&["SPUBLISH", "foo:1", "m"]);
+    d.check(&["ACL", "DRYRUN", "psuser", "SPUBLISH", "foo", "m"]);
+    d.check(&["ACL", "DRYRUN", "psuser", "SPUBLISH", "foo:1", "m"]);
+    d.check_normalized(&["ACL", "LOG", "1"], log_essentials);
+    d.check(&["ACL", "SETUSER", "psuser", "allchannels"]);
+    let mut s = d.connect();
+    s.check(&["AUTH", "psuser", "x"]);
+    s.check(&["PSUBSCRIBE", "foo*"]);
+    d.check(&["ACL", "SETUSER", "psuser", "resetchannels"]);
+    for conn in [&mut s.ember, &mut s.redis] {
+        let (_, closed) = conn.read_until_close(Duration::from_millis(500));
+        assert!(
+            closed,
+            "{} kept a subscriber that lost allchannels",
+            conn.name
+        );
+    }
+}

@@ -619,11 +619,13 @@ pub fn kill_pubsub_clients_if_needed(
         return;
     }
     let upcoming: Vec<&Vec<u8>> = new.selectors.iter().flat_map(|s| &s.channels).collect();
-    let kept = old
-        .selectors
-        .iter()
-        .flat_map(|s| &s.channels)
-        .all(|c| upcoming.contains(&c));
+    // Losing allchannels is never a superset of the old rules.
+    let kept = !old.selectors.iter().any(|s| s.allchannels)
+        && old
+            .selectors
+            .iter()
+            .flat_map(|s| &s.channels)
+            .all(|c| upcoming.contains(&c));
     if kept {
         return;
     }

@@ -64,6 +64,10 @@ pub fn keys_with_perms(
                     .map(|(pos, spec)| (pos, spec_perms(&d.key_specs[spec].flags)))
                     .collect();
             }
+        } else if !d.key_specs.is_empty() && cmd.keys_fn.is_none() {
+            // Only `not_key` specs (SPUBLISH's and SSUBSCRIBE's shard
+            // channels): no keys; the channels are checked as channels.
+            return Vec::new();
         }
     }
     // Fallback: the table's own key positions, asking for what any spec asks.
