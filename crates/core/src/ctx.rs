@@ -41,6 +41,14 @@ impl<'a> Ctx<'a> {
             .expect("calling client is registered")
     }
 
+    /// Redis's checkAlreadyExpired: a write giving an absolute time at or
+    /// before now deletes the key instead, except on a replica (its master
+    /// sends the DEL) and while the dataset loads (an AOF replays the
+    /// PEXPIREAT, and later writes find the key as they did then).
+    pub fn already_expired(&self, at_ms: i64) -> bool {
+        at_ms <= self.now_ms && !self.engine.is_replica && !self.engine.loading_dataset()
+    }
+
     /// Deletes `key` if its TTL has passed; returns true if it did. Replicas keep
     /// the key (their master sends the DEL) but still report it as expired.
     pub fn expire_if_needed(&mut self, key: &[u8]) -> bool {

@@ -115,7 +115,7 @@ pub(crate) fn restore(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         // expired and is not stored.
         ttl = ttl.wrapping_add(ctx.now_ms);
     }
-    if ttl != 0 && ttl <= ctx.now_ms && !ctx.engine.is_replica {
+    if ttl != 0 && ctx.already_expired(ttl) {
         if deleted {
             ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);
             ctx.notify(classes::GENERIC, "del", key);

@@ -115,7 +115,7 @@ fn expire_generic(ctx: &mut Ctx, args: &mut Args, basetime: i64, seconds: bool) 
     }
 
     // Already in the past: delete now (replicas wait for the master's DEL).
-    if when <= ctx.now_ms && !ctx.engine.is_replica {
+    if ctx.already_expired(when) {
         ctx.db().remove(key);
         ctx.dirty(1);
         ctx.propagate_as(vec![Bytes::from_static(b"DEL"), key.clone()]);

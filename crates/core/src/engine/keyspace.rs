@@ -11,6 +11,13 @@ impl Engine {
         self.event_sink = Some(sink);
     }
 
+    /// True while a dataset loads: an RDB at startup or an AOF replaying
+    /// (Redis's server.loading).
+    #[inline]
+    pub fn loading_dataset(&self) -> bool {
+        self.loading || self.replay_client.is_some()
+    }
+
     /// Lazy expiry (Redis's expireIfNeeded): true if the key is logically expired.
     #[inline]
     pub fn expire_if_needed(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
@@ -22,7 +29,9 @@ impl Engine {
     }
 
     fn expire_if_needed_volatile(&mut self, db: usize, key: &[u8], now_ms: i64) -> bool {
-        if !self.dbs[db].is_expired(key, now_ms) {
+        // Nothing expires while the dataset loads (Redis's keyIsExpired): an
+        // AOF's writes to a key past its TTL find it as they did when logged.
+        if !self.dbs[db].is_expired(key, now_ms) || self.loading_dataset() {
             return false;
         }
         // Replicas wait for their master's DEL; during CLIENT PAUSE the dataset

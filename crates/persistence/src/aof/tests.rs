@@ -548,3 +548,34 @@ fn replayed_commands_are_not_counted_nor_slow_logged() {
     let info = String::from_utf8_lossy(&info).into_owned();
     assert!(info.contains("total_commands_processed:2\r\n"), "{info}");
 }
+
+/// Nothing expires while an AOF replays (Redis's keyIsExpired and
+/// checkAlreadyExpired while loading): a PEXPIREAT in the past keeps the key,
+/// the next RPUSH appends to it, and the whole list is gone once loaded
+/// (Redis's "AOF+EXPIRE: List should be empty").
+#[test]
+fn replay_keeps_keys_past_their_ttl_until_loaded() {
+    let d = Dir::new("replay-expire");
+    let cmds: &[&[&str]] = &[
+        &["SELECT", "0"],
+        &["RPUSH", "list", "foo"],
+        &["PEXPIREAT", "list", "1000"],
+        &["RPUSH", "list", "bar"],
+        &["SET", "s", "v", "PXAT", "1000"],
+        &["APPEND", "s", "w"],
+        &["SET", "kept", "v"],
+    ];
+    let mut data = Vec::new();
+    for c in cmds {
+        data.extend_from_slice(format!("*{}\r\n", c.len()).as_bytes());
+        for a in *c {
+            data.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+        }
+    }
+    std::fs::write(d.0.join("appendonly.aof"), &data).unwrap();
+    let mut s = Server::open(config(&d, &[("appendonly", "yes")])).unwrap();
+    assert_eq!(s.run(&["LLEN", "list"]), Reply::Integer(0));
+    assert_eq!(s.run(&["GET", "s"]), Reply::Nil);
+    assert_eq!(s.run(&["DBSIZE"]), Reply::Integer(1));
+    assert_eq!(s.run(&["GET", "kept"]), Reply::bulk("v"));
+}

@@ -262,7 +262,7 @@ pub(super) fn getex(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     };
     let key_b = || Bytes::copy_from_slice(key);
     match expire_at {
-        Some((kind, at)) if !kind.relative() && at <= ctx.now_ms && !ctx.engine.is_replica => {
+        Some((kind, at)) if !kind.relative() && ctx.already_expired(at) => {
             // An absolute time already passed: the key goes now.
             ctx.delete_key(key);
             let lazy = ctx.engine.config.lazyfree_lazy_expire;
