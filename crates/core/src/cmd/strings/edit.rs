@@ -84,7 +84,10 @@ pub(super) fn setrange(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
                 return Ok(Reply::Integer(0));
             }
             check_string_length(ctx, offset, value.len() as i64)?;
-            let mut buf = vec![0u8; offset as usize];
+            // Exactly sized, as Redis's sdsnewlen: zeroes then the value
+            // (growing a vec of the zeroes would double its capacity).
+            let mut buf = Vec::with_capacity(offset as usize + value.len());
+            buf.resize(offset as usize, 0);
             buf.extend_from_slice(value);
             let len = buf.len();
             ctx.set_key(key, Value::Str(StrValue::raw(buf)), false);

@@ -608,3 +608,18 @@ fn lazyfree_options_propagate_unlink() {
     t.bulk(&["GETEX", "b", "PXAT", "1"], "2");
     assert_eq!(t.take_props(), vec!["MSET a 1 b 2", "UNLINK a", "UNLINK b"]);
 }
+
+/// SETRANGE creating a key allocates the string exactly, as Redis's
+/// sdsnewlen (a vector of the zeroes grown by the value doubled: 200 KB
+/// for a 100 KB string, and eviction counted it so).
+#[test]
+fn setrange_on_a_new_key_is_exactly_sized() {
+    let mut t = t();
+    t.int(&["SETRANGE", "k", "100000", "x"], 100_001);
+    let value = t.engine.dbs[0].get_raw(b"k").expect("created");
+    let bytes = value.heap_bytes(5);
+    assert!(
+        bytes < 100_001 + 64,
+        "{bytes} bytes for a 100001-byte string"
+    );
+}
