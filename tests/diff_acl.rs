@@ -627,3 +627,53 @@ fn shard_channels_and_losing_allchannels() {
         );
     }
 }
+
+/// Writes SETs without reading the NOAUTH replies; true once the server
+/// closes the connection (a write fails or the read side ends).
+fn flood_without_reading(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_write_timeout(Some(Duration::from_secs(5))).unwrap();
+    let chunk = "*3\r\n$3\r\nSET\r\n$1\r\nx\r\n$1\r\n5\r\n".repeat(2000);
+    for _ in 0..500 {
+        match s.write_all(chunk.as_bytes()) {
+            Ok(()) => {}
+            // Still open, only not reading: the write timed out.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+    // Everything went out: the server must have closed the read side.
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match s.read(&mut buf) {
+            Ok(0) => return true,
+            Err(e) => {
+                return !matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                )
+            }
+            Ok(_) => continue,
+        }
+    }
+}
+
+/// A client that has not authenticated cannot make the server hold its
+/// replies: one sending without reading is closed (Redis's 1 KiB limit
+/// past its reply buffer), where an authenticated one would be waited for.
+#[test]
+fn unauthenticated_clients_output_is_limited() {
+    let d = requirepass_diff();
+    for (name, port) in [("redis", d.redis_port()), ("ember", d.ember_port())] {
+        assert!(flood_without_reading(port), "{name} kept the connection");
+    }
+}

@@ -42,6 +42,10 @@ const FLUSH_AT: usize = 128 * 1024;
 /// (softirq and wake-up work), which made it the bottleneck (d1024 lrange_600
 /// -P 1: 0.86 of Redis's rps, 1.09 with this bound).
 const WRITE_MAX: usize = 64 * 1024;
+/// Unwritten replies past which a client that has not authenticated is
+/// closed (Redis: 1 KiB of reply list beyond its 16 KiB reply buffer), so
+/// one that sends without reading cannot make the server hold its output.
+const UNAUTHENTICATED_OBUF_MAX: usize = 16 * 1024 + 1024;
 /// The most reply bytes held back for one burst (see the yield in `serve`).
 const BURST_MAX: usize = 1024 * 1024;
 /// Reply bytes held back for the current burst, all connections together.
@@ -216,7 +220,7 @@ pub async fn serve<S>(
                 if gone {
                     break 'conn;
                 }
-                if !write_watching(&mut stream, &mut pending, &wake, &engine, id).await {
+                if !write_watching(&mut stream, &mut pending, &wake, &engine, id, !authed).await {
                     break 'conn;
                 }
                 if close {
@@ -370,7 +374,7 @@ pub async fn serve<S>(
                     tokio::task::yield_now().await;
                 }
             }
-            if !write_watching(&mut stream, &mut out, &wake, &engine, id).await {
+            if !write_watching(&mut stream, &mut out, &wake, &engine, id, !authed).await {
                 break 'conn;
             }
             if out.capacity() > 1024 * 1024 {
@@ -421,7 +425,9 @@ fn release_queue(batch: &mut Queue) {
 /// engine: output pushed meanwhile (pub/sub messages) is appended behind it,
 /// and `Client::obuf` shows what is still unwritten, so that a subscriber that
 /// stops reading is measured against `client-output-buffer-limit` and, once
-/// killed for it, is dropped at once instead of blocking on the socket.
+/// killed for it, is dropped at once instead of blocking on the socket. A
+/// client not yet authenticated (`unauthenticated`) whose replies back up
+/// past UNAUTHENTICATED_OBUF_MAX is closed instead of waited for.
 /// Returns false when the connection must close.
 async fn write_watching<S>(
     stream: &mut S,
@@ -429,6 +435,7 @@ async fn write_watching<S>(
     wake: &Wake,
     engine: &Mutex<Engine>,
     id: ember_core::ClientId,
+    unauthenticated: bool,
 ) -> bool
 where
     S: AsyncWrite + Unpin,
@@ -436,6 +443,8 @@ where
     enum Event {
         Wrote(std::io::Result<usize>),
         Woken,
+        /// An unauthenticated client's replies backed up.
+        OverLimit,
     }
     let mut pos = 0;
     let mut tracked = false;
@@ -453,6 +462,9 @@ where
                 if let Poll::Ready(r) = write.as_mut().poll(cx) {
                     return Poll::Ready(Event::Wrote(r));
                 }
+                if unauthenticated && out.len() - pos > UNAUTHENTICATED_OBUF_MAX {
+                    return Poll::Ready(Event::OverLimit);
+                }
                 if wake.take() || wake.register(cx) {
                     return Poll::Ready(Event::Woken);
                 }
@@ -461,7 +473,7 @@ where
             .await
         };
         match event {
-            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) => return false,
+            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::OverLimit => return false,
             Event::Wrote(Ok(n)) => pos += n,
             Event::Woken => {
                 let mut eng = engine.lock();
