@@ -354,6 +354,6 @@ impl Config {
     /// (immutable parameters are refused). Returns Redis's error text without
     /// the `ERR ` prefix.
     pub fn set(&mut self, name: &str, value: &str) -> Result<(), String> {
-        crate::config_table::config_set(self, &[(name.as_bytes(), value.as_bytes())], true)
+        crate::config_table::config_set(self, &[(name.as_bytes(), value.as_bytes())], true, false)
     }
 }

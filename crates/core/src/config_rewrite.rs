@@ -599,7 +599,7 @@ mod tests {
             ("list-max-listpack-size", "-3"),
             ("slowlog-log-slower-than", "5"),
         ] {
-            config_set(&mut c, &[(k.as_bytes(), v.as_bytes())], true).unwrap();
+            config_set(&mut c, &[(k.as_bytes(), v.as_bytes())], true, false).unwrap();
         }
         rewrite(&c).unwrap();
         let got = std::fs::read_to_string(&path).unwrap();
@@ -627,7 +627,7 @@ mod tests {
         expected.sort();
         assert_eq!(appended, expected);
         // A second rewrite is stable, and `save ""` replaces the save lines.
-        config_set(&mut c, &[(b"save", b"")], true).unwrap();
+        config_set(&mut c, &[(b"save", b"")], true, false).unwrap();
         rewrite(&c).unwrap();
         let again = std::fs::read_to_string(&path).unwrap();
         assert!(

@@ -46,6 +46,8 @@ pub mod flag {
     pub const MULTI_ARG: u32 = 1 << 3;
     /// An empty string means "unset" (no line in CONFIG REWRITE output).
     pub const EMPTY_IS_NULL: u32 = 1 << 4;
+    /// CONFIG SET refuses it while the dataset loads (DENY_LOADING_CONFIG).
+    pub const DENY_LOADING: u32 = 1 << 5;
 }
 use flag::*;
 
@@ -319,7 +321,7 @@ pub static PARAMS: &[Param] = &[
         kind: Kind::Bool { default: false, check: Some(check_activedefrag) }, access: Access::Stored },
     boolean!("syslog-enabled", None, IMMUTABLE, false, syslog_enabled),
     boolean!("cluster-enabled", None, IMMUTABLE, false, cluster_enabled),
-    boolean!("appendonly", None, 0, false, appendonly),
+    boolean!("appendonly", None, DENY_LOADING, false, appendonly),
     boolean!("cluster-allow-reads-when-down", None, 0, false),
     boolean!("cluster-allow-pubsubshard-when-down", None, 0, true),
     boolean!("crash-log-enabled", None, 0, true),
@@ -491,7 +493,7 @@ pub static PARAMS: &[Param] = &[
     string!("tls-ciphersuites", None, EMPTY_IS_NULL, "", None),
 
     // Specials.
-    special!("dir", None, PROTECTED, Special::Dir),
+    special!("dir", None, PROTECTED | DENY_LOADING, Special::Dir),
     special!("save", None, MULTI_ARG, Special::Save),
     special!("client-output-buffer-limit", None, MULTI_ARG, Special::ClientOutputBufferLimit),
     special!("oom-score-adj-values", None, MULTI_ARG, Special::OomScoreAdjValues),
@@ -548,5 +550,5 @@ pub fn registered() -> impl Iterator<Item = (&'static str, &'static Param)> {
 mod ops;
 mod values;
 
-pub use ops::{apply_directive, config_get, config_set};
+pub use ops::{apply_directive, config_get, config_set, LOADING_REFUSED};
 pub use values::*;

@@ -68,7 +68,14 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let requirepass = engine.config.requirepass.clone();
     let before = (!engine.config_hooks.is_empty()).then(|| engine.config.clone());
     let bg_thread = engine.config.params.get("jemalloc-bg-thread").cloned();
-    config_table::config_set(&mut engine.config, &pairs, protected_ok).map_err(CmdError::err)?;
+    let loading = engine.loading_dataset();
+    config_table::config_set(&mut engine.config, &pairs, protected_ok, loading).map_err(|e| {
+        if e == config_table::LOADING_REFUSED {
+            CmdError::other(config_table::LOADING_REFUSED)
+        } else {
+            CmdError::err(e)
+        }
+    })?;
     // Upper layers act on their parameters; a failure undoes the whole call.
     if let Some(before) = before {
         for hook in engine.config_hooks.clone() {

@@ -92,18 +92,25 @@ fn clean(s: &[u8]) -> String {
     String::from_utf8_lossy(s).replace(['\r', '\n'], " ")
 }
 
+/// The error of a CONFIG SET refused because a DENY_LOADING parameter was
+/// named while the dataset loads (the whole reply, no `ERR `).
+pub const LOADING_REFUSED: &str = "LOADING Redis is loading the dataset in memory";
+
 /// CONFIG SET of one or more (name, value) pairs, atomically: either every
 /// value is set or none. `protected_ok`: the client may set PROTECTED
-/// parameters (`enable-protected-configs`). Errors are Redis's texts without
-/// the leading `ERR `.
+/// parameters (`enable-protected-configs`); `loading`: the dataset loads, so
+/// DENY_LOADING ones are refused ([`LOADING_REFUSED`], which takes precedence
+/// as in Redis). Other errors are Redis's texts without the leading `ERR `.
 pub fn config_set(
     config: &mut Config,
     pairs: &[(&[u8], &[u8])],
     protected_ok: bool,
+    loading: bool,
 ) -> Result<(), String> {
     let mut chosen: Vec<(&'static Param, &'static str, String)> = Vec::new();
     let mut unknown: Option<String> = None;
     let mut failure: Option<(String, &'static str)> = None;
+    let mut refused_loading = false;
     for (name, value) in pairs {
         let Some((p, reg)) = lookup(name) else {
             if unknown.is_none() && failure.is_none() {
@@ -111,7 +118,7 @@ pub fn config_set(
             }
             continue;
         };
-        if unknown.is_some() || failure.is_some() {
+        if unknown.is_some() || failure.is_some() || refused_loading {
             continue;
         }
         if p.flags & IMMUTABLE != 0 {
@@ -122,11 +129,18 @@ pub fn config_set(
             failure = Some((clean(name), "can't set protected config"));
             continue;
         }
+        if loading && p.flags & DENY_LOADING != 0 {
+            refused_loading = true;
+            continue;
+        }
         if chosen.iter().any(|(q, _, _)| std::ptr::eq(*q, p)) {
             failure = Some((clean(name), "duplicate parameter"));
             continue;
         }
         chosen.push((p, reg, String::from_utf8_lossy(value).into_owned()));
+    }
+    if refused_loading {
+        return Err(LOADING_REFUSED.to_string());
     }
     if let Some(name) = unknown {
         return Err(format!(
@@ -365,18 +379,24 @@ mod tests {
         assert_eq!(memtoull(" 5"), None);
         assert_eq!(memtoull("5kbb"), None);
         let mut c = Config::default();
-        config_set(&mut c, &[(b"maxmemory-clients", b"5%")], true).unwrap();
+        config_set(&mut c, &[(b"maxmemory-clients", b"5%")], true, false).unwrap();
         assert_eq!(c.maxmemory_clients, -5);
         assert_eq!(c.get("maxmemory-clients").unwrap(), "5%");
         assert_eq!(
-            config_set(&mut c, &[(b"maxmemory-clients", b"101%")], true),
+            config_set(&mut c, &[(b"maxmemory-clients", b"101%")], true, false),
             Err(
                 "CONFIG SET failed (possibly related to argument 'maxmemory-clients') - \
                  percentage argument must be less or equal to 100"
                     .into()
             )
         );
-        config_set(&mut c, &[(b"maxmemory", b"99999999999999999999")], true).unwrap();
+        config_set(
+            &mut c,
+            &[(b"maxmemory", b"99999999999999999999")],
+            true,
+            false,
+        )
+        .unwrap();
         assert_eq!(c.maxmemory, u64::MAX);
         assert_eq!(c.get("maxmemory").unwrap(), "18446744073709551615");
     }
@@ -409,9 +429,38 @@ mod tests {
             }
             let mut d = c.clone();
             let v = p.get(&c);
-            config_set(&mut d, &[(p.name.as_bytes(), v.as_bytes())], true)
+            config_set(&mut d, &[(p.name.as_bytes(), v.as_bytes())], true, false)
                 .unwrap_or_else(|e| panic!("{}: {e}", p.name));
             assert_eq!(p.get(&d), v, "{}", p.name);
         }
+    }
+
+    /// While loading, `dir` and `appendonly` are refused with LOADING (first
+    /// in precedence, as Redis's deny_loading_error), other names as usual.
+    #[test]
+    fn deny_loading_parameters() {
+        let mut c = Config::default();
+        let set = |c: &mut Config, pairs: &[(&[u8], &[u8])]| config_set(c, pairs, true, true);
+        assert_eq!(set(&mut c, &[(b"loglevel", b"debug")]), Ok(()));
+        assert_eq!(
+            set(&mut c, &[(b"dir", b"/tmp")]),
+            Err(LOADING_REFUSED.into())
+        );
+        assert_eq!(
+            set(&mut c, &[(b"appendonly", b"yes")]),
+            Err(LOADING_REFUSED.into())
+        );
+        assert_eq!(
+            set(&mut c, &[(b"dir", b"/tmp"), (b"nosuch", b"1")]),
+            Err(LOADING_REFUSED.into())
+        );
+        assert!(set(&mut c, &[(b"nosuch", b"1"), (b"dir", b"/tmp")])
+            .unwrap_err()
+            .starts_with("Unknown option"));
+        assert!(!c.appendonly);
+        assert_eq!(
+            config_set(&mut c, &[(b"appendonly", b"yes")], true, false),
+            Ok(())
+        );
     }
 }
