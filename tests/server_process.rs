@@ -418,3 +418,27 @@ fn a_loaded_server_sleeps_once_its_clients_stop() {
     // kept polling would use about a hundred.
     assert!(idle < 20, "{idle} ticks of CPU in an idle second");
 }
+
+/// With no `bind`, the server listens as Redis's built-in default does:
+/// `* -::*`, every IPv4 address and (where the host has IPv6) every IPv6
+/// one, on the same port.
+#[test]
+fn default_bind_is_every_address() {
+    let port = free_port();
+    let ps = port.to_string();
+    let _p = spawn(&["--port", &ps, "--save", ""]);
+    assert!(wait_for_pong(port));
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(b"CONFIG GET bind\r\n").unwrap();
+    let mut reply = vec![0u8; 64];
+    let n = s.read(&mut reply).unwrap();
+    assert_eq!(&reply[..n], b"*2\r\n$4\r\nbind\r\n$6\r\n* -::*\r\n");
+    if std::net::TcpListener::bind("[::1]:0").is_ok() {
+        let mut v6 = TcpStream::connect(("::1", port)).expect("IPv6 loopback");
+        v6.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        v6.write_all(b"PING\r\n").unwrap();
+        let n = v6.read(&mut reply).unwrap();
+        assert_eq!(&reply[..n], b"+PONG\r\n");
+    }
+}

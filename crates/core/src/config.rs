@@ -210,7 +210,9 @@ impl Default for Config {
         Config {
             databases: 16,
             port: 6379,
-            bind: vec!["127.0.0.1".into(), "-::1".into()],
+            // Redis's built-in default (its sample redis.conf narrows it to
+            // loopback); protected mode guards a server without a password.
+            bind: vec!["*".into(), "-::*".into()],
             unixsocket: String::new(),
             unixsocketperm: 0,
             timeout: 0,

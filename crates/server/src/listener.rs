@@ -44,6 +44,22 @@ impl std::fmt::Display for BindError {
     }
 }
 
+/// A listening socket as Redis makes one: SO_REUSEADDR, and IPv6 sockets
+/// IPv6-only (so `* -::*` binds both wildcards on one port), with
+/// `tcp-backlog` as the listen backlog.
+fn listen_tcp(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
+    use socket2::{Domain, Socket, Type};
+    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
+    socket.set_reuse_address(true)?;
+    if addr.is_ipv6() {
+        socket.set_only_v6(true)?;
+    }
+    socket.bind(&addr.into())?;
+    socket.listen(backlog.min(i32::MAX as u32) as i32)?;
+    socket.set_nonblocking(true)?;
+    TcpListener::from_std(socket.into())
+}
+
 impl Server {
     /// Binds every address of `bind` on `port` (an address prefixed by `-` may
     /// be unavailable, as in Redis), plus `unixsocket` if set. With port 0, all
@@ -58,7 +74,12 @@ impl Server {
                     Some(h) => (true, h),
                     None => (false, addr.as_str()),
                 };
-                let host = if host == "*" { "0.0.0.0" } else { host };
+                // Redis's wildcards: `*` any IPv4 address, `::*` any IPv6 one.
+                let host = match host {
+                    "*" => "0.0.0.0",
+                    "::*" => "::",
+                    h => h,
+                };
                 let fail = |error| BindError {
                     addr: addr.trim_start_matches('-').to_string(),
                     port,
@@ -73,7 +94,7 @@ impl Server {
                             "invalid address",
                         ))
                     })?;
-                match TcpListener::bind(sock).await {
+                match listen_tcp(sock, config.tcp_backlog) {
                     Ok(l) => {
                         if port == 0 {
                             port = l.local_addr().map_err(fail)?.port();
