@@ -202,8 +202,13 @@ impl State {
                 continue;
             };
             st.lines.push(line);
-            // Lines using "slave" count for the "replica" spelling of the option.
-            let name = name.replacen("slave", "replica", 1);
+            // A line under an alias (hash-max-ziplist-entries, slave-*) counts
+            // for the option's own name, as Redis's rewrite reads it: the
+            // rewritten value replaces it and any other is dropped.
+            let name = match lookup(name.as_bytes()) {
+                Some((p, _)) => p.name.to_string(),
+                None => name.replacen("slave", "replica", 1),
+            };
             st.option_lines.entry(name).or_default().push_back(linenum);
         }
         Ok(st)
@@ -659,6 +664,34 @@ mod tests {
         ] {
             assert!(got.lines().any(|l| l == line), "{line} missing in {got}");
         }
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// An alias line counts for its option: the rewrite replaces the first
+    /// of `hash-max-listpack-entries` / `hash-max-ziplist-entries` and drops
+    /// the other, so a restart reads the value CONFIG SET gave (Redis's
+    /// "CONFIG REWRITE handles alias config properly").
+    #[test]
+    fn rewrite_folds_alias_lines_into_their_option() {
+        let dir = std::env::temp_dir().join(format!("ember-rewrite-alias-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("alias.conf");
+        std::fs::write(
+            &path,
+            "hash-max-listpack-entries 20\nhash-max-ziplist-entries 21\nslave-read-only no\n",
+        )
+        .unwrap();
+        let mut c = Config {
+            config_file: path.to_string_lossy().into_owned(),
+            ..Config::default()
+        };
+        c.hash_max_listpack_entries = 100;
+        c.replica_read_only = false;
+        rewrite(&c).unwrap();
+        let got = std::fs::read_to_string(&path).unwrap();
+        assert!(got.starts_with("hash-max-listpack-entries 100\n"), "{got}");
+        assert!(!got.contains("ziplist"), "{got}");
+        assert_eq!(got.matches("read-only no").count(), 1, "{got}");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }
