@@ -442,3 +442,41 @@ fn default_bind_is_every_address() {
         assert_eq!(&reply[..n], b"+PONG\r\n");
     }
 }
+
+/// `oom-score-adj` moves the process's OOM-killer score (master's value of
+/// `oom-score-adj-values`, relative to the score it started with) and `no`
+/// restores it, as Redis does.
+#[test]
+fn oom_score_adj_sets_the_process_score() {
+    let port = free_port();
+    let ps = port.to_string();
+    let p = spawn(&[
+        "--port",
+        &ps,
+        "--save",
+        "",
+        "--oom-score-adj",
+        "yes",
+        "--oom-score-adj-values",
+        "10 20 30",
+    ]);
+    assert!(wait_for_pong(port));
+    let file = format!("/proc/{}/oom_score_adj", p.0.id());
+    let score = || std::fs::read_to_string(&file).unwrap().trim().to_string();
+    let base: i64 = std::fs::read_to_string("/proc/self/oom_score_adj")
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    assert_eq!(score(), (base + 10).clamp(-1000, 1000).to_string());
+    assert_eq!(
+        ask(port, "CONFIG SET oom-score-adj-values \"15 20 30\"").as_deref(),
+        Some("+OK")
+    );
+    assert_eq!(score(), (base + 15).clamp(-1000, 1000).to_string());
+    assert_eq!(
+        ask(port, "CONFIG SET oom-score-adj no").as_deref(),
+        Some("+OK")
+    );
+    assert_eq!(score(), base.to_string());
+}

@@ -19,18 +19,18 @@
 //! effect in Ember): every `tls-*` (enabling TLS fails as on a Redis without
 //! certificates), every `cluster-*` except `cluster-enabled`, `activedefrag`
 //! (can't be enabled, as on a Redis built without jemalloc defrag) and
-//! `active-defrag-*`, the four `*_cpulist`,
-//! `oom-score-adj`, `oom-score-adj-values`, `crash-log-enabled`,
+//! `active-defrag-*`, the four `*_cpulist`, `crash-log-enabled`,
 //! `crash-memcheck-enabled`, `disable-thp`, `io-threads-do-reads`,
 //! `ignore-warnings`, `bind-source-addr`, `socket-mark-id`,
 //! `propagation-error-behavior`, `replica-ignore-disk-write-errors`,
 //! `replica-announced`, `aof-rewrite-incremental-fsync`,
 //! `rdb-save-incremental-fsync`, `aof-disable-auto-gc`, and the hidden
 //! `use-exit-on-panic`, `rdb-key-save-delay`, `watchdog-period`,
-//! `loading-process-events-interval-bytes`. Two more have no field but do
+//! `loading-process-events-interval-bytes`. Some more have no field but do
 //! act: the persistence layer reads `key-load-delay` from the stored values,
-//! and the binary's allocator hooks apply `jemalloc-bg-thread`
-//! (`cmd::memory`).
+//! the binary's allocator hooks apply `jemalloc-bg-thread` (`cmd::memory`),
+//! and the server binary applies `oom-score-adj` and `oom-score-adj-values`
+//! to its process (server crate, `oom.rs`).
 
 use crate::config::Config;
 use ahash::AHashMap;

@@ -6,6 +6,7 @@ pub mod config_file;
 pub mod conn;
 mod listener;
 pub mod logging;
+mod oom;
 mod poll;
 pub mod replica_link;
 mod startup;

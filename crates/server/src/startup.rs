@@ -217,9 +217,13 @@ async fn serve(config: Config) -> i32 {
     let show_logo = config.always_show_logo;
     let port = config.port;
     let busy_poll = crate::poll::wanted(config.io_threads);
-    let engine =
-        ember_replication::install(ember_persistence::install(Engine::builder().config(config)))
-            .build();
+    let builder = ember_persistence::install(Engine::builder().config(config));
+    let engine = ember_replication::install(builder)
+        .config_hook(crate::oom::config_hook)
+        .build();
+    if crate::oom::apply(&engine).is_err() {
+        warn!("Failed to set the initial oom_score_adj");
+    }
     let mut server = match Server::bind(engine).await {
         Ok(s) => s,
         Err(e) => {
