@@ -1258,3 +1258,43 @@ fn shutdown_refused_when_the_final_save_fails() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// CONFIG SET port moves the listener (the old port closes, open
+/// connections stay) and bind replaces the addresses; a port in use or an
+/// address that can't be bound fails with Redis's errors and changes nothing.
+#[test]
+fn config_set_port_and_bind_rebind() {
+    let mut d = diff();
+    let (redis_port, ember_port) = (d.redis_port(), d.ember_port());
+    let pair: &mut support::Pair = &mut d;
+    // Each tries the other's port, which is in use.
+    let r = pair
+        .redis
+        .cmd(&["CONFIG", "SET", "port", &ember_port.to_string()]);
+    let e = pair
+        .ember
+        .cmd(&["CONFIG", "SET", "port", &redis_port.to_string()]);
+    assert_eq!(r, e);
+    assert!(r.text().contains("Unable to listen on this port"), "{r:?}");
+    // An address no interface has.
+    d.check(&["CONFIG", "SET", "bind", "192.0.2.1"]);
+    let pair: &mut support::Pair = &mut d;
+    for (conn, old) in [(&mut pair.redis, redis_port), (&mut pair.ember, ember_port)] {
+        assert!(support::tcp_try(old), "{} stopped listening", conn.name);
+        let new = support::free_port();
+        let ok = conn.cmd(&["CONFIG", "SET", "port", &new.to_string()]);
+        assert_eq!(ok.text(), "OK", "{}", conn.name);
+        assert!(
+            support::tcp_try(new),
+            "{} is not on its new port",
+            conn.name
+        );
+        assert!(
+            !support::tcp_try(old),
+            "{} still listens on its old port",
+            conn.name
+        );
+        // This connection, made before the change, still works.
+        assert_eq!(conn.cmd(&["PING"]).text(), "PONG");
+    }
+}

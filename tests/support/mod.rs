@@ -600,6 +600,11 @@ pub mod gen {
 }
 
 /// Connects a plain `TcpStream` to Ember on `port` (for tests that need a socket).
+/// Whether something accepts connections on 127.0.0.1:`port`.
+pub fn tcp_try(port: u16) -> bool {
+    TcpStream::connect(("127.0.0.1", port)).is_ok()
+}
+
 pub fn tcp(port: u16) -> TcpStream {
     TcpStream::connect(("127.0.0.1", port)).expect("connect")
 }

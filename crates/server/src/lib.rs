@@ -8,6 +8,7 @@ mod listener;
 pub mod logging;
 mod oom;
 mod poll;
+mod rebind;
 pub mod replica_link;
 mod startup;
 

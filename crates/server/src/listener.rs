@@ -3,7 +3,6 @@
 use crate::conn::{serve, ConnInfo};
 use ember_core::{Config, Engine};
 use parking_lot::Mutex;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,6 +14,8 @@ use tokio::sync::Notify;
 pub struct Server {
     pub engine: Arc<Mutex<Engine>>,
     listeners: Vec<TcpListener>,
+    /// Listeners that replace `listeners` after CONFIG SET port or bind.
+    rebinds: tokio::sync::mpsc::UnboundedReceiver<Vec<std::net::TcpListener>>,
     unix: Option<UnixListener>,
     /// The TCP port actually bound (useful with `port 0`).
     pub port: u16,
@@ -44,67 +45,31 @@ impl std::fmt::Display for BindError {
     }
 }
 
-/// A listening socket as Redis makes one: SO_REUSEADDR, and IPv6 sockets
-/// IPv6-only (so `* -::*` binds both wildcards on one port), with
-/// `tcp-backlog` as the listen backlog.
-fn listen_tcp(addr: SocketAddr, backlog: u32) -> std::io::Result<TcpListener> {
-    use socket2::{Domain, Socket, Type};
-    let socket = Socket::new(Domain::for_address(addr), Type::STREAM, None)?;
-    socket.set_reuse_address(true)?;
-    if addr.is_ipv6() {
-        socket.set_only_v6(true)?;
-    }
-    socket.bind(&addr.into())?;
-    socket.listen(backlog.min(i32::MAX as u32) as i32)?;
-    socket.set_nonblocking(true)?;
-    TcpListener::from_std(socket.into())
-}
-
 impl Server {
     /// Binds every address of `bind` on `port` (an address prefixed by `-` may
     /// be unavailable, as in Redis), plus `unixsocket` if set. With port 0, all
     /// addresses share the port the first one was given.
-    pub async fn bind(engine: Engine) -> Result<Server, BindError> {
+    pub async fn bind(mut engine: Engine) -> Result<Server, BindError> {
         let config: Config = engine.config.clone();
+        // CONFIG SET port / bind hand new listeners to `run` (rebind.rs).
+        let (std_listeners, port) = if config.port != 0 || config.unixsocket.is_empty() {
+            crate::rebind::bind_tcp(&config.bind, config.port, config.tcp_backlog)?
+        } else {
+            (Vec::new(), 0)
+        };
+        let (tx, rebinds) = tokio::sync::mpsc::unbounded_channel();
+        engine
+            .ext
+            .insert(crate::rebind::Rebind::new(tx, &std_listeners, port));
+        engine.config_hooks.push(crate::rebind::config_hook);
         let mut listeners = Vec::new();
-        let mut port = config.port;
-        if port != 0 || config.unixsocket.is_empty() {
-            for addr in &config.bind {
-                let (optional, host) = match addr.strip_prefix('-') {
-                    Some(h) => (true, h),
-                    None => (false, addr.as_str()),
-                };
-                // Redis's wildcards: `*` any IPv4 address, `::*` any IPv6 one.
-                let host = match host {
-                    "*" => "0.0.0.0",
-                    "::*" => "::",
-                    h => h,
-                };
-                let fail = |error| BindError {
-                    addr: addr.trim_start_matches('-').to_string(),
-                    port,
-                    error,
-                };
-                let sock: SocketAddr = format!("{host}:{port}")
-                    .parse()
-                    .or_else(|_| format!("[{host}]:{port}").parse())
-                    .map_err(|_| {
-                        fail(std::io::Error::new(
-                            std::io::ErrorKind::InvalidInput,
-                            "invalid address",
-                        ))
-                    })?;
-                match listen_tcp(sock, config.tcp_backlog) {
-                    Ok(l) => {
-                        if port == 0 {
-                            port = l.local_addr().map_err(fail)?.port();
-                        }
-                        listeners.push(l);
-                    }
-                    Err(e) if optional && e.kind() != std::io::ErrorKind::AddrInUse => {}
-                    Err(e) => return Err(fail(e)),
-                }
-            }
+        for l in std_listeners {
+            let fail = |error| BindError {
+                addr: String::new(),
+                port,
+                error,
+            };
+            listeners.push(TcpListener::from_std(l).map_err(fail)?);
         }
         let unix = if config.unixsocket.is_empty() {
             None
@@ -126,6 +91,7 @@ impl Server {
         Ok(Server {
             engine: Arc::new(Mutex::new(engine)),
             listeners,
+            rebinds,
             unix,
             port,
             shutdown: Arc::new(Notify::new()),
@@ -140,39 +106,28 @@ impl Server {
             shutdown: self.shutdown.clone(),
             connected: AtomicUsize::new(0),
         });
-        for listener in self.listeners {
-            let gate = gate.clone();
-            tokio::spawn(async move {
-                loop {
-                    let Ok((stream, peer)) = listener.accept().await else {
-                        tokio::time::sleep(Duration::from_millis(10)).await;
-                        continue;
-                    };
-                    let _ = stream.set_nodelay(true);
-                    let keepalive = gate.engine.lock().config.tcp_keepalive;
-                    if keepalive > 0 {
-                        let ka =
-                            socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
-                        let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
-                    }
-                    // Redis trusts exactly 127.0.0.1 and ::1 (not all of 127/8).
-                    let local = match peer.ip() {
-                        std::net::IpAddr::V4(a) => a == std::net::Ipv4Addr::LOCALHOST,
-                        std::net::IpAddr::V6(a) => a == std::net::Ipv6Addr::LOCALHOST,
-                    };
-                    let info = ConnInfo {
-                        local,
-                        addr: peer.to_string(),
-                        laddr: stream
-                            .local_addr()
-                            .map(|a| a.to_string())
-                            .unwrap_or_default(),
-                        fd: raw_fd(&stream),
-                    };
-                    gate.clone().admit(stream, info).await;
+        // The TCP accept loops, replaced whole when CONFIG SET port or bind
+        // brings new listeners (the old sockets close with their tasks).
+        let accept_gate = gate.clone();
+        let mut rebinds = self.rebinds;
+        let first = self.listeners;
+        tokio::spawn(async move {
+            let mut tasks: Vec<_> = first
+                .into_iter()
+                .map(|l| tokio::spawn(accept_tcp(l, accept_gate.clone())))
+                .collect();
+            while let Some(fresh) = rebinds.recv().await {
+                for t in tasks.drain(..) {
+                    t.abort();
                 }
-            });
-        }
+                for l in fresh {
+                    match TcpListener::from_std(l) {
+                        Ok(l) => tasks.push(tokio::spawn(accept_tcp(l, accept_gate.clone()))),
+                        Err(e) => tracing::warn!("Can't use a new listener: {e}"),
+                    }
+                }
+            }
+        });
         if let Some(unix) = self.unix {
             let gate = gate.clone();
             tokio::spawn(async move {
@@ -208,6 +163,37 @@ impl Server {
             tokio::spawn(crate::poll::run());
         }
         self.shutdown.notified().await;
+    }
+}
+
+/// Accepts TCP connections from `listener` until the task is aborted.
+async fn accept_tcp(listener: TcpListener, gate: Arc<Gate>) {
+    loop {
+        let Ok((stream, peer)) = listener.accept().await else {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let keepalive = gate.engine.lock().config.tcp_keepalive;
+        if keepalive > 0 {
+            let ka = socket2::TcpKeepalive::new().with_time(Duration::from_secs(keepalive));
+            let _ = socket2::SockRef::from(&stream).set_tcp_keepalive(&ka);
+        }
+        // Redis trusts exactly 127.0.0.1 and ::1 (not all of 127/8).
+        let local = match peer.ip() {
+            std::net::IpAddr::V4(a) => a == std::net::Ipv4Addr::LOCALHOST,
+            std::net::IpAddr::V6(a) => a == std::net::Ipv6Addr::LOCALHOST,
+        };
+        let info = ConnInfo {
+            local,
+            addr: peer.to_string(),
+            laddr: stream
+                .local_addr()
+                .map(|a| a.to_string())
+                .unwrap_or_default(),
+            fd: raw_fd(&stream),
+        };
+        gate.clone().admit(stream, info).await;
     }
 }
 
