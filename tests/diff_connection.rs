@@ -18,9 +18,11 @@ fn fields(line: &str) -> Vec<(String, String)> {
 }
 
 /// The caller's CLIENT INFO fields whose values do not depend on addresses,
-/// ids, timing or buffer sizes.
+/// ids, timing or buffer sizes (`qbuf`: the caller's own command is still in
+/// its query buffer, other clients' are empty).
 const STABLE: &[&str] = &[
     "name",
+    "qbuf",
     "flags",
     "db",
     "sub",

@@ -359,7 +359,12 @@ impl Acl {
 pub fn client_info(engine: &Engine, id: ClientId) -> String {
     let mut line = String::new();
     if let Some(c) = engine.clients.get(&id) {
-        crate::cmd::client::write_client_line(&mut line, c, engine.now_ms(), 0);
+        let qbuf = if Some(c.id) == engine.current_client() {
+            engine.batch_input.max(c.qbuf)
+        } else {
+            c.qbuf
+        };
+        crate::cmd::client::write_client_line(&mut line, c, engine.now_ms(), 0, qbuf);
     }
     line.truncate(line.trim_end().len());
     line

@@ -135,6 +135,9 @@ pub struct Engine {
     /// invalidations for the running client then wait for its reply, while
     /// those of an eviction before the command go out ahead of it.
     pub(crate) executing_command: bool,
+    /// Bytes of the query buffer as the running batch started, set by the
+    /// front end: the running client's `qbuf` in CLIENT LIST / INFO.
+    pub batch_input: usize,
     /// DEBUG PAUSE-CRON: the cron does nothing while set (Redis's pause_cron).
     pub(crate) cron_paused: bool,
     /// Client-side caching's tables (see `tracking`).

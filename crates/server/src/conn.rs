@@ -234,6 +234,9 @@ pub async fn serve<S>(
         };
         let mut keep_open = true;
         let mut stop_server = false;
+        // The query buffer as the batch starts: CLIENT LIST shows it as the
+        // running client's qbuf (Redis trims its buffer after the batch).
+        let batch_input = buf.len();
         // Parse before taking the engine lock, so that with `io-threads` the
         // connections' parsing runs in parallel (as Redis's I/O threads do).
         // Only for an authenticated client with nothing queued and input
@@ -253,6 +256,7 @@ pub async fn serve<S>(
         let mut ran = 0u32;
         {
             let mut eng = engine.lock();
+            eng.batch_input = batch_input;
             eng.stats.total_net_input_bytes += n as u64;
             eng.stats.total_reads_processed += u64::from(n > 0);
             // Unprocessed input past `client-query-buffer-limit` closes the

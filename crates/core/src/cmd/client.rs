@@ -67,7 +67,8 @@ fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     let argv_mem = argv_mem(args);
     let now = ctx.now_ms;
     let mut line = String::new();
-    write_client_line(&mut line, ctx.client(), now, argv_mem);
+    let qbuf = ctx.engine.batch_input.max(ctx.client().qbuf);
+    write_client_line(&mut line, ctx.client(), now, argv_mem, qbuf);
     Ok(Reply::Verbatim("txt", Bytes::from(line)))
 }
 
@@ -133,12 +134,13 @@ fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         if kind.is_some_and(|k| k != c.kind) {
             continue;
         }
-        let mem = if id == ctx.client_id {
-            caller_argv_mem
+        // The caller's own command is still in its query buffer.
+        let (mem, qbuf) = if id == ctx.client_id {
+            (caller_argv_mem, ctx.engine.batch_input.max(c.qbuf))
         } else {
-            0
+            (0, c.qbuf)
         };
-        write_client_line(&mut out, c, now, mem);
+        write_client_line(&mut out, c, now, mem, qbuf);
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
 }
@@ -146,7 +148,13 @@ fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 /// One CLIENT LIST line in Redis 7.0's field order, with its newline. The
 /// memory figures describe Ember's buffers and so differ from Redis's (`omem`
 /// counts output waiting for the connection).
-pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_mem: usize) {
+pub(crate) fn write_client_line(
+    out: &mut String,
+    c: &Client,
+    now_ms: i64,
+    argv_mem: usize,
+    qbuf: usize,
+) {
     let mut flags = String::new();
     if c.monitor {
         flags.push('O');
@@ -194,7 +202,7 @@ pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .unwrap_or_default();
     let rbs = 1024;
-    let tot_mem = rbs + c.qbuf + c.qbuf_free + argv_mem + c.obuf + c.tx.mem;
+    let tot_mem = rbs + qbuf + c.qbuf_free + argv_mem + c.obuf + c.tx.mem;
     let multi = if c.tx.active {
         c.tx.queue.len() as i64
     } else {
@@ -222,7 +230,7 @@ pub(crate) fn write_client_line(out: &mut String, c: &Client, now_ms: i64, argv_
         c.subs.patterns.len(),
         c.subs.shard.len(),
         multi,
-        c.qbuf,
+        qbuf,
         c.qbuf_free,
         argv_mem,
         c.tx.mem,

@@ -146,6 +146,7 @@ impl EngineBuilder {
             self_after_reply: Vec::new(),
             executing_command: false,
             cron_paused: false,
+            batch_input: 0,
             current_client: 0,
             tracking: Default::default(),
             watches: Default::default(),
