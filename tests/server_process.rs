@@ -480,3 +480,37 @@ fn oom_score_adj_sets_the_process_score() {
     );
     assert_eq!(score(), base.to_string());
 }
+
+/// SIGTERM saves as SHUTDOWN does; when that save fails the server logs it
+/// and keeps running with its data (Redis's prepareForShutdown), unless
+/// shutdown-on-sigterm says `force`.
+#[test]
+fn sigterm_with_a_failing_save_keeps_running() {
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("ember-sigterm-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    let mut p = spawn(&["--port", &port.to_string(), "--dir", d, "--save", "900 1"]);
+    assert!(wait_for_pong(port));
+    // A directory where the save would write: it fails.
+    std::fs::create_dir_all(dir.join("dump.rdb")).unwrap();
+    assert_eq!(ask(port, "SET x 1").as_deref(), Some("+OK"));
+    unsafe_kill(p.0.id() as i32);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        p.0.try_wait().unwrap().is_none(),
+        "exited despite the failed save"
+    );
+    assert_eq!(ask(port, "GET x").as_deref(), Some("$1"));
+    assert_eq!(
+        ask(port, "CONFIG SET shutdown-on-sigterm force").as_deref(),
+        Some("+OK")
+    );
+    unsafe_kill(p.0.id() as i32);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while p.0.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "force did not shut it down");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

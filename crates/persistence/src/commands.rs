@@ -72,19 +72,32 @@ fn shutdown(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
         return Err(CmdError::err("SHUTDOWN is not available"));
     };
     let reply = core(ctx, args)?;
-    // Never saved while loading (the exit path skips it too).
-    if ctx.engine.shutdown.is_none() || ctx.engine.loading {
-        return Ok(reply);
-    }
-    match save::save_on_shutdown(ctx.engine) {
-        Ok(_) => ctx.engine.shutdown = Some(ShutdownRequest::NoSave),
-        Err(_) if force => {}
-        Err(_) => {
-            ctx.engine.shutdown = None;
-            return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
-        }
+    if !prepare_shutdown(ctx.engine, force) {
+        return Err(CmdError::err("Errors trying to SHUTDOWN. Check logs."));
     }
     Ok(reply)
+}
+
+/// The final save of a requested shutdown (`engine.shutdown`), done while
+/// the server still runs (Redis's prepareForShutdown): true when it may
+/// exit. A failed save cancels the request unless `force`. Never saves
+/// while loading; once saved, the exit path does not save again.
+pub fn prepare_shutdown(engine: &mut Engine, force: bool) -> bool {
+    if engine.shutdown.is_none() || engine.loading {
+        return true;
+    }
+    match save::save_on_shutdown(engine) {
+        Ok(_) => engine.shutdown = Some(ShutdownRequest::NoSave),
+        Err(_) if force => {}
+        Err(_) => {
+            engine.shutdown = None;
+            tracing::warn!(
+                "Errors trying to shut down the server. Check the logs for more information."
+            );
+            return false;
+        }
+    }
+    true
 }
 
 fn save_cmd(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {

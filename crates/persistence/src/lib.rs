@@ -32,7 +32,7 @@ pub mod rio;
 pub mod save;
 pub mod snapshot;
 
-pub use commands::commands;
+pub use commands::{commands, prepare_shutdown};
 pub use error::RdbError;
 pub use rdb::LoadStats;
 pub use reload::load_file;

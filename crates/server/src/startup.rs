@@ -272,9 +272,13 @@ async fn serve(config: Config) -> i32 {
     // served: commands without the `loading` flag get -LOADING until it is
     // in. A failed load stops the server without saving.
     let load_failed = load_dataset(&engine, &shutdown);
-    // Signals: SIGTERM and SIGINT schedule a shutdown, as in Redis.
+    // Signals: SIGTERM and SIGINT shut down as SHUTDOWN would, with the
+    // flags of shutdown-on-sigterm / -sigint; when the final save fails
+    // (without `force`) the server keeps running, as Redis does.
     let sig_shutdown = shutdown.clone();
+    let sig_engine = engine.clone();
     tokio::spawn(async move {
+        use ember_core::engine::ShutdownRequest;
         use tokio::signal::unix::{signal, SignalKind};
         let (Ok(mut term), Ok(mut int)) = (
             signal(SignalKind::terminate()),
@@ -282,11 +286,34 @@ async fn serve(config: Config) -> i32 {
         ) else {
             return;
         };
-        let name = tokio::select! {
-            _ = term.recv() => "SIGTERM",
-            _ = int.recv() => "SIGINT",
-        };
-        warn!("Received {name} scheduling shutdown...");
+        loop {
+            let name = tokio::select! {
+                _ = term.recv() => "SIGTERM",
+                _ = int.recv() => "SIGINT",
+            };
+            warn!("Received {name} scheduling shutdown...");
+            let may_exit = {
+                let mut eng = sig_engine.lock();
+                let flags = if name == "SIGTERM" {
+                    eng.config.shutdown_on_sigterm
+                } else {
+                    eng.config.shutdown_on_sigint
+                };
+                // Bits: 0 save, 1 nosave, 2 now, 3 force.
+                eng.shutdown = Some(if flags & 2 != 0 {
+                    ShutdownRequest::NoSave
+                } else if flags & 1 != 0 {
+                    ShutdownRequest::Save
+                } else {
+                    ShutdownRequest::Default
+                });
+                ember_persistence::prepare_shutdown(&mut eng, flags & 8 != 0)
+            };
+            if may_exit {
+                break;
+            }
+            warn!("{name} received but errors trying to shut down the server, check the logs for more information");
+        }
         sig_shutdown.notify_waiters();
         sig_shutdown.notify_one();
     });
