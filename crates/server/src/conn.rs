@@ -42,10 +42,6 @@ const FLUSH_AT: usize = 128 * 1024;
 /// (softirq and wake-up work), which made it the bottleneck (d1024 lrange_600
 /// -P 1: 0.86 of Redis's rps, 1.09 with this bound).
 const WRITE_MAX: usize = 64 * 1024;
-/// Unwritten replies past which a client that has not authenticated is
-/// closed (Redis: 1 KiB of reply list beyond its 16 KiB reply buffer), so
-/// one that sends without reading cannot make the server hold its output.
-const UNAUTHENTICATED_OBUF_MAX: usize = 16 * 1024 + 1024;
 /// The most reply bytes held back for one burst (see the yield in `serve`).
 const BURST_MAX: usize = 1024 * 1024;
 /// Reply bytes held back for the current burst, all connections together.
@@ -430,8 +426,11 @@ fn release_queue(batch: &mut Queue) {
 /// and `Client::obuf` shows what is still unwritten, so that a subscriber that
 /// stops reading is measured against `client-output-buffer-limit` and, once
 /// killed for it, is dropped at once instead of blocking on the socket. A
-/// client not yet authenticated (`unauthenticated`) whose replies back up
-/// past UNAUTHENTICATED_OBUF_MAX is closed instead of waited for.
+/// client not yet authenticated (`unauthenticated`) is closed instead of
+/// waited for: its replies (NOAUTH errors and the like) can only fill the
+/// socket's buffer if it sends without reading, and Redis closes such a
+/// client once 1 KiB more than its 16 KiB reply buffer waits (this front
+/// end stops reading while a write waits, so the backlog would not grow).
 /// Returns false when the connection must close.
 async fn write_watching<S>(
     stream: &mut S,
@@ -466,7 +465,7 @@ where
                 if let Poll::Ready(r) = write.as_mut().poll(cx) {
                     return Poll::Ready(Event::Wrote(r));
                 }
-                if unauthenticated && out.len() - pos > UNAUTHENTICATED_OBUF_MAX {
+                if unauthenticated {
                     return Poll::Ready(Event::OverLimit);
                 }
                 if wake.take() || wake.register(cx) {

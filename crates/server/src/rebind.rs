@@ -142,6 +142,9 @@ pub fn config_hook(engine: &mut Engine, old: &Config) -> Result<(), String> {
     }
     match bind_tcp(&c.bind, port, c.tcp_backlog) {
         Ok(bound) => {
+            // The old port closes before the reply, as in Redis (the accept
+            // loops move over a moment later).
+            rebind.stop_listening();
             rebind.install(bound);
             Ok(())
         }
