@@ -192,6 +192,12 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     if allowed && is(&argv[1], "reload") {
         return crate::reload::debug_reload(ctx, &argv[2..]);
     }
+    if allowed && is(&argv[1], "aof-flush-sleep") && argv.len() == 3 {
+        let us = ember_core::args::atoi(&argv[2]).max(0) as u64;
+        let shared = crate::aof::shared(ctx.engine);
+        crate::aof::writer::lock(&shared).flush_sleep_us = us;
+        return Ok(Reply::OK);
+    }
     if allowed && is(&argv[1], "set-skip-checksum-validation") && argv.len() == 3 {
         save::state(ctx.engine).skip_checksum_validation = ember_core::args::atoi(&argv[2]) != 0;
         return Ok(Reply::OK);

@@ -579,3 +579,25 @@ fn replay_keeps_keys_past_their_ttl_until_loaded() {
     assert_eq!(s.run(&["DBSIZE"]), Reply::Integer(1));
     assert_eq!(s.run(&["GET", "kept"]), Reply::bulk("v"));
 }
+
+/// DEBUG AOF-FLUSH-SLEEP delays every flush that writes (Redis's
+/// aof_flush_sleep); under `appendfsync always` the write is in the file
+/// when the reply comes (Redis's "AOF fsync always barrier issue").
+#[test]
+fn debug_aof_flush_sleep_delays_the_write() {
+    let d = Dir::new("flush-sleep");
+    let cfg = Config {
+        enable_debug_command: "yes".into(),
+        ..config(&d, &[("appendonly", "yes"), ("appendfsync", "always")])
+    };
+    let mut s = Server::open(cfg).unwrap();
+    assert_eq!(s.run(&["DEBUG", "AOF-FLUSH-SLEEP", "200000"]), Reply::OK);
+    let incr = d.aof().join("appendonly.aof.1.incr.aof");
+    let before = std::fs::metadata(&incr).unwrap().len();
+    let started = std::time::Instant::now();
+    assert_eq!(s.run(&["INCR", "n"]), Reply::Integer(1));
+    assert!(started.elapsed() >= Duration::from_millis(200));
+    assert!(std::fs::metadata(&incr).unwrap().len() > before);
+    assert_eq!(s.run(&["DEBUG", "AOF-FLUSH-SLEEP", "0"]), Reply::OK);
+    assert_eq!(s.run(&["INCR", "n"]), Reply::Integer(2));
+}

@@ -86,6 +86,9 @@ pub struct Inner {
     pub last_incr_size: u64,
     pub fsynced_size: u64,
     pub last_fsync: Instant,
+    /// DEBUG AOF-FLUSH-SLEEP: microseconds to sleep before each flush that
+    /// has something to write (Redis's aof_flush_sleep, for tests).
+    pub flush_sleep_us: u64,
     pub last_write_ok: bool,
     /// errno of the last failed write (MISCONF's text; ENOSPC for a short write).
     pub last_write_errno: i32,
@@ -126,6 +129,7 @@ impl Default for Inner {
             last_incr_size: 0,
             fsynced_size: 0,
             last_fsync: Instant::now(),
+            flush_sleep_us: 0,
             last_write_ok: true,
             last_write_errno: 0,
             rewrite_base_size: 0,
@@ -225,6 +229,9 @@ impl Inner {
     pub fn flush(&mut self) {
         if self.buf.is_empty() {
             return;
+        }
+        if self.flush_sleep_us > 0 {
+            std::thread::sleep(std::time::Duration::from_micros(self.flush_sleep_us));
         }
         let Some(file) = self.file.clone() else {
             self.buf.clear();
