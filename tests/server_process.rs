@@ -474,6 +474,25 @@ fn oom_score_adj_sets_the_process_score() {
         Some("+OK")
     );
     assert_eq!(score(), (base + 15).clamp(-1000, 1000).to_string());
+    // A replica takes the second value; a master again the first.
+    assert_eq!(ask(port, "REPLICAOF localhost 1").as_deref(), Some("+OK"));
+    assert_eq!(score(), (base + 20).clamp(-1000, 1000).to_string());
+    assert_eq!(ask(port, "REPLICAOF NO ONE").as_deref(), Some("+OK"));
+    assert_eq!(score(), (base + 15).clamp(-1000, 1000).to_string());
+    // A CONFIG SET that fails later (a port in use) undoes the score too.
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let taken_port = taken.local_addr().unwrap().port();
+    let reply = ask(
+        port,
+        &format!("CONFIG SET oom-score-adj-values \"1 1 1\" port {taken_port}"),
+    );
+    assert!(
+        reply
+            .as_deref()
+            .is_some_and(|r| r.contains("Unable to listen on this port")),
+        "{reply:?}"
+    );
+    assert_eq!(score(), (base + 15).clamp(-1000, 1000).to_string());
     assert_eq!(
         ask(port, "CONFIG SET oom-score-adj no").as_deref(),
         Some("+OK")

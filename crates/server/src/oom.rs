@@ -56,12 +56,14 @@ pub fn apply(engine: &Engine) -> Result<(), String> {
     })
 }
 
-/// CONFIG SET of either parameter applies it (Redis's updateOOMScoreAdj).
+/// CONFIG SET of either parameter applies it (Redis's updateOOMScoreAdj),
+/// and so does a role change (REPLICAOF runs the hooks too).
 pub fn config_hook(engine: &mut Engine, old: &Config) -> Result<(), String> {
     let watched = ["oom-score-adj", "oom-score-adj-values"];
     if watched
         .iter()
         .all(|p| engine.config.params.get(*p) == old.params.get(*p))
+        && engine.config.replicaof == old.replicaof
     {
         return Ok(());
     }

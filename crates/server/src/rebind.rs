@@ -134,9 +134,13 @@ pub fn config_hook(engine: &mut Engine, old: &Config) -> Result<(), String> {
     let Some(rebind) = engine.ext.get_mut::<Rebind>() else {
         return Ok(());
     };
-    let port_changed = c.port != old.port;
-    // A bind change keeps the port in use (chosen by the system for 0).
-    let port = if port_changed { c.port } else { rebind.port };
+    // The port wanted: `port 0` (an embedded server's "any port") keeps the
+    // one in use, so undoing a failed change back to 0 stays put.
+    let port = if c.port == 0 { rebind.port } else { c.port };
+    let port_changed = port != rebind.port;
+    if !port_changed && c.bind == old.bind {
+        return Ok(());
+    }
     if !port_changed {
         rebind.stop_listening();
     }

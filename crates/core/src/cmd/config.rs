@@ -78,12 +78,7 @@ fn set(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
     })?;
     // Upper layers act on their parameters; a failure undoes the whole call.
     if let Some(before) = before {
-        for hook in engine.config_hooks.clone() {
-            if let Err(text) = hook(engine, &before) {
-                engine.config = before;
-                return Err(CmdError::err(text));
-            }
-        }
+        engine.apply_config_hooks(before).map_err(CmdError::err)?;
     }
     if engine.config.params.get("jemalloc-bg-thread") != bg_thread.as_ref() {
         crate::cmd::memory::apply_background_thread(&engine.config);

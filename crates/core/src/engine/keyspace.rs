@@ -11,6 +11,24 @@ impl Engine {
         self.event_sink = Some(sink);
     }
 
+    /// Runs the upper layers' config hooks after the config changed from
+    /// `before` (CONFIG SET, REPLICAOF). When one fails, the config goes back
+    /// to `before` and the hooks run again from the new values to the old,
+    /// undoing what those before it applied (Redis's restoreBackupConfig);
+    /// the failure's text is returned.
+    pub fn apply_config_hooks(&mut self, before: crate::Config) -> Result<(), String> {
+        for hook in self.config_hooks.clone() {
+            if let Err(text) = hook(self, &before) {
+                let failed = std::mem::replace(&mut self.config, before);
+                for undo in self.config_hooks.clone() {
+                    let _ = undo(self, &failed);
+                }
+                return Err(text);
+            }
+        }
+        Ok(())
+    }
+
     /// True while a dataset loads: an RDB at startup or an AOF replaying
     /// (Redis's server.loading).
     #[inline]

@@ -195,12 +195,14 @@ const UNBLOCKED_REPLICA: &str = "UNBLOCKED force unblock from blocking operation
 /// Redis's replicationSetMaster: drop the current link (caching its master
 /// state), or cache our own state when we were a master, then connect.
 pub fn set_master(engine: &mut Engine, host: String, port: u16) {
+    let before = engine.config.clone();
     let was_master = !engine.is_replica;
     drop_link(engine);
     // Clients blocked on the master's data would never be served now.
     ember_core::blocking::disconnect_all_blocked(engine, UNBLOCKED_REPLICA);
     engine.is_replica = true;
     engine.config.replicaof = Some((host.clone(), port));
+    role_changed(engine, &before);
     let sh = crate::shared(engine);
     sh.lock().proxy = true;
     if was_master {
@@ -247,6 +249,7 @@ pub fn drop_link(engine: &mut Engine) {
 /// shift the replication ids so the old master's other replicas continue
 /// partially from here, and disconnect our replicas so they learn the new id.
 pub fn promote(engine: &mut Engine) {
+    let before = engine.config.clone();
     drop_link(engine);
     let st = state(engine);
     st.master = None;
@@ -256,6 +259,7 @@ pub fn promote(engine: &mut Engine) {
     st.down_since_ms = 0;
     engine.is_replica = false;
     engine.config.replicaof = None;
+    role_changed(engine, &before);
     let sh = crate::shared(engine);
     {
         let mut s = sh.lock();
@@ -265,6 +269,17 @@ pub fn promote(engine: &mut Engine) {
     }
     crate::ids::shift_replid(engine);
     disconnect_replicas(engine);
+}
+
+/// `replicaof` changed as CONFIG SET would change it: the config hooks see
+/// it (the server's OOM score follows the role). A hook's failure is only
+/// logged: the role has changed already.
+fn role_changed(engine: &mut Engine, before: &ember_core::Config) {
+    for hook in engine.config_hooks.clone() {
+        if let Err(e) = hook(engine, before) {
+            tracing::warn!("{e}");
+        }
+    }
 }
 
 /// Closes every replica connection (they reconnect and PSYNC again).
