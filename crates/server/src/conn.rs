@@ -446,8 +446,8 @@ where
     enum Event {
         Wrote(std::io::Result<usize>),
         Woken,
-        /// An unauthenticated client's replies backed up.
-        OverLimit,
+        /// A write to a client that has not authenticated has to wait.
+        Unauthenticated,
     }
     let mut pos = 0;
     let mut tracked = false;
@@ -466,7 +466,7 @@ where
                     return Poll::Ready(Event::Wrote(r));
                 }
                 if unauthenticated {
-                    return Poll::Ready(Event::OverLimit);
+                    return Poll::Ready(Event::Unauthenticated);
                 }
                 if wake.take() || wake.register(cx) {
                     return Poll::Ready(Event::Woken);
@@ -476,7 +476,7 @@ where
             .await
         };
         match event {
-            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::OverLimit => return false,
+            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Unauthenticated => return false,
             Event::Wrote(Ok(n)) => pos += n,
             Event::Woken => {
                 let mut eng = engine.lock();
