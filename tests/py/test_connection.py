@@ -83,6 +83,18 @@ def test_pipeline_without_transaction(r):
     assert r.get("a") == b"2"
 
 
+def test_pipeline_larger_than_the_socket_buffers(server):
+    # redis-py writes a whole pipeline before reading any reply: 2,000 ECHOs
+    # of 16 KiB are 32 MiB each way, more than both directions' socket
+    # buffers hold, so the server has to read on while its replies wait.
+    r = redis.Redis(port=server.port, socket_timeout=60)
+    p = r.pipeline(transaction=False)
+    payloads = [(b"%05d" % i) * 3277 for i in range(2000)]
+    for payload in payloads:
+        p.echo(payload)
+    assert p.execute() == payloads
+
+
 def test_pipeline_errors_are_returned_in_place(r):
     r.set("s", "text")
     p = r.pipeline(transaction=False)

@@ -2,7 +2,9 @@
 //! under one engine lock, write all replies with one write. A pipelined batch's
 //! write waits until the other ready connections have run theirs, so replies
 //! leave in bursts as Redis's do (see the yield in `serve` and
-//! `listener::EVENT_INTERVAL`).
+//! `listener::EVENT_INTERVAL`). A client that sends on without reading its
+//! replies is still read and answered, the replies queueing unwritten, as in
+//! Redis (see `written` in `serve`).
 
 use bytes::BytesMut;
 use ember_core::Engine;
@@ -11,6 +13,7 @@ use parking_lot::Mutex;
 use std::cell::RefCell;
 use std::collections::VecDeque;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
@@ -121,6 +124,13 @@ pub async fn serve<S>(
     // greedily into its grown query buffer).
     let mut read_size = READ_CHUNK;
     let mut small_reads = 0u32;
+    // Replies still unwritten: `out[written..]`. The client may send more
+    // before it reads them (a pipeline written whole before its replies are
+    // read, as redis-py's does); as Redis, the server goes on reading and
+    // answering meanwhile, the replies queueing behind, so neither side waits
+    // for the other forever. `carried` is such a read, run as the next batch.
+    let mut written = 0usize;
+    let mut carried: Option<std::io::Result<usize>> = None;
     'conn: loop {
         let room = buf.capacity() - buf.len();
         // The consumed front is reused when no argument still points into
@@ -149,7 +159,10 @@ pub async fn serve<S>(
         // One poll covers input, wake-ups (CLIENT KILL, pushes; checked first)
         // and, while held, the retry timer. A wake-up is an atomic flag and a
         // stored waker, not a Notify registration per request.
-        let event = if !held && !batch.is_empty() {
+        let event = if let Some(read) = carried.take() {
+            // Input that arrived while replies waited for the client to read.
+            Input::Read(read)
+        } else if !held && !batch.is_empty() {
             // Commands left over by a batch that stopped at FLUSH_AT.
             Input::Timer
         } else {
@@ -216,7 +229,20 @@ pub async fn serve<S>(
                 if gone {
                     break 'conn;
                 }
-                if !write_watching(&mut stream, &mut pending, &wake, &engine, id, !authed).await {
+                let mut from = 0;
+                let flushed = write_watching(
+                    &mut stream,
+                    &mut pending,
+                    &mut from,
+                    None,
+                    false,
+                    &wake,
+                    &engine,
+                    id,
+                    !authed,
+                )
+                .await;
+                if !matches!(flushed, Flush::Done) {
                     break 'conn;
                 }
                 if close {
@@ -250,6 +276,14 @@ pub async fn serve<S>(
         }
         // Commands this batch runs.
         let mut ran = 0u32;
+        // Replies of earlier batches still wait (see `written`): compact them
+        // once at least half the buffer has gone out, so that a long backlog
+        // is moved a bounded number of times.
+        if written > 0 && written >= out.len() / 2 {
+            out.drain(..written);
+            written = 0;
+        }
+        let backlog = out.len();
         {
             let mut eng = engine.lock();
             eng.batch_input = batch_input;
@@ -321,7 +355,7 @@ pub async fn serve<S>(
                 ran += 1;
                 held = eng.blocking.blocked_clients() > 0
                     && ember_core::blocking::is_blocked(&eng, id);
-                if out.len() >= FLUSH_AT && !batch.is_empty() {
+                if out.len() - backlog >= FLUSH_AT && !batch.is_empty() {
                     break;
                 }
             }
@@ -337,7 +371,11 @@ pub async fn serve<S>(
             eng.before_sleep();
             ember_core::tracking::end_batch(&mut eng, id, &mut out);
             release_queue(&mut batch);
-            let (authenticated, over_limit) = end_batch(&mut eng, id, n, &mut out, buf.len());
+            let (authenticated, over_limit) =
+                end_batch(&mut eng, id, n, &mut out, backlog, buf.len());
+            if out.is_empty() {
+                written = 0;
+            }
             if over_limit {
                 keep_open = false;
             }
@@ -366,7 +404,7 @@ pub async fn serve<S>(
             // holds BURST_MAX bytes, replies go out at once: a thousand
             // clients' long LRANGE replies would otherwise all wait for the
             // whole round while the client idles.
-            if ran > 1 {
+            if ran > 1 && backlog == 0 {
                 let n = out.len();
                 let within = DEFERRED.fetch_add(n, Ordering::Relaxed) + n <= BURST_MAX;
                 let _counted = HeldBack(n);
@@ -374,11 +412,49 @@ pub async fn serve<S>(
                     tokio::task::yield_now().await;
                 }
             }
-            if !write_watching(&mut stream, &mut out, &wake, &engine, id, !authed).await {
-                break 'conn;
-            }
-            if out.capacity() > 1024 * 1024 {
-                out.shrink_to(READ_CHUNK);
+            // Input is read meanwhile only from a client that will be
+            // answered: not after its last reply, nor while held (its input
+            // waits in the query buffer), nor before AUTH (closed instead).
+            let input = if keep_open && !held {
+                if buf.capacity() - buf.len() < 1024 {
+                    buf.reserve(read_size);
+                }
+                Some(&mut buf)
+            } else {
+                None
+            };
+            let queued = !batch.is_empty();
+            match write_watching(
+                &mut stream,
+                &mut out,
+                &mut written,
+                input,
+                queued,
+                &wake,
+                &engine,
+                id,
+                !authed,
+            )
+            .await
+            {
+                Flush::Done => {
+                    if backlog > 0 {
+                        // (`obuf` showed the backlog since it stopped a write.)
+                        if let Some(c) = engine.lock().client_mut(id) {
+                            c.obuf = 0;
+                        }
+                    }
+                    if out.capacity() > 1024 * 1024 {
+                        out.shrink_to(READ_CHUNK);
+                    }
+                }
+                Flush::Closed => break 'conn,
+                Flush::Input(read) => {
+                    carried = Some(read);
+                    continue 'conn;
+                }
+                // (The loop's next turn runs them: `batch` is not empty.)
+                Flush::Queued => continue 'conn,
             }
         }
         if !keep_open {
@@ -421,84 +497,155 @@ fn release_queue(batch: &mut Queue) {
     }
 }
 
-/// Writes all of `out` (then clears it) while staying responsive to the
-/// engine: output pushed meanwhile (pub/sub messages) is appended behind it,
-/// and `Client::obuf` shows what is still unwritten, so that a subscriber that
-/// stops reading is measured against `client-output-buffer-limit` and, once
-/// killed for it, is dropped at once instead of blocking on the socket. A
-/// client not yet authenticated (`unauthenticated`) is closed instead of
+/// How a [`write_watching`] ended.
+enum Flush {
+    /// Everything was written (`out` is cleared).
+    Done,
+    /// The connection must close.
+    Closed,
+    /// The socket could not take more while the client sent input (read into
+    /// the buffer given); `out[written..]` still waits.
+    Input(std::io::Result<usize>),
+    /// The socket could not take more and commands already read wait to run;
+    /// `out[written..]` still waits.
+    Queued,
+}
+
+/// Writes `out[written..]` (then clears `out`) while staying responsive to
+/// the engine: output pushed meanwhile (pub/sub messages) is appended behind
+/// it, and `Client::obuf` shows what is still unwritten, so that a subscriber
+/// that stops reading is measured against `client-output-buffer-limit` and,
+/// once killed for it, is dropped at once instead of blocking on the socket.
+///
+/// With `input`, a write that has to wait also reads, or returns at once when
+/// `queued` (commands read but not run yet): the client's next commands are
+/// then run while these replies wait (see `written` in `serve`).
+/// A client not yet authenticated (`unauthenticated`) is closed instead of
 /// waited for: its replies (NOAUTH errors and the like) can only fill the
 /// socket's buffer if it sends without reading, and Redis closes such a
-/// client once 1 KiB more than its 16 KiB reply buffer waits (this front
-/// end stops reading while a write waits, so the backlog would not grow).
-/// Returns false when the connection must close.
+/// client once 1 KiB more than its 16 KiB reply buffer waits.
+#[allow(clippy::too_many_arguments)]
 async fn write_watching<S>(
     stream: &mut S,
     out: &mut Vec<u8>,
+    written: &mut usize,
+    mut input: Option<&mut BytesMut>,
+    queued: bool,
     wake: &Wake,
     engine: &Mutex<Engine>,
     id: ember_core::ClientId,
     unauthenticated: bool,
-) -> bool
+) -> Flush
 where
-    S: AsyncWrite + Unpin,
+    S: AsyncRead + AsyncWrite + Unpin,
 {
     enum Event {
         Wrote(std::io::Result<usize>),
+        Read(std::io::Result<usize>),
+        Queued,
         Woken,
         /// A write to a client that has not authenticated has to wait.
         Unauthenticated,
     }
-    let mut pos = 0;
+    let mut first = true;
+    // Whether `Client::obuf` was set (and must be reset once all is out).
     let mut tracked = false;
-    while pos < out.len() {
+    while *written < out.len() {
         // Usually the socket takes the whole batch at once: only a write that
-        // has to wait also watches for wake-ups. Output past WRITE_MAX goes in
-        // pieces, each after the other ready connections had their turn.
-        let event = {
-            if pos > 0 {
-                tokio::task::yield_now().await;
+        // has to wait also watches for wake-ups and input. Output past
+        // WRITE_MAX goes in pieces, each after the other ready connections
+        // had their turn.
+        if !first {
+            tokio::task::yield_now().await;
+        }
+        first = false;
+        let end = out.len().min(*written + WRITE_MAX);
+        let event = std::future::poll_fn(|cx| {
+            let piece = &out[*written..end];
+            if let Poll::Ready(r) = Pin::new(&mut *stream).poll_write(cx, piece) {
+                return Poll::Ready(Event::Wrote(r));
             }
-            let end = out.len().min(pos + WRITE_MAX);
-            let mut write = std::pin::pin!(stream.write(&out[pos..end]));
-            std::future::poll_fn(|cx| {
-                if let Poll::Ready(r) = write.as_mut().poll(cx) {
-                    return Poll::Ready(Event::Wrote(r));
+            if unauthenticated {
+                return Poll::Ready(Event::Unauthenticated);
+            }
+            if !tracked {
+                // CLIENT LIST's omem and INFO's biggest output buffer see
+                // the output that waits for the client.
+                if let Some(c) = engine.lock().client_mut(id) {
+                    c.obuf = out.len() - *written;
                 }
-                if unauthenticated {
-                    return Poll::Ready(Event::Unauthenticated);
+                tracked = true;
+            }
+            if wake.take() || wake.register(cx) {
+                return Poll::Ready(Event::Woken);
+            }
+            if let Some(buf) = input.as_deref_mut() {
+                if queued {
+                    return Poll::Ready(Event::Queued);
                 }
-                if wake.take() || wake.register(cx) {
-                    return Poll::Ready(Event::Woken);
+                if let Poll::Ready(r) = poll_read_into(&mut *stream, cx, buf) {
+                    return Poll::Ready(Event::Read(r));
                 }
-                Poll::Pending
-            })
-            .await
-        };
+            }
+            Poll::Pending
+        })
+        .await;
         match event {
-            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Unauthenticated => return false,
-            Event::Wrote(Ok(n)) => pos += n,
+            Event::Wrote(Ok(0)) | Event::Wrote(Err(_)) | Event::Unauthenticated => {
+                return Flush::Closed
+            }
+            Event::Wrote(Ok(n)) => {
+                *written += n;
+                if tracked {
+                    if let Some(c) = engine.lock().client_mut(id) {
+                        c.obuf = out.len() - *written;
+                    }
+                }
+            }
+            // (`obuf` was set when the write had to wait.)
+            Event::Read(r) => return Flush::Input(r),
+            Event::Queued => return Flush::Queued,
             Event::Woken => {
                 let mut eng = engine.lock();
                 let Some(c) = eng.client_mut(id) else {
-                    return false;
+                    return Flush::Closed;
                 };
                 if c.killed {
-                    return false;
+                    return Flush::Closed;
                 }
                 out.append(&mut c.pending);
-                c.obuf = out.len() - pos;
+                c.obuf = out.len() - *written;
                 tracked = true;
             }
         }
     }
     out.clear();
+    *written = 0;
     if tracked {
         if let Some(c) = engine.lock().client_mut(id) {
             c.obuf = 0;
         }
     }
-    true
+    Flush::Done
+}
+
+/// Reads what the socket holds into `buf`'s spare room (which must not be empty).
+fn poll_read_into<S: AsyncRead + Unpin>(
+    stream: &mut S,
+    cx: &mut Context<'_>,
+    buf: &mut BytesMut,
+) -> Poll<std::io::Result<usize>> {
+    let mut room = tokio::io::ReadBuf::uninit(buf.spare_capacity_mut());
+    match Pin::new(stream).poll_read(cx, &mut room) {
+        Poll::Ready(Ok(())) => {
+            let n = room.filled().len();
+            // SAFETY: poll_read initialised the first `n` bytes of the spare room.
+            unsafe { buf.set_len(buf.len() + n) };
+            Poll::Ready(Ok(n))
+        }
+        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+        Poll::Pending => Poll::Pending,
+    }
 }
 
 /// What woke the connection loop.
@@ -551,16 +698,20 @@ impl Wake {
 /// for the `out` about to be written (Redis's checkClientOutputBufferLimits:
 /// replies that would leave more output than the client's class allows are
 /// dropped with the client), the traffic counters, and whether the client is
-/// authenticated now. Returns (authenticated, closed for the output limit).
+/// authenticated now. `out[..backlog]` is earlier batches' output, still
+/// unwritten (and counted in `Client::obuf`). Returns (authenticated, closed
+/// for the output limit).
 fn end_batch(
     eng: &mut Engine,
     id: ember_core::ClientId,
     read: usize,
     out: &mut Vec<u8>,
+    backlog: usize,
     qbuf: usize,
 ) -> (bool, bool) {
-    eng.stats.total_net_output_bytes += out.len() as u64;
-    eng.stats.total_writes_processed += u64::from(!out.is_empty());
+    let new = out.len() - backlog;
+    eng.stats.total_net_output_bytes += new as u64;
+    eng.stats.total_writes_processed += u64::from(new > 0);
     let open = eng.acl.default_is_open();
     let limits = eng.config.client_output_buffer_limit;
     let Some(c) = eng.clients.get_mut(&id) else {
@@ -571,14 +722,14 @@ fn end_batch(
     let unlimited = c.kind == ember_core::client::ClientKind::Normal
         && limits[0].hard_bytes == 0
         && limits[0].soft_bytes == 0;
-    if !out.is_empty() && !unlimited {
+    if new > 0 && !unlimited {
         let before = c.obuf;
-        c.obuf = before + out.len();
+        c.obuf = before + new;
         closed = ember_core::pubsub::check_output_limit(c, &limits, eng.clock.now_ms());
         c.obuf = before;
     }
     c.tot_net_in += read as u64;
-    c.tot_net_out += out.len() as u64;
+    c.tot_net_out += new as u64;
     c.qbuf = qbuf;
     if c.killed {
         out.clear();

@@ -216,7 +216,7 @@ pub(crate) fn write_client_line(
         out,
         "id={} addr={} laddr={} fd={} name={} age={} idle={} flags={} db={} sub={} psub={} \
          ssub={} multi={} qbuf={} qbuf-free={} argv-mem={} multi-mem={} rbs={} rbp=0 obl=0 \
-         oll=0 omem={} tot-mem={} events=r cmd={} user={} redir={} resp={}",
+         oll=0 omem={} tot-mem={} events={} cmd={} user={} redir={} resp={}",
         c.id,
         c.addr,
         c.laddr,
@@ -237,6 +237,12 @@ pub(crate) fn write_client_line(
         rbs,
         c.obuf + c.pending.len(),
         tot_mem,
+        // (Redis's write handler is installed while output waits.)
+        if c.obuf + c.pending.len() > 0 {
+            "rw"
+        } else {
+            "r"
+        },
         c.last_cmd,
         c.user,
         c.tracking.as_deref().map_or(-1, |t| t.redirect as i64),
