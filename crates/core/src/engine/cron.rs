@@ -25,6 +25,7 @@ impl Engine {
         crate::blocking::handle_timeouts(self);
         crate::blocking::serve_ready(self);
         self.close_idle_clients();
+        self.enforce_output_limits();
         for hook in self.cron_hooks.clone() {
             hook(self);
         }
@@ -77,6 +78,27 @@ impl Engine {
         self.blocking.next_deadline()
     }
 
+    /// Closes clients whose unwritten output is past their class's
+    /// `client-output-buffer-limit` (Redis's clientsCron check): a soft
+    /// limit's seconds run out on a connection that gets no new output too.
+    fn enforce_output_limits(&mut self) {
+        let now = self.clock.now_ms();
+        let limits = self.config.client_output_buffer_limit;
+        let mut closed = Vec::new();
+        for c in self.clients.values_mut() {
+            if c.obuf + c.pending.len() > 0 && crate::pubsub::check_output_limit(c, &limits, now) {
+                closed.push(c.id);
+            }
+        }
+        for id in closed {
+            self.pubsub.obuf_limit_disconnections += 1;
+            let info = crate::acl::client_info(self, id);
+            tracing::warn!(
+                "Client {info} scheduled to be closed ASAP for overcoming of output buffer limits."
+            );
+        }
+    }
+
     /// Closes normal clients idle for more than `timeout` seconds (0 = never).
     fn close_idle_clients(&mut self) {
         let timeout_ms = self.config.timeout as i64 * 1000;
@@ -105,6 +127,38 @@ impl Engine {
 #[cfg(test)]
 mod tests {
     use crate::testkit::T;
+
+    #[test]
+    fn cron_closes_a_client_whose_waiting_output_stays_over_the_soft_limit() {
+        let mut t = T::new();
+        t.run(&[
+            "CONFIG",
+            "SET",
+            "client-output-buffer-limit",
+            "normal 0 1000 2",
+        ]);
+        let id = t.id;
+        // The front end could not write 5000 bytes: no new output comes.
+        t.e.client_mut(id).unwrap().obuf = 5000;
+        t.e.cron();
+        assert!(
+            !t.e.client_mut(id).unwrap().killed,
+            "the soft limit's clock starts"
+        );
+        t.clock.advance(2000);
+        t.e.cron();
+        assert!(!t.e.client_mut(id).unwrap().killed, "2 s are not past 2 s");
+        t.clock.advance(1000);
+        t.e.cron();
+        assert!(t.e.client_mut(id).unwrap().killed);
+        assert_eq!(t.e.pubsub.obuf_limit_disconnections, 1);
+        // A client whose output went out is left alone.
+        let other = t.e.add_client();
+        t.e.cron();
+        t.clock.advance(10_000);
+        t.e.cron();
+        assert!(!t.e.client_mut(other).unwrap().killed);
+    }
 
     #[test]
     fn cron_finishes_a_keyspace_rehash_unless_activerehashing_is_off() {
