@@ -9,12 +9,7 @@ mod support;
 use support::{Diff, Resp};
 
 fn diff() -> Diff {
-    let config = ember::Config {
-        save: Vec::new(),
-        enable_debug_command: "yes".into(),
-        ..ember::Config::default()
-    };
-    Diff::with_config(&["--enable-debug-command", "yes"], config)
+    Diff::with_debug()
 }
 
 /// LATENCY LATEST as (event, latest ms, worst ms).

@@ -203,6 +203,16 @@ impl Diff {
         )
     }
 
+    /// Fresh servers that accept DEBUG (`enable-debug-command yes`), no save points.
+    pub fn with_debug() -> Diff {
+        let config = ember::Config {
+            save: vec![],
+            enable_debug_command: "yes".into(),
+            ..Default::default()
+        };
+        Diff::with_config(&["--enable-debug-command", "yes"], config)
+    }
+
     /// Fresh servers with extra redis-server arguments and an Ember configuration
     /// (its port is ignored); both should describe the same settings.
     pub fn with_config(redis_args: &[&str], config: ember::Config) -> Diff {

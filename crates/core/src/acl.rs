@@ -364,7 +364,8 @@ pub fn client_info(engine: &Engine, id: ClientId) -> String {
         } else {
             c.qbuf
         };
-        crate::cmd::client::write_client_line(&mut line, c, engine.now_ms(), 0, qbuf);
+        let argv = (c.argv_mem, c.argv_count);
+        crate::cmd::client::write_client_line(&mut line, c, engine.now_ms(), argv, qbuf);
     }
     line.truncate(line.trim_end().len());
     line

@@ -64,6 +64,10 @@ pub struct Client {
     /// Query/output buffer sizes, updated by the front end for CLIENT LIST.
     pub qbuf: usize,
     pub qbuf_free: usize,
+    /// Bytes and count of the arguments of a command read in part (CLIENT
+    /// LIST `argv-mem` of a client other than the caller).
+    pub argv_mem: usize,
+    pub argv_count: usize,
     pub obuf: usize,
     pub tot_net_in: u64,
     pub tot_net_out: u64,
@@ -94,6 +98,8 @@ pub struct Client {
     /// Replication offset right after this client's last command that
     /// propagated something (Redis's `woff`): what WAIT waits for.
     pub woff: u64,
+    /// What `client_memory` last counted for this client.
+    pub(crate) mem: crate::client_memory::MemAccount,
 }
 
 impl Client {
@@ -123,6 +129,8 @@ impl Client {
             loopback: false,
             qbuf: 0,
             qbuf_free: 0,
+            argv_mem: 0,
+            argv_count: 0,
             obuf: 0,
             tot_net_in: 0,
             tot_net_out: 0,
@@ -136,6 +144,7 @@ impl Client {
             blocked: None,
             deny_blocking: false,
             woff: 0,
+            mem: Default::default(),
         }
     }
 

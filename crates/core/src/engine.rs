@@ -138,6 +138,8 @@ pub struct Engine {
     /// Bytes of the query buffer as the running batch started, set by the
     /// front end: the running client's `qbuf` in CLIENT LIST / INFO.
     pub batch_input: usize,
+    /// What clients' buffers take, for INFO and `maxmemory-clients`.
+    pub clients_memory: crate::client_memory::ClientsMemory,
     /// DEBUG PAUSE-CRON: the cron does nothing while set (Redis's pause_cron).
     pub(crate) cron_paused: bool,
     /// Client-side caching's tables (see `tracking`).

@@ -7,6 +7,7 @@ pub mod acl;
 pub mod args;
 pub mod blocking;
 pub mod client;
+pub mod client_memory;
 pub mod clock;
 pub mod cmd;
 pub mod command;

@@ -19,6 +19,8 @@ pub struct Stats {
     pub keyspace_hits: u64,
     pub keyspace_misses: u64,
     pub evicted_keys: u64,
+    /// Clients closed for `maxmemory-clients`.
+    pub evicted_clients: u64,
     pub total_net_input_bytes: u64,
     pub total_net_output_bytes: u64,
     pub total_error_replies: u64,

@@ -122,6 +122,14 @@ impl RequestParser {
         self.pending.is_some()
     }
 
+    /// The arguments of a command read in part so far: (their bytes, their
+    /// count), Redis's `argv_len_sum` and `argc` while a multibulk is incomplete.
+    pub fn partial_args(&self) -> (usize, usize) {
+        self.pending.as_ref().map_or((0, 0), |mb| {
+            (mb.args.iter().map(|a| a.len()).sum(), mb.args.len())
+        })
+    }
+
     /// Takes the next complete command out of `buf`. `Ok(None)` means more input is
     /// needed; already consumed bytes of a partial command are kept in the parser.
     /// Empty commands (`*0`, blank lines) are skipped.

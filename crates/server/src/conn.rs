@@ -371,8 +371,15 @@ pub async fn serve<S>(
             eng.before_sleep();
             ember_core::tracking::end_batch(&mut eng, id, &mut out);
             release_queue(&mut batch);
-            let (authenticated, over_limit) =
-                end_batch(&mut eng, id, n, &mut out, backlog, buf.len());
+            let (authenticated, over_limit) = end_batch(
+                &mut eng,
+                id,
+                n,
+                &mut out,
+                backlog,
+                &buf,
+                parser.partial_args(),
+            );
             if out.is_empty() {
                 written = 0;
             }
@@ -440,9 +447,7 @@ pub async fn serve<S>(
                 Flush::Done => {
                     if backlog > 0 {
                         // (`obuf` showed the backlog since it stopped a write.)
-                        if let Some(c) = engine.lock().client_mut(id) {
-                            c.obuf = 0;
-                        }
+                        set_obuf(&engine, id, 0);
                     }
                     if out.capacity() > 1024 * 1024 {
                         out.shrink_to(READ_CHUNK);
@@ -569,11 +574,9 @@ where
                 return Poll::Ready(Event::Unauthenticated);
             }
             if !tracked {
-                // CLIENT LIST's omem and INFO's biggest output buffer see
-                // the output that waits for the client.
-                if let Some(c) = engine.lock().client_mut(id) {
-                    c.obuf = out.len() - *written;
-                }
+                // CLIENT LIST's omem, INFO's biggest output buffer and the
+                // clients' memory see the output that waits for the client.
+                set_obuf(engine, id, out.len() - *written);
                 tracked = true;
             }
             if wake.take() || wake.register(cx) {
@@ -597,9 +600,7 @@ where
             Event::Wrote(Ok(n)) => {
                 *written += n;
                 if tracked {
-                    if let Some(c) = engine.lock().client_mut(id) {
-                        c.obuf = out.len() - *written;
-                    }
+                    set_obuf(engine, id, out.len() - *written);
                 }
             }
             // (`obuf` was set when the write had to wait.)
@@ -615,6 +616,7 @@ where
                 }
                 out.append(&mut c.pending);
                 c.obuf = out.len() - *written;
+                eng.account_client_memory(id);
                 tracked = true;
             }
         }
@@ -622,11 +624,18 @@ where
     out.clear();
     *written = 0;
     if tracked {
-        if let Some(c) = engine.lock().client_mut(id) {
-            c.obuf = 0;
-        }
+        set_obuf(engine, id, 0);
     }
     Flush::Done
+}
+
+/// Records `n` bytes of output waiting for client `id` (`Client::obuf`).
+fn set_obuf(engine: &Mutex<Engine>, id: ember_core::ClientId, n: usize) {
+    let mut eng = engine.lock();
+    if let Some(c) = eng.client_mut(id) {
+        c.obuf = n;
+        eng.account_client_memory(id);
+    }
 }
 
 /// Reads what the socket holds into `buf`'s spare room (which must not be empty).
@@ -697,17 +706,21 @@ impl Wake {
 /// The end of a batch, in one look at the client: `client-output-buffer-limit`
 /// for the `out` about to be written (Redis's checkClientOutputBufferLimits:
 /// replies that would leave more output than the client's class allows are
-/// dropped with the client), the traffic counters, and whether the client is
-/// authenticated now. `out[..backlog]` is earlier batches' output, still
-/// unwritten (and counted in `Client::obuf`). Returns (authenticated, closed
-/// for the output limit).
+/// dropped with the client), the traffic counters, the client's memory
+/// (the query buffer `input`, its spare room included as Redis counts its
+/// allocation, and `partial`: the bytes and count of a command's arguments
+/// read so far) and `maxmemory-clients`, and whether the client is authenticated
+/// now. `out[..backlog]` is earlier batches' output, still unwritten (and
+/// counted in `Client::obuf`). Returns (authenticated, closed for the output
+/// limit).
 fn end_batch(
     eng: &mut Engine,
     id: ember_core::ClientId,
     read: usize,
     out: &mut Vec<u8>,
     backlog: usize,
-    qbuf: usize,
+    input: &BytesMut,
+    partial: (usize, usize),
 ) -> (bool, bool) {
     let new = out.len() - backlog;
     eng.stats.total_net_output_bytes += new as u64;
@@ -730,11 +743,20 @@ fn end_batch(
     }
     c.tot_net_in += read as u64;
     c.tot_net_out += new as u64;
-    c.qbuf = qbuf;
-    if c.killed {
+    c.qbuf = input.len();
+    c.qbuf_free = input.capacity() - input.len();
+    (c.argv_mem, c.argv_count) = partial;
+    let authenticated = c.authenticated || open;
+    // (Replies written at once are never counted: only those left waiting,
+    // in `obuf`, as the write that could not finish set it.)
+    eng.clients_memory.account(c);
+    let mut killed = c.killed;
+    if eng.client_eviction_limit() > 0 && eng.evict_clients() {
+        killed = eng.clients.get(&id).is_none_or(|c| c.killed);
+    }
+    if killed {
         out.clear();
     }
-    let authenticated = c.authenticated || open;
     if closed {
         let info = ember_core::acl::client_info(eng, id);
         warn!("Client {info} scheduled to be closed ASAP for overcoming of output buffer limits.");

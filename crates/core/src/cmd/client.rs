@@ -64,16 +64,18 @@ fn setname(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
 }
 
 fn info(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
-    let argv_mem = argv_mem(args);
+    let argv = argv_mem(args);
     let now = ctx.now_ms;
     let mut line = String::new();
     let qbuf = ctx.engine.batch_input.max(ctx.client().qbuf);
-    write_client_line(&mut line, ctx.client(), now, argv_mem, qbuf);
+    write_client_line(&mut line, ctx.client(), now, argv, qbuf);
     Ok(Reply::Verbatim("txt", Bytes::from(line)))
 }
 
-fn argv_mem(args: &Args) -> usize {
-    args.argv().iter().map(|a| a.len()).sum()
+/// The running command's argument bytes and count.
+fn argv_mem(args: &Args) -> (usize, usize) {
+    let argv = args.argv();
+    (argv.iter().map(|a| a.len()).sum(), argv.len())
 }
 
 /// Client type names as CLIENT LIST/KILL TYPE accept them.
@@ -135,12 +137,12 @@ fn list(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             continue;
         }
         // The caller's own command is still in its query buffer.
-        let (mem, qbuf) = if id == ctx.client_id {
+        let (argv, qbuf) = if id == ctx.client_id {
             (caller_argv_mem, ctx.engine.batch_input.max(c.qbuf))
         } else {
-            (0, c.qbuf)
+            ((c.argv_mem, c.argv_count), c.qbuf)
         };
-        write_client_line(&mut out, c, now, mem, qbuf);
+        write_client_line(&mut out, c, now, argv, qbuf);
     }
     Ok(Reply::Verbatim("txt", Bytes::from(out)))
 }
@@ -152,7 +154,7 @@ pub(crate) fn write_client_line(
     out: &mut String,
     c: &Client,
     now_ms: i64,
-    argv_mem: usize,
+    (argv_mem, argc): (usize, usize),
     qbuf: usize,
 ) {
     let mut flags = String::new();
@@ -201,8 +203,8 @@ pub(crate) fn write_client_line(
         .as_ref()
         .map(|n| String::from_utf8_lossy(n).into_owned())
         .unwrap_or_default();
-    let rbs = 1024;
-    let tot_mem = rbs + qbuf + c.qbuf_free + argv_mem + c.obuf + c.tx.mem;
+    let rbs = crate::client_memory::REPLY_BUFFER;
+    let tot_mem = c.memory_with(qbuf, argv_mem, argc);
     let multi = if c.tx.active {
         c.tx.queue.len() as i64
     } else {

@@ -335,8 +335,14 @@ fn memory(e: &Engine, s: &mut String) {
     field!(s, "mem_not_counted_for_evict", "0");
     field!(s, "mem_replication_backlog", "0");
     field!(s, "mem_total_replication_buffers", "0");
-    field!(s, "mem_clients_slaves", "0");
-    field!(s, "mem_clients_normal", "0");
+    let replicas: usize = e
+        .clients
+        .values()
+        .filter(|c| c.kind == crate::client::ClientKind::Replica || c.monitor)
+        .map(|c| c.memory_usage())
+        .sum();
+    field!(s, "mem_clients_slaves", "{replicas}");
+    field!(s, "mem_clients_normal", "{}", e.clients_memory.normal);
     field!(s, "mem_cluster_links", "0");
     field!(s, "mem_aof_buffer", "0");
     field!(s, "mem_allocator", "{}", crate::evict::allocator_name());
@@ -473,7 +479,7 @@ fn stats(e: &Engine, s: &mut String) {
     );
     field!(s, "expire_cycle_cpu_milliseconds", "0");
     field!(s, "evicted_keys", "{}", st.evicted_keys);
-    field!(s, "evicted_clients", "0");
+    field!(s, "evicted_clients", "{}", st.evicted_clients);
     let (exceeded_total, exceeded_now) = crate::evict::exceeded_times_ms(e);
     field!(s, "total_eviction_exceeded_time", "{exceeded_total}");
     field!(s, "current_eviction_exceeded_time", "{exceeded_now}");

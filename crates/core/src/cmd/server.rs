@@ -148,6 +148,27 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             )),
         };
     }
+    if is(sub, "client-eviction") && argc == 2 {
+        return match ctx.engine.eviction_buckets_text() {
+            Some(text) => Ok(Reply::Bulk(Bytes::from(text))),
+            None => Err(CmdError::other("ERR maxmemory-clients is disabled.")),
+        };
+    }
+    if is(sub, "replybuffer") && argc == 4 {
+        // Redis shrinks and grows each client's reply buffer from its cron;
+        // Ember's replies go straight to the connection's output, so there
+        // is nothing to resize and CLIENT LIST's `rbs` stays 1024 (as with
+        // RESIZING 0). The arguments are checked as Redis checks them.
+        if is(&argv[2], "resizing") {
+            return Ok(Reply::OK);
+        }
+        if is(&argv[2], "peak-reset-time") {
+            if !is(&argv[3], "never") && !is(&argv[3], "reset") {
+                crate::args::parse_i64(&argv[3]).map_err(|_| CmdError::NotInteger)?;
+            }
+            return Ok(Reply::OK);
+        }
+    }
     if is(sub, "protocol") && argc == 3 {
         return debug_protocol(ctx, &argv[2]);
     }

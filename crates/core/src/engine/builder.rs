@@ -147,6 +147,7 @@ impl EngineBuilder {
             executing_command: false,
             cron_paused: false,
             batch_input: 0,
+            clients_memory: Default::default(),
             current_client: 0,
             tracking: Default::default(),
             watches: Default::default(),

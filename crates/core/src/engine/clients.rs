@@ -14,6 +14,7 @@ impl Engine {
         let mut c = Client::new(id, now);
         c.authenticated = self.acl.default_is_open();
         self.clients.insert(id, c);
+        self.account_client_memory(id);
         id
     }
 
@@ -26,6 +27,7 @@ impl Engine {
     }
 
     pub fn remove_client(&mut self, id: ClientId) {
+        self.unaccount_client(id);
         crate::tracking::disable(self, id);
         crate::pubsub::forget_client(self, id);
         self.monitors.retain(|&m| m != id);
@@ -45,7 +47,13 @@ impl Engine {
             ember_resp::encode(reply, c.proto, &mut c.pending);
             let now = self.clock.now_ms();
             let limits = &self.config.client_output_buffer_limit;
-            pushed(c, limits, now, &mut self.pubsub.obuf_limit_disconnections);
+            pushed(
+                c,
+                limits,
+                now,
+                &mut self.pubsub.obuf_limit_disconnections,
+                &mut self.clients_memory,
+            );
         }
     }
 
@@ -55,7 +63,13 @@ impl Engine {
             c.pending.extend_from_slice(bytes);
             let now = self.clock.now_ms();
             let limits = &self.config.client_output_buffer_limit;
-            pushed(c, limits, now, &mut self.pubsub.obuf_limit_disconnections);
+            pushed(
+                c,
+                limits,
+                now,
+                &mut self.pubsub.obuf_limit_disconnections,
+                &mut self.clients_memory,
+            );
         }
     }
 
@@ -75,9 +89,11 @@ fn pushed(
     limits: &[crate::config::ObufLimit; 3],
     now: i64,
     disconnections: &mut u64,
+    memory: &mut crate::client_memory::ClientsMemory,
 ) {
     if crate::pubsub::check_output_limit(c, limits, now) {
         *disconnections += 1;
     }
+    crate::client_memory::account(memory, c);
     c.wake();
 }

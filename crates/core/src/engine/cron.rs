@@ -25,7 +25,10 @@ impl Engine {
         crate::blocking::handle_timeouts(self);
         crate::blocking::serve_ready(self);
         self.close_idle_clients();
+        // Output limits first: a client they close is not also evicted.
         self.enforce_output_limits();
+        self.account_all_clients();
+        self.evict_clients();
         for hook in self.cron_hooks.clone() {
             hook(self);
         }

@@ -9,7 +9,8 @@
 //! 4. a NO_MULTI command inside MULTI
 //! 5. ACL permissions (NOPERM)
 //! 6. cluster redirection: Ember has no cluster mode
-//! 7. client eviction (`maxmemory-clients`): not implemented
+//! 7. client eviction (`maxmemory-clients`): a caller evicted here runs
+//!    nothing and gets no reply
 //! 8. maxmemory: evict, then OOM for commands that may grow memory
 //! 9. MISCONF (the last save or AOF write failed)
 //! 10. NOREPLICAS (`min-replicas-to-write`)
@@ -95,7 +96,14 @@ impl Engine {
                 CmdError::WrongArity(cmd.full_name.clone()),
             );
         }
-        if let Err(err) = self.check(client, cmd, argv, &caller) {
+        if let Err(err) = self.check_access(client, cmd, argv, &caller) {
+            return self.reject(client, Some(cmd), err);
+        }
+        if self.config.maxmemory_clients != 0 && self.evict_before_command(client, argv) {
+            // (Its connection closes without writing anything.)
+            return Reply::NilArray;
+        }
+        if let Err(err) = self.check_state(client, cmd, &caller) {
             return self.reject(client, Some(cmd), err);
         }
         if !caller.registered {
@@ -194,10 +202,11 @@ impl Engine {
         }
     }
 
-    /// Every refusal after the arity check, in Redis's order (see the module
-    /// documentation). Each test reads fields first, so a command in the
-    /// common state (no restriction in force) costs a few comparisons.
-    fn check(
+    /// The refusals after the arity check and before client eviction, in
+    /// Redis's order (see the module documentation): who may run what. Each
+    /// test reads fields first, so a command in the common state (no
+    /// restriction in force) costs a few comparisons.
+    fn check_access(
         &mut self,
         client: ClientId,
         cmd: &'static Command,
@@ -221,6 +230,17 @@ impl Engine {
         if !self.acl.unrestricted && !self.in_master_stream {
             crate::acl::check_command(self, client, cmd, argv)?;
         }
+        Ok(())
+    }
+
+    /// The refusals after client eviction, in Redis's order: what the
+    /// server's state allows now.
+    fn check_state(
+        &mut self,
+        client: ClientId,
+        cmd: &'static Command,
+        caller: &Caller,
+    ) -> Result<(), CmdError> {
         // maxmemory: evict first, then refuse commands that would grow memory.
         if self.config.maxmemory > 0 {
             if let Some(err) = crate::evict::precheck(self, client, cmd) {
