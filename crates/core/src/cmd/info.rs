@@ -335,14 +335,8 @@ fn memory(e: &Engine, s: &mut String) {
     field!(s, "mem_not_counted_for_evict", "0");
     field!(s, "mem_replication_backlog", "0");
     field!(s, "mem_total_replication_buffers", "0");
-    let replicas: usize = e
-        .clients
-        .values()
-        .filter(|c| c.kind == crate::client::ClientKind::Replica || c.monitor)
-        .map(|c| c.memory_usage())
-        .sum();
-    field!(s, "mem_clients_slaves", "{replicas}");
-    field!(s, "mem_clients_normal", "{}", e.clients_memory.normal);
+    field!(s, "mem_clients_slaves", "{}", o.clients_slaves);
+    field!(s, "mem_clients_normal", "{}", o.clients_normal);
     field!(s, "mem_cluster_links", "0");
     field!(s, "mem_aof_buffer", "0");
     field!(s, "mem_allocator", "{}", crate::evict::allocator_name());

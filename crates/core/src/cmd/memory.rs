@@ -99,7 +99,14 @@ pub struct Overview {
     pub alloc: AllocatorStats,
     /// (index, main table bytes, expires table bytes) of each non-empty db.
     pub dbs: Vec<(usize, u64, u64)>,
-    /// Startup memory and the keyspace tables (`used_memory_overhead`).
+    /// What clients' buffers take: normal and pub/sub clients, replicas
+    /// and monitors (`mem_clients_normal`, `mem_clients_slaves`).
+    pub clients_normal: u64,
+    pub clients_slaves: u64,
+    /// Connected clients, and how many of them are replicas.
+    pub num_clients: u64,
+    pub num_replicas: u64,
+    /// Startup memory, clients and the keyspace tables (`used_memory_overhead`).
     pub overhead: u64,
     pub keys: u64,
     /// `used` less `overhead` (`used_memory_dataset`).
@@ -135,7 +142,16 @@ impl Overview {
             .filter(|(_, db)| !db.is_empty())
             .map(|(i, db)| (i, db.keys.table_bytes() as u64, db.ttls().bytes() as u64))
             .collect();
-        let overhead = (startup + dbs.iter().map(|d| d.1 + d.2).sum::<u64>()).min(used);
+        let clients_normal = e.clients_memory.normal as u64;
+        let replica = |c: &&crate::client::Client| c.kind == crate::client::ClientKind::Replica;
+        let clients_slaves: u64 = e
+            .clients
+            .values()
+            .filter(|c| replica(c) || c.monitor)
+            .map(|c| c.memory_usage() as u64)
+            .sum();
+        let tables: u64 = dbs.iter().map(|d| d.1 + d.2).sum();
+        let overhead = (startup + clients_normal + clients_slaves + tables).min(used);
         Overview {
             peak: e.stats.used_memory_peak.max(used),
             used,
@@ -143,6 +159,10 @@ impl Overview {
             rss,
             alloc,
             dbs,
+            clients_normal,
+            clients_slaves,
+            num_clients: e.clients.len() as u64,
+            num_replicas: e.clients.values().filter(replica).count() as u64,
             overhead,
             keys: e.dbs.iter().map(|db| db.len() as u64).sum(),
             dataset: used - overhead,
@@ -254,8 +274,8 @@ fn stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
         field("total.allocated", int(o.used)),
         field("startup.allocated", int(o.startup)),
         field("replication.backlog", int(0)),
-        field("clients.slaves", int(0)),
-        field("clients.normal", int(0)),
+        field("clients.slaves", int(o.clients_slaves)),
+        field("clients.normal", int(o.clients_normal)),
         field("cluster.links", int(0)),
         field("aof.buffer", int(0)),
         field("lua.caches", int(0)),
@@ -303,6 +323,8 @@ fn stats(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
 const PEAK: &str = " * Peak memory: In the past this instance used more than 150% the memory that is currently using. The allocator is normally not able to release memory after a peak, so you can expect to see a big fragmentation ratio, however this is actually harmless and is only due to the memory peak, and if the Redis instance Resident Set Size (RSS) is currently bigger than expected, the memory will be used as soon as you fill the Redis instance with more data. If the memory peak was only occasional and you want to try to reclaim memory, please try the MEMORY PURGE command, otherwise the only other option is to shutdown and restart the instance.\n\n";
 const HIGH_ALLOC_FRAG: &str = " * High allocator fragmentation: This instance has an allocator external fragmentation greater than 1.1. This problem is usually due either to a large peak memory (check if there is a peak memory entry above in the report) or may result from a workload that causes the allocator to fragment memory a lot. You can try enabling 'activedefrag' config option.\n\n";
 const HIGH_ALLOC_RSS: &str = " * High allocator RSS overhead: This instance has an RSS memory overhead is greater than 1.1 (this means that the Resident Set Size of the allocator is much larger than the sum what the allocator actually holds). This problem is usually due to a large peak memory (check if there is a peak memory entry above in the report), you can try the MEMORY PURGE command to reclaim it.\n\n";
+const BIG_REPLICA_BUFFERS: &str = " * Big replica buffers: The replica output buffers in this instance are greater than 10MB for each replica (on average). This likely means that there is some replica instance that is struggling receiving data, either because it is too slow or because of networking issues. As a result, data piles on the master output buffers. Please try to identify what replica is not receiving data correctly and why. You can use the INFO output in order to check the replicas delays and the CLIENT LIST command to check the output buffers of each replica.\n\n";
+const BIG_CLIENT_BUFFERS: &str = " * Big client buffers: The clients output buffers in this instance are greater than 200K per client (on average). This may result from different causes, like Pub/Sub clients subscribed to channels bot not receiving data fast enough, so that data piles on the Redis instance output buffer, or clients sending commands with large replies or very large sequences of commands in the same pipeline. Please use the CLIENT LIST command in order to investigate the issue if it causes problems in your instance, or to understand better why certain clients are using a big amount of memory.\n\n";
 const HIGH_PROC_RSS: &str = " * High process RSS overhead: This instance has non-allocator RSS memory overhead is greater than 1.1 (this means that the Resident Set Size of the Redis process is much larger than the RSS the allocator holds). This problem may be due to Lua scripts or Modules.\n\n";
 
 fn high_frag(allocator: &str) -> String {
@@ -331,6 +353,13 @@ pub fn doctor_report(o: &Overview, allocator: &str) -> String {
     }
     if over(o.rss_overhead(), 1.1) {
         issues.push(HIGH_PROC_RSS.to_string());
+    }
+    if o.num_replicas > 0 && o.clients_slaves / o.num_replicas > 10 << 20 {
+        issues.push(BIG_REPLICA_BUFFERS.to_string());
+    }
+    let normal_clients = o.num_clients.saturating_sub(o.num_replicas).max(1);
+    if o.clients_normal / normal_clients > 200 << 10 {
+        issues.push(BIG_CLIENT_BUFFERS.to_string());
     }
     if issues.is_empty() {
         return "Hi Sam, I can't find any memory issue in your instance. I can only account for what occurs on this base.\n".to_string();

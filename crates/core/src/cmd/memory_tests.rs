@@ -222,6 +222,10 @@ fn doctor_reports_follow_redis() {
             resident: alloc.2,
         },
         dbs: Vec::new(),
+        clients_normal: 0,
+        clients_slaves: 0,
+        num_clients: 1,
+        num_replicas: 0,
         overhead: 1 << 20,
         keys: 1,
         dataset: used - (1 << 20),
@@ -255,6 +259,30 @@ fn doctor_reports_follow_redis() {
     assert!(bad.contains(" * High allocator RSS overhead:"));
     assert!(!bad.contains("High allocator fragmentation"));
     assert!(bad.ends_with("I'm here to keep you safe, Sam. I want to help you.\n"));
+    // Clients holding 300 KB each on average, one replica 20 MB: both
+    // reported, the replicas first, as Redis orders them.
+    let buffers = Overview {
+        clients_normal: 3 * 300_000,
+        clients_slaves: 20 * mb,
+        num_clients: 4,
+        num_replicas: 1,
+        ..o(100 * mb, 110 * mb, 105 * mb, (100 * mb, 102 * mb, 104 * mb))
+    };
+    let report = doctor_report(&buffers, "x");
+    let replica = report
+        .find(" * Big replica buffers: The replica output buffers")
+        .unwrap();
+    let client = report
+        .find(" * Big client buffers: The clients output buffers")
+        .unwrap();
+    assert!(replica < client, "{report}");
+    // 200 KiB each on average is not over the line.
+    let fine = Overview {
+        clients_normal: 3 * 200 * 1024,
+        num_clients: 3,
+        ..o(100 * mb, 110 * mb, 105 * mb, (100 * mb, 102 * mb, 104 * mb))
+    };
+    assert!(doctor_report(&fine, "x").starts_with("Hi Sam, I can't find any memory issue"));
 }
 
 #[test]
