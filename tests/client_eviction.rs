@@ -162,3 +162,38 @@ fn debug_client_eviction_and_replybuffer_answer_as_redis() {
         assert_eq!(clients[0] + clients[1], 1, "{server}: {text}");
     }
 }
+
+#[test]
+fn a_big_argument_read_in_pieces_costs_its_size_once() {
+    // The query buffer is sized for a big argument when its length arrives;
+    // the last pieces must not grow it again (a client then counted twice
+    // its size would be evicted under a limit it does not reach).
+    let redis = support::RedisServer::start(&[]);
+    let ember = support::start_ember(ember::Config::default());
+    let n = 6 * 1024 * 1024;
+    for (server, port) in [("redis", redis.port), ("ember", ember.port)] {
+        let mut control = RawConn::connect("control", port).unwrap();
+        let mut c = RawConn::connect("client", port).unwrap();
+        c.cmd(&["CLIENT", "SETNAME", "big"]);
+        let mut stream = c.stream;
+        stream
+            .write_all(format!("*1\r\n${n}\r\n").as_bytes())
+            .unwrap();
+        stream.write_all(&vec![b'v'; n - 500]).unwrap();
+        wait_until(&format!("{server}: most of it read"), || {
+            client_line(&mut control, "big").is_some_and(|l| field(&l, "qbuf") >= (n - 500) as u64)
+        });
+        stream.write_all(&[b'v'; 300]).unwrap();
+        wait_until(&format!("{server}: the rest read"), || {
+            client_line(&mut control, "big").is_some_and(|l| field(&l, "qbuf") >= (n - 200) as u64)
+        });
+        let line = client_line(&mut control, "big").unwrap();
+        let total = field(&line, "tot-mem");
+        // (Redis's allocation is rounded up to the allocator's next size
+        // class, 7 MiB.)
+        assert!(
+            total >= n as u64 && total < n as u64 + n as u64 / 4,
+            "{server}: {line}"
+        );
+    }
+}

@@ -96,7 +96,13 @@ impl RedisServer {
             }
             if let Ok(mut c) = RawConn::connect("redis", self.port) {
                 let _ = c.stream.set_read_timeout(Some(Duration::from_secs(2)));
-                c.write_raw(&encode_command(&["INFO", "server"]));
+                // A connection reset while the server starts up (or by a
+                // process that held the port a moment) is "not ready yet".
+                let info = encode_command(&["INFO", "server"]);
+                if std::io::Write::write_all(&mut c.stream, &info).is_err() {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                }
                 match c.read_reply() {
                     Ok((_, Resp::Bulk(info))) => {
                         if String::from_utf8_lossy(&info).contains(&pid_line) {

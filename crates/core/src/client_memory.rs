@@ -2,13 +2,14 @@
 //! `maxmemory-clients`).
 //!
 //! A client's memory ([`Client::memory_usage`], CLIENT LIST's `tot-mem`) is
-//! accounted into [`ClientsMemory::normal`] (INFO `mem_clients_normal`)
-//! whenever it may have changed: after each batch of the client's commands,
-//! when output is pushed to it, when its front end's unwritten output
-//! changes, and by the cron. When the total of normal and pub/sub clients
-//! reaches the limit, the largest evictable clients are closed until it is
-//! below: Redis's power-of-two buckets from 32 KiB up, the highest first, and
-//! within a bucket the client that entered it first.
+//! accounted into [`ClientsMemory::normal`] whenever it may have changed:
+//! after each batch of the client's commands (while eviction is on: off, a
+//! front end spares itself the work and marks the totals stale), when output
+//! is pushed to it, when its front end's unwritten output changes, and by the
+//! cron. When the total of normal and pub/sub clients reaches the limit, the
+//! largest evictable clients are closed until it is below: Redis's
+//! power-of-two buckets from 32 KiB up, the highest first, and within a
+//! bucket the client that entered it first.
 
 use crate::client::{Client, ClientId, ClientKind};
 use crate::engine::Engine;
@@ -51,6 +52,9 @@ pub struct ClientsMemory {
     pub normal: usize,
     /// Bucket entries so far (orders clients within a bucket).
     seq: u64,
+    /// Every client's account is up to date (false once a front end skipped
+    /// one while eviction was off: the next eviction re-accounts them all).
+    pub current: bool,
 }
 
 impl Client {
@@ -116,6 +120,17 @@ impl Engine {
         for c in self.clients.values_mut() {
             account(&mut self.clients_memory, c);
         }
+        self.clients_memory.current = true;
+    }
+
+    /// What normal and pub/sub clients take now (INFO `mem_clients_normal`),
+    /// counted afresh.
+    pub fn clients_normal_memory(&self) -> usize {
+        self.clients
+            .values()
+            .filter(|c| !c.killed && c.counts_as_normal())
+            .map(|c| c.memory_usage())
+            .sum()
     }
 
     /// `maxmemory-clients` in bytes (a percentage is of `maxmemory`); 0: off.
@@ -130,10 +145,11 @@ impl Engine {
 
     /// DEBUG CLIENT-EVICTION: each bucket's range, and the memory and number
     /// of the evictable clients in it; None while `maxmemory-clients` is off.
-    pub fn eviction_buckets_text(&self) -> Option<String> {
+    pub fn eviction_buckets_text(&mut self) -> Option<String> {
         if self.client_eviction_limit() == 0 {
             return None;
         }
+        self.account_all_clients();
         let mut buckets = [(0usize, 0usize); BUCKETS];
         for c in self.clients.values().filter(|c| c.evictable()) {
             let b = &mut buckets[c.mem.bucket as usize];
@@ -179,7 +195,13 @@ impl Engine {
     /// whether it closed any.
     pub fn evict_clients(&mut self) -> bool {
         let limit = self.client_eviction_limit();
-        if limit == 0 || self.clients_memory.normal < limit {
+        if limit == 0 {
+            return false;
+        }
+        if !self.clients_memory.current {
+            self.account_all_clients();
+        }
+        if self.clients_memory.normal < limit {
             return false;
         }
         let mut evicted = false;

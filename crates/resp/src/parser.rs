@@ -122,6 +122,14 @@ impl RequestParser {
         self.pending.is_some()
     }
 
+    /// Bytes still to come of a big argument being read (one of at least
+    /// 32 KiB, for which `parse` reserved room for the whole), given the
+    /// `buffered` bytes in hand; None when no such argument is pending.
+    pub fn big_arg_remaining(&self, buffered: usize) -> Option<usize> {
+        let len = self.pending.as_ref()?.bulk_len?;
+        (len >= BIG_ARG).then(|| (len + 2).saturating_sub(buffered))
+    }
+
     /// The arguments of a command read in part so far: (their bytes, their
     /// count), Redis's `argv_len_sum` and `argc` while a multibulk is incomplete.
     pub fn partial_args(&self) -> (usize, usize) {

@@ -138,7 +138,7 @@ pub async fn serve<S>(
         // blocked commands still pin is replaced only when it is nearly
         // full, so they do not each pin a buffer of their own.
         if room < read_size / 2 && !buf.try_reclaim(read_size) && room < 1024 {
-            buf.reserve(read_size);
+            reserve_input(&mut buf, &parser, read_size);
         }
         let retry_in = if held {
             let eng = engine.lock();
@@ -424,7 +424,7 @@ pub async fn serve<S>(
             // waits in the query buffer), nor before AUTH (closed instead).
             let input = if keep_open && !held {
                 if buf.capacity() - buf.len() < 1024 {
-                    buf.reserve(read_size);
+                    reserve_input(&mut buf, &parser, read_size);
                 }
                 Some(&mut buf)
             } else {
@@ -502,6 +502,18 @@ fn release_queue(batch: &mut Queue) {
     }
 }
 
+/// Makes room for `read_size` more bytes of input, unless a big argument is
+/// being read: the parser gave it room for the whole at once, and growing
+/// the buffer now would double that allocation (which client eviction counts
+/// as the client's, as Redis counts its query buffer's).
+fn reserve_input(buf: &mut BytesMut, parser: &RequestParser, read_size: usize) {
+    let room = buf.capacity() - buf.len();
+    match parser.big_arg_remaining(buf.len()) {
+        Some(rest) if rest > 0 && rest <= room => {}
+        _ => buf.reserve(read_size),
+    }
+}
+
 /// How a [`write_watching`] ended.
 enum Flush {
     /// Everything was written (`out` is cleared).
@@ -552,7 +564,23 @@ where
         /// A write to a client that has not authenticated has to wait.
         Unauthenticated,
     }
-    let mut first = true;
+    // The usual case first, in a poll of its own: the socket takes the
+    // whole batch at once.
+    if *written == 0 && out.len() <= WRITE_MAX {
+        let at_once =
+            std::future::poll_fn(|cx| Poll::Ready(Pin::new(&mut *stream).poll_write(cx, out)))
+                .await;
+        match at_once {
+            Poll::Ready(Ok(n)) if n == out.len() => {
+                out.clear();
+                return Flush::Done;
+            }
+            Poll::Ready(Ok(0)) | Poll::Ready(Err(_)) => return Flush::Closed,
+            Poll::Ready(Ok(n)) => *written = n,
+            Poll::Pending => {}
+        }
+    }
+    let mut first = *written == 0;
     // Whether `Client::obuf` was set (and must be reset once all is out).
     let mut tracked = false;
     while *written < out.len() {
@@ -747,12 +775,18 @@ fn end_batch(
     c.qbuf_free = input.capacity() - input.len();
     (c.argv_mem, c.argv_count) = partial;
     let authenticated = c.authenticated || open;
-    // (Replies written at once are never counted: only those left waiting,
-    // in `obuf`, as the write that could not finish set it.)
-    eng.clients_memory.account(c);
     let mut killed = c.killed;
-    if eng.client_eviction_limit() > 0 && eng.evict_clients() {
-        killed = eng.clients.get(&id).is_none_or(|c| c.killed);
+    // Kept up to date only while client eviction is on (the cron and INFO
+    // count for themselves). Replies written at once are never counted:
+    // only those left waiting, in `obuf`, as the write that could not
+    // finish set it.
+    if eng.config.maxmemory_clients != 0 {
+        eng.clients_memory.account(c);
+        if eng.evict_clients() {
+            killed = eng.clients.get(&id).is_none_or(|c| c.killed);
+        }
+    } else {
+        eng.clients_memory.current = false;
     }
     if killed {
         out.clear();

@@ -142,7 +142,7 @@ impl Overview {
             .filter(|(_, db)| !db.is_empty())
             .map(|(i, db)| (i, db.keys.table_bytes() as u64, db.ttls().bytes() as u64))
             .collect();
-        let clients_normal = e.clients_memory.normal as u64;
+        let clients_normal = e.clients_normal_memory() as u64;
         let replica = |c: &&crate::client::Client| c.kind == crate::client::ClientKind::Replica;
         let clients_slaves: u64 = e
             .clients

@@ -27,8 +27,12 @@ impl Engine {
         self.close_idle_clients();
         // Output limits first: a client they close is not also evicted.
         self.enforce_output_limits();
-        self.account_all_clients();
-        self.evict_clients();
+        if self.client_eviction_limit() > 0 {
+            // Output pushed to clients, and their changes of kind, count
+            // here at the latest.
+            self.account_all_clients();
+            self.evict_clients();
+        }
         for hook in self.cron_hooks.clone() {
             hook(self);
         }
