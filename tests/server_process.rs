@@ -533,3 +533,66 @@ fn sigterm_with_a_failing_save_keeps_running() {
     }
     let _ = std::fs::remove_dir_all(dir);
 }
+
+/// CONFIG GET * as (name, value) pairs, sorted.
+fn all_config(port: u16) -> Vec<(String, String)> {
+    let mut c = support::RawConn::connect("ember", port).unwrap();
+    let reply = c.cmd(&["CONFIG", "GET", "*"]);
+    let mut pairs: Vec<(String, String)> = reply
+        .items()
+        .chunks(2)
+        .map(|kv| (kv[0].text(), kv[1].text()))
+        .collect();
+    pairs.sort();
+    pairs
+}
+
+#[test]
+fn config_rewrite_force_all_writes_a_file_that_restores_every_option() {
+    // Redis's "CONFIG REWRITE sanity": rewrite everything, restart from the
+    // file, and every option reads back the same.
+    let port = free_port();
+    let dir = std::env::temp_dir().join(format!("ember-force-all-{port}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = dir.join("ember.conf");
+    std::fs::write(
+        &conf,
+        format!(
+            "port {port}\nsave \"\"\nenable-debug-command yes\ndir {}\nmaxmemory-clients 5%\n",
+            dir.display()
+        ),
+    )
+    .unwrap();
+    let conf = conf.to_str().unwrap().to_string();
+    let mut p = spawn(&[&conf]);
+    assert!(wait_for_pong(port));
+    let _ = ask(port, "CONFIG SET hz 25");
+    let before = all_config(port);
+    assert_eq!(
+        ask(port, "DEBUG CONFIG-REWRITE-FORCE-ALL").as_deref(),
+        Some("+OK")
+    );
+    let text = std::fs::read_to_string(&conf).unwrap();
+    // Options at their defaults are written too.
+    for line in [
+        "hz 25",
+        "maxmemory-clients 5%",
+        "databases 16",
+        "appendonly no",
+    ] {
+        assert!(text.lines().any(|l| l == line), "no `{line}` in:\n{text}");
+    }
+    let _ = ask(port, "SHUTDOWN NOSAVE");
+    let _ = p.0.wait();
+    let _p2 = spawn(&[&conf]);
+    assert!(
+        wait_for_pong(port),
+        "the rewritten file did not start:\n{text}"
+    );
+    let after = all_config(port);
+    assert_eq!(before.len(), after.len());
+    for (b, a) in before.iter().zip(&after) {
+        assert_eq!(b, a, "changed by the rewrite");
+    }
+    let _ = std::fs::remove_dir_all(dir);
+}

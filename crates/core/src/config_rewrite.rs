@@ -151,6 +151,8 @@ struct State {
     option_lines: HashMap<String, VecDeque<usize>>,
     processed: HashSet<String>,
     needs_signature: bool,
+    /// DEBUG CONFIG-REWRITE-FORCE-ALL: every option is written, defaults too.
+    force_all: bool,
 }
 
 impl State {
@@ -160,6 +162,7 @@ impl State {
             option_lines: HashMap::new(),
             processed: HashSet::new(),
             needs_signature: true,
+            force_all: false,
         };
         let content = match std::fs::read(path) {
             Ok(c) => c,
@@ -224,7 +227,7 @@ impl State {
             .and_then(VecDeque::pop_front);
         match reuse {
             Some(n) => self.lines[n] = line,
-            None if force => {
+            None if force || self.force_all => {
                 if self.needs_signature {
                     self.lines.push(SIGNATURE.to_string());
                     self.needs_signature = false;
@@ -386,7 +389,12 @@ pub fn rewritten_content_with_users(
     c: &Config,
     users: Option<&[Vec<u8>]>,
 ) -> std::io::Result<String> {
+    content_of(c, users, false)
+}
+
+fn content_of(c: &Config, users: Option<&[Vec<u8>]>, force_all: bool) -> std::io::Result<String> {
     let mut st = State::read(&c.config_file)?;
+    st.force_all = force_all;
     for p in PARAMS {
         rewrite_param(&mut st, p, c);
     }
@@ -407,12 +415,17 @@ pub fn rewritten_content_with_users(
 
 /// CONFIG REWRITE: rewrites `c.config_file` in place, atomically.
 pub fn rewrite(c: &Config) -> std::io::Result<()> {
-    rewrite_with_users(c, None)
+    rewrite_with_users(c, None, false)
 }
 
-/// CONFIG REWRITE with the ACL users' `user` lines.
-pub fn rewrite_with_users(c: &Config, users: Option<&[Vec<u8>]>) -> std::io::Result<()> {
-    let content = rewritten_content_with_users(c, users)?;
+/// CONFIG REWRITE with the ACL users' `user` lines; with `force_all`
+/// (DEBUG CONFIG-REWRITE-FORCE-ALL) options at their defaults are written too.
+pub fn rewrite_with_users(
+    c: &Config,
+    users: Option<&[Vec<u8>]>,
+    force_all: bool,
+) -> std::io::Result<()> {
+    let content = content_of(c, users, force_all)?;
     let path = std::path::Path::new(&c.config_file);
     let tmp = format!(
         "{}.{}{:06}",

@@ -107,15 +107,24 @@ fn rewrite(ctx: &mut Ctx, _args: &mut Args) -> CmdResult {
     if engine.config.config_file.is_empty() {
         return Err(CmdError::err("The server is running without a config file"));
     }
-    engine.config.notify_keyspace_events = engine.notify_flags;
-    let users = engine.acl.user_lines();
-    crate::config_rewrite::rewrite_with_users(&engine.config, Some(&users)).map_err(|e| {
+    rewrite_config_file(engine, false).map_err(|e| {
         CmdError::err(format!(
             "Rewriting config file: {}",
             crate::config_table::strerror(&e)
         ))
     })?;
     Ok(Reply::OK)
+}
+
+/// Rewrites the config file with the running configuration and ACL users
+/// (CONFIG REWRITE; DEBUG CONFIG-REWRITE-FORCE-ALL with `force_all`).
+pub(crate) fn rewrite_config_file(
+    engine: &mut crate::Engine,
+    force_all: bool,
+) -> std::io::Result<()> {
+    engine.config.notify_keyspace_events = engine.notify_flags;
+    let users = engine.acl.user_lines();
+    crate::config_rewrite::rewrite_with_users(&engine.config, Some(&users), force_all)
 }
 
 const HELP: &[&str] = &[

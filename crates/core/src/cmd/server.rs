@@ -148,6 +148,21 @@ fn debug(ctx: &mut Ctx, args: &mut Args) -> CmdResult {
             )),
         };
     }
+    if is(sub, "config-rewrite-force-all") && argc == 2 {
+        if ctx.engine.config.config_file.is_empty() {
+            // (Redis passes its missing path on and reports EFAULT.)
+            return Err(CmdError::other(
+                "ERR CONFIG-REWRITE-FORCE-ALL failed: Bad address",
+            ));
+        }
+        return match super::config::rewrite_config_file(ctx.engine, true) {
+            Ok(()) => Ok(Reply::OK),
+            Err(e) => Err(CmdError::err(format!(
+                "CONFIG-REWRITE-FORCE-ALL failed: {}",
+                crate::config_table::strerror(&e)
+            ))),
+        };
+    }
     if is(sub, "client-eviction") && argc == 2 {
         return match ctx.engine.eviction_buckets_text() {
             Some(text) => Ok(Reply::Bulk(Bytes::from(text))),
