@@ -445,3 +445,72 @@ fn replicas_are_pinged_on_the_period() {
         );
     }
 }
+
+/// INFO persistence's `rdb_bgsave_in_progress` of `port`.
+fn bgsave_in_progress(port: u16) -> String {
+    let mut c = support::RawConn::connect("server", port).unwrap();
+    let support::Resp::Bulk(info) = c.cmd(&["INFO", "persistence"]) else {
+        panic!("INFO did not answer a bulk string")
+    };
+    String::from_utf8(info)
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("rdb_bgsave_in_progress:"))
+        .unwrap()
+        .to_string()
+}
+
+/// A diskless snapshot for a replica counts as a background save in INFO, as
+/// Redis's RDB child does, for as long as it runs (here: until the replica,
+/// which reads nothing, goes away).
+#[test]
+fn a_replica_snapshot_shows_as_a_bgsave_in_progress() {
+    let mut d = Diff::with_debug();
+    d.check(&["CONFIG", "SET", "repl-diskless-sync", "yes"]);
+    d.check(&["CONFIG", "SET", "repl-diskless-sync-delay", "0"]);
+    // 40 MB of values, uncompressed: more than the socket buffers and
+    // Ember's transfer buffers (8 MB each side) take.
+    d.check(&["CONFIG", "SET", "rdbcompression", "no"]);
+    d.check(&["DEBUG", "POPULATE", "40000", "key", "1000"]);
+    for (server, port) in [("redis", d.redis_port()), ("ember", d.ember_port())] {
+        assert_eq!(bgsave_in_progress(port), "0", "{server}");
+        // A small receive buffer, fixed before connecting (no autotuning up
+        // to tens of MB), so the snapshot cannot all fit in the kernel.
+        let socket =
+            socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None).unwrap();
+        socket.set_recv_buffer_size(64 * 1024).unwrap();
+        let addr: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
+        socket.connect(&addr.into()).unwrap();
+        let mut replica: TcpStream = socket.into();
+        // (A replica without the EOF capability would get a disk-based
+        // transfer from Redis: the save ends once the file is written.)
+        // (PSYNC is refused while a reply waits: REPLCONF's is read first.)
+        replica
+            .write_all(b"REPLCONF capa eof capa psync2\r\n")
+            .unwrap();
+        let mut ok = [0u8; 5];
+        replica.read_exact(&mut ok).unwrap();
+        assert_eq!(&ok, b"+OK\r\n", "{server}");
+        replica.write_all(b"PSYNC ? -1\r\n").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while bgsave_in_progress(port) != "1" {
+            assert!(
+                Instant::now() < deadline,
+                "{server}: no snapshot in progress"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // Still going a moment later: the replica reads nothing.
+        std::thread::sleep(Duration::from_millis(200));
+        assert_eq!(bgsave_in_progress(port), "1", "{server}");
+        drop(replica);
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while bgsave_in_progress(port) != "0" {
+            assert!(
+                Instant::now() < deadline,
+                "{server}: the snapshot never ended"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}

@@ -390,9 +390,15 @@ pub fn info_section(engine: &Engine) -> String {
     let default = State::default();
     let st = engine.ext.get::<State>().unwrap_or(&default);
     let now = engine.now_ms();
-    let (in_progress, current_s, keys_total) = match &st.bgsave {
-        Some(b) => (1, (now - b.started_ms) / 1000, b.keys_total),
-        None => (0, -1, 0),
+    // A replica's snapshot counts as Redis's RDB child does.
+    let (in_progress, current_s, keys_total) = match (&st.bgsave, snapshot::busy(engine)) {
+        (Some(b), _) => (1, (now - b.started_ms) / 1000, b.keys_total),
+        (None, Some(Kind::Replication)) => (
+            1,
+            snapshot::started_ms(engine).map_or(0, |t| (now - t) / 1000),
+            snapshot::progress(engine).map_or(0, |p| p.1),
+        ),
+        _ => (0, -1, 0),
     };
     let keys_done = snapshot::progress(engine).map_or(0, |p| p.0);
     let mut s = String::new();

@@ -292,6 +292,8 @@ struct Job {
     error: Option<RdbError>,
     keys_total: u64,
     keys_saved: u64,
+    /// When it started (engine clock, ms).
+    started_ms: i64,
 }
 
 #[derive(Default)]
@@ -344,6 +346,7 @@ pub fn start_with(
             return Err(RdbError::Io(e));
         }
     };
+    let started_ms = engine.now_ms();
     let snaps = engine.ext.get_or_default::<Snapshots>();
     snaps.next_id += 1;
     let id = snaps.next_id;
@@ -360,6 +363,7 @@ pub fn start_with(
         phase: Phase::Walking,
         error: None,
         keys_saved: 0,
+        started_ms,
     });
     engine.add_background_step("snapshot", step);
     engine.wake_background();
@@ -396,6 +400,11 @@ pub fn busy(engine: &Engine) -> Option<Kind> {
         .get::<Snapshots>()
         .and_then(|s| s.job.as_ref())
         .map(|j| j.kind)
+}
+
+/// When the running snapshot started (engine clock, ms).
+pub fn started_ms(engine: &Engine) -> Option<i64> {
+    Some(engine.ext.get::<Snapshots>()?.job.as_ref()?.started_ms)
 }
 
 /// (keys saved, keys in the image) of the running snapshot.
